@@ -1,0 +1,107 @@
+/*
+ * common.c - helpers every subcommand uses (see cli.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cblas.h>
+
+#include "cli.h"
+
+int cli_fail(int rc)
+{
+    const char *msg = hc_errmsg();
+    fprintf(stderr, "hetcomp: %s\n", msg && *msg ? msg : hc_strerror(rc));
+    return CLI_EXIT_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "hetcomp %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'hetcomp %s --help')\n", cmd);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_i64(const char *cmd, const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno == ERANGE)
+        return cli_usage_error(cmd, "%s expects an integer, got '%s'", flag, s);
+    if (v < lo || v > hi)
+        return cli_usage_error(cmd, "%s must be in [%lld, %lld], got %lld", flag, (long long)lo,
+                               (long long)hi, v);
+    *out = v;
+    return 0;
+}
+
+int cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, int32_t *out)
+{
+    int64_t v;
+    int rc = cli_i64(cmd, flag, s, lo, hi, &v);
+    if (!rc)
+        *out = (int32_t)v;
+    return rc;
+}
+
+int cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-')
+        return cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", flag, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno == ERANGE)
+        return cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", flag, s);
+    *out = v;
+    return 0;
+}
+
+int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno == ERANGE || !isfinite(v))
+        return cli_usage_error(cmd, "%s expects a number, got '%s'", flag, s);
+    if (v < lo || v > hi)
+        return cli_usage_error(cmd, "%s must be in [%g, %g], got %g", flag, lo, hi, v);
+    *out = v;
+    return 0;
+}
+
+static void log_stderr(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "%s%s\n", level >= HC_LOG_WARN ? "hetcomp: warning: " : "", msg);
+}
+
+void cli_log_init(int verbose, int quiet)
+{
+    hc_log_set(log_stderr, NULL, verbose ? HC_LOG_DEBUG : quiet ? HC_LOG_WARN : HC_LOG_INFO);
+}
+
+void cli_threads(int n)
+{
+    if (n <= 0)
+        n = omp_get_num_procs();
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

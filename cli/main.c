@@ -1,0 +1,48 @@
+/*
+ * main.c - the hetcomp command: a table of subcommands, each in cli/cmd_<name>.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"synth", cmd_synth, "generate the built-in synthetic dataset (interactions as TSV)"},
+    {"split", cmd_split, "read interactions, filter and split them into a dataset file"},
+    {"stats", cmd_stats, "print counts, density and activity/popularity percentiles"},
+    {"eval", cmd_eval, "full-ranking Recall/NDCG@10,20,50 of a model on a dataset"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "hetcomp %s - distil heterogeneous recommenders into one fast top-K model\n\n",
+            HC_VERSION_STRING);
+    fprintf(fp, "usage: hetcomp <command> [options]   (hetcomp <command> --help for details)\n\n");
+    fprintf(fp, "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(name, "--version")) {
+        printf("hetcomp %s\n", HC_VERSION_STRING);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "hetcomp: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}

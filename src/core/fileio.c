@@ -1,0 +1,129 @@
+/*
+ * fileio.c - atomic output (temp file + rename), whole-file reads and content checksums.
+ *
+ * Outputs are never left half-written: hc_afile_open() creates "<path>.tmp.<pid>" beside the
+ * target, and only hc_afile_commit() - after every write, fflush, fsync and fclose succeeded -
+ * renames it over the target. Any failure removes the temporary file.
+ */
+#include "hetcomp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+int hc_afile_open(hc_afile *af, const char *path)
+{
+    memset(af, 0, sizeof *af);
+    size_t n = strlen(path);
+    af->path = malloc(n + 1);
+    af->tmp_path = malloc(n + 32);
+    if (!af->path || !af->tmp_path) {
+        free(af->path);
+        free(af->tmp_path);
+        memset(af, 0, sizeof *af);
+        return hc_error(HC_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(af->path, path, n + 1);
+    snprintf(af->tmp_path, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    af->fp = fopen(af->tmp_path, "wb");
+    if (!af->fp) {
+        int e = errno;
+        free(af->path);
+        free(af->tmp_path);
+        memset(af, 0, sizeof *af);
+        return hc_error(HC_EIO, "%s: cannot create: %s", path, strerror(e));
+    }
+    return HC_OK;
+}
+
+int hc_afile_commit(hc_afile *af)
+{
+    int rc = HC_OK;
+    if (!af->fp)
+        return hc_error(HC_EINVAL, "atomic file is not open");
+    int bad = ferror(af->fp) || fflush(af->fp) != 0;
+    int e = errno;
+    if (!bad && fsync(fileno(af->fp)) != 0 && errno != EINVAL)
+        bad = 1, e = errno;
+    if (fclose(af->fp) != 0 && !bad)
+        bad = 1, e = errno;
+    af->fp = NULL;
+    if (bad) {
+        rc = hc_error(HC_EIO, "%s: write failed: %s", af->path, strerror(e));
+        remove(af->tmp_path);
+    } else if (rename(af->tmp_path, af->path) != 0) {
+        rc = hc_error(HC_EIO, "%s: cannot rename temporary file: %s", af->path, strerror(errno));
+        remove(af->tmp_path);
+    }
+    free(af->path);
+    free(af->tmp_path);
+    af->path = af->tmp_path = NULL;
+    return rc;
+}
+
+void hc_afile_abort(hc_afile *af)
+{
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+    }
+    if (af->tmp_path)
+        remove(af->tmp_path);
+    free(af->path);
+    free(af->tmp_path);
+    af->path = af->tmp_path = NULL;
+}
+
+int hc_file_read_all(const char *path, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return hc_error(HC_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return hc_error(HC_EIO, "%s: not a regular file", path);
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        fclose(fp);
+        return hc_error(HC_ENOMEM, "%s: out of memory reading %zu bytes", path, cap);
+    }
+    for (;;) {
+        if (n + 1 >= cap) { /* the file grew while we read it */
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return hc_error(HC_ENOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int err = ferror(fp);
+    fclose(fp);
+    if (err) {
+        free(buf);
+        return hc_error(HC_EIO, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return HC_OK;
+}
+
+uint64_t hc_checksum(const void *data, size_t len)
+{
+    return (uint64_t)XXH3_64bits(data, len);
+}

@@ -1,0 +1,165 @@
+/* test_core.c - status messages, RNG streams, atomic files, CSR and id maps. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_status(void **state)
+{
+    (void)state;
+    assert_string_equal(hc_strerror(HC_OK), "success");
+    assert_string_equal(hc_err_name(HC_EPARSE), "HC_EPARSE");
+    assert_int_equal(hc_error(HC_EIO, "x.txt:%d: bad", 3), HC_EIO);
+    assert_string_equal(hc_errmsg(), "x.txt:3: bad");
+    hc_error_clear();
+    assert_string_equal(hc_errmsg(), "");
+}
+
+static void test_rng_streams(void **state)
+{
+    (void)state;
+    hc_rng a, b, c;
+    hc_rng_init(&a, 42, 0);
+    hc_rng_init(&b, 42, 0);
+    hc_rng_init(&c, 42, 1);
+    int same_ab = 1, same_ac = 1;
+    for (int i = 0; i < 100; i++) {
+        uint64_t x = hc_rng_next(&a), y = hc_rng_next(&b), z = hc_rng_next(&c);
+        same_ab &= x == y;
+        same_ac &= x == z;
+    }
+    assert_true(same_ab);
+    assert_false(same_ac);
+    /* hc_rng_below is uniform: chi-square over 10 bins of 100k draws stays far below 30 */
+    long bins[10] = {0};
+    for (int i = 0; i < 100000; i++) {
+        uint32_t v = hc_rng_below(&a, 10);
+        assert_true(v < 10);
+        bins[v]++;
+    }
+    double chi = 0;
+    for (int i = 0; i < 10; i++)
+        chi += (bins[i] - 10000.0) * (bins[i] - 10000.0) / 10000.0;
+    assert_true(chi < 30.0);
+    double s = 0, s2 = 0;
+    for (int i = 0; i < 100000; i++) {
+        double g = hc_rng_normal(&a);
+        s += g;
+        s2 += g * g;
+    }
+    assert_true(fabs(s / 1e5) < 0.02);
+    assert_true(fabs(s2 / 1e5 - 1.0) < 0.03);
+    int32_t perm[50];
+    for (int i = 0; i < 50; i++)
+        perm[i] = i;
+    hc_rng_shuffle_i32(&a, perm, 50);
+    int seen[50] = {0};
+    for (int i = 0; i < 50; i++)
+        seen[perm[i]]++;
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(seen[i], 1);
+}
+
+static void test_afile(void **state)
+{
+    (void)state;
+    const char *p = tu_path(tu_tmpdir(), "atomic.txt");
+    hc_afile af;
+    TU_OK(hc_afile_open(&af, p));
+    fputs("hello\n", af.fp);
+    assert_int_not_equal(access(p, F_OK), 0); /* nothing at the target before commit */
+    TU_OK(hc_afile_commit(&af));
+    char *data;
+    size_t len;
+    TU_OK(hc_file_read_all(p, &data, &len));
+    assert_int_equal(len, 6);
+    assert_string_equal(data, "hello\n");
+    free(data);
+    /* an aborted rewrite leaves the old content and no temp file */
+    TU_OK(hc_afile_open(&af, p));
+    fputs("partial", af.fp);
+    hc_afile_abort(&af);
+    TU_OK(hc_file_read_all(p, &data, &len));
+    assert_string_equal(data, "hello\n");
+    free(data);
+    assert_int_equal(hc_afile_open(&af, "/nonexistent-dir/x"), HC_EIO);
+    assert_non_null(strstr(hc_errmsg(), "/nonexistent-dir/x"));
+    assert_int_equal(hc_file_read_all("/nonexistent-file", &data, &len), HC_EIO);
+}
+
+/* CSR against a dense reference (style.md: test against a simple reference). */
+static void test_csr_vs_dense(void **state)
+{
+    (void)state;
+    enum { R = 37, C = 23, N = 400 };
+    int32_t rows[N], cols[N];
+    unsigned char dense[R][C];
+    memset(dense, 0, sizeof dense);
+    hc_rng g;
+    hc_rng_init(&g, 7, 0);
+    for (int k = 0; k < N; k++) {
+        rows[k] = (int32_t)hc_rng_below(&g, R);
+        cols[k] = (int32_t)hc_rng_below(&g, C);
+        dense[rows[k]][cols[k]] = 1;
+    }
+    hc_csr a, t, c;
+    TU_OK(hc_csr_from_pairs(&a, R, C, rows, cols, N));
+    int64_t nnz = 0;
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < C; j++) {
+            nnz += dense[r][j];
+            assert_int_equal(hc_csr_has(&a, r, j), dense[r][j]);
+        }
+    assert_int_equal(a.nnz, nnz);
+    for (int r = 0; r < R; r++)
+        for (int k = 1; k < hc_csr_row_len(&a, r); k++)
+            assert_true(hc_csr_row(&a, r)[k - 1] < hc_csr_row(&a, r)[k]);
+    TU_OK(hc_csr_transpose(&a, &t));
+    assert_int_equal(t.nrows, C);
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < C; j++)
+            assert_int_equal(hc_csr_has(&t, j, r), dense[r][j]);
+    TU_OK(hc_csr_copy(&t, &c));
+    assert_memory_equal(c.indices, t.indices, (size_t)t.nnz * sizeof(int32_t));
+    hc_csr_free(&a);
+    hc_csr_free(&t);
+    hc_csr_free(&c);
+    int32_t bad_r = 5, bad_c = C;
+    assert_int_equal(hc_csr_from_pairs(&a, R, C, &bad_r, &bad_c, 1), HC_ERANGE);
+}
+
+static void test_idmap(void **state)
+{
+    (void)state;
+    hc_idmap *m = hc_idmap_new();
+    assert_non_null(m);
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        int32_t idx;
+        int n = snprintf(key, sizeof key, "user-%d", i * 7);
+        TU_OK(hc_idmap_put(m, key, (size_t)n, &idx));
+        assert_int_equal(idx, i);
+    }
+    int32_t idx;
+    TU_OK(hc_idmap_put(m, "user-7", 6, &idx));
+    assert_int_equal(idx, 1);
+    assert_int_equal(hc_idmap_size(m), 5000);
+    assert_int_equal(hc_idmap_get(m, "user-14xyz", 7), 2); /* length-limited key */
+    assert_int_equal(hc_idmap_get(m, "user-1", 6), -1);
+    assert_string_equal(hc_idmap_name(m, 4999), "user-34993");
+    hc_idmap_free(m);
+    hc_idmap_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status), cmocka_unit_test(test_rng_streams),
+        cmocka_unit_test(test_afile),  cmocka_unit_test(test_csr_vs_dense),
+        cmocka_unit_test(test_idmap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
