@@ -1,0 +1,161 @@
+/*
+ * cmd_stats.c - `hetcomp stats`: counts, density, evaluated users and activity / popularity
+ * percentiles of a dataset file, as text or (--json) as one JSON object on stdout.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+    printf("usage: hetcomp stats --data DS.hcd [--json]\n\n"
+           "Prints the users, items, interactions per part (train/valid/test), density,\n"
+           "evaluated users (non-empty valid and test sets) and the 10/25/50/75/90th\n"
+           "percentiles and maximum of user activity and item popularity (interactions over\n"
+           "train + valid + test; percentiles interpolate linearly).\n\n"
+           "options:\n"
+           "  --data PATH     dataset file written by 'hetcomp split' (required)\n"
+           "  --json          print one JSON object instead of text (default: text)\n"
+           "  -h, --help      this help\n");
+}
+
+static const char *const pct_names[5] = {"p10", "p25", "p50", "p75", "p90"};
+
+static json_t *pct_json(const double *pct, int64_t max)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = 0;
+    for (int k = 0; k < 5; k++)
+        bad |= json_object_set_new(o, pct_names[k], json_real(pct[k]));
+    bad |= json_object_set_new(o, "max", json_integer(max));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int print_json(const char *path, const hc_dataset *ds, const hc_stats *st)
+{
+    char sum[32];
+    snprintf(sum, sizeof sum, "%016llx", (unsigned long long)ds->checksum);
+    json_t *root = json_object();
+    json_t *up = pct_json(st->user_pct, st->user_max), *ip = pct_json(st->item_pct, st->item_max);
+    int bad = !root || !up || !ip;
+    if (!bad) {
+        bad |= json_object_set_new(root, "dataset", json_string(path));
+        bad |= json_object_set_new(root, "checksum", json_string(sum));
+        bad |= json_object_set_new(root, "split", json_string(hc_split_name(ds->kind)));
+        bad |= json_object_set_new(root, "seed", json_integer((json_int_t)ds->seed));
+        bad |= json_object_set_new(root, "valid_frac", json_real(ds->valid_frac));
+        bad |= json_object_set_new(root, "test_frac", json_real(ds->test_frac));
+        bad |= json_object_set_new(root, "n_users", json_integer(st->n_users));
+        bad |= json_object_set_new(root, "n_items", json_integer(st->n_items));
+        bad |= json_object_set_new(root, "n_items_in_train", json_integer(st->n_items_in_train));
+        bad |= json_object_set_new(root, "n_train", json_integer(st->n_train));
+        bad |= json_object_set_new(root, "n_valid", json_integer(st->n_valid));
+        bad |= json_object_set_new(root, "n_test", json_integer(st->n_test));
+        bad |= json_object_set_new(root, "n_interactions",
+                                   json_integer(st->n_train + st->n_valid + st->n_test));
+        bad |= json_object_set_new(root, "n_eval_users", json_integer(st->n_eval_users));
+        bad |= json_object_set_new(root, "density", json_real(st->density));
+        bad |= json_object_set_new(root, "user_activity", up);
+        bad |= json_object_set_new(root, "item_popularity", ip);
+        up = ip = NULL;
+    }
+    json_decref(up);
+    json_decref(ip);
+    if (bad) {
+        json_decref(root);
+        return hc_error(HC_ENOMEM, "out of memory building the JSON output");
+    }
+    int err = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
+              fputc('\n', stdout) == EOF;
+    json_decref(root);
+    return err ? hc_error(HC_EIO, "cannot write to stdout") : HC_OK;
+}
+
+static void print_pct(const char *label, const double *pct, int64_t max)
+{
+    printf("%-16s", label);
+    for (int k = 0; k < 5; k++)
+        printf(" %s %-7g", pct_names[k], pct[k]);
+    printf(" max %lld\n", (long long)max);
+}
+
+static void print_text(const char *path, const hc_dataset *ds, const hc_stats *st)
+{
+    printf("%-16s %s\n", "dataset", path);
+    printf("%-16s %016llx\n", "checksum", (unsigned long long)ds->checksum);
+    if (ds->kind == HC_SPLIT_IMPORTED)
+        printf("%-16s imported\n", "split");
+    else
+        printf("%-16s %s (seed %llu, valid %g, test %g)\n", "split", hc_split_name(ds->kind),
+               (unsigned long long)ds->seed, ds->valid_frac, ds->test_frac);
+    printf("%-16s %d\n", "users", st->n_users);
+    printf("%-16s %d (%d with train interactions)\n", "items", st->n_items, st->n_items_in_train);
+    printf("%-16s %lld (train %lld, valid %lld, test %lld)\n", "interactions",
+           (long long)(st->n_train + st->n_valid + st->n_test), (long long)st->n_train,
+           (long long)st->n_valid, (long long)st->n_test);
+    printf("%-16s %.6g\n", "density", st->density);
+    printf("%-16s %d\n", "evaluated users", st->n_eval_users);
+    print_pct("user activity", st->user_pct, st->user_max);
+    print_pct("item popularity", st->item_pct, st->item_max);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    const char *cmd = "stats";
+    const char *data = NULL;
+    int json = 0, c;
+    static const struct option long_opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            help();
+            return CLI_EXIT_OK;
+        case 'd':
+            data = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case ':':
+            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+        default:
+            if (optopt > 0 && optopt < 256)
+                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!data)
+        return cli_usage_error(cmd, "--data is required");
+    hc_dataset ds;
+    int rc = hc_dataset_load(data, &ds);
+    if (rc)
+        return cli_fail(rc);
+    hc_stats st;
+    hc_dataset_stats(&ds, &st);
+    if (json) {
+        rc = print_json(data, &ds, &st);
+    } else {
+        print_text(data, &ds, &st);
+        rc = fflush(stdout) ? hc_error(HC_EIO, "cannot write to stdout") : HC_OK;
+    }
+    hc_dataset_free(&ds);
+    return rc ? cli_fail(rc) : CLI_EXIT_OK;
+}
