@@ -22,6 +22,8 @@ int cmd_split(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_teacher(int argc, char **argv);
+int cmd_trajectory(int argc, char **argv);
 
 /* Prints "hetcomp: <hc_errmsg() or hc_strerror(rc)>" to stderr; returns CLI_EXIT_ERROR. */
 int cli_fail(int rc);

@@ -47,7 +47,7 @@ int cli_i64(const char *cmd, const char *flag, const char *s, int64_t lo, int64_
 
 int cli_int(const char *cmd, const char *flag, const char *s, long lo, long hi, int32_t *out)
 {
-    int64_t v;
+    int64_t v = 0;
     int rc = cli_i64(cmd, flag, s, lo, hi, &v);
     if (!rc)
         *out = (int32_t)v;

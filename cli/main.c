@@ -11,6 +11,8 @@ static const cli_command commands[] = {
     {"split", cmd_split, "read interactions, filter and split them into a dataset file"},
     {"stats", cmd_stats, "print counts, density and activity/popularity percentiles"},
     {"eval", cmd_eval, "full-ranking Recall/NDCG@10,20,50 of a model on a dataset"},
+    {"teacher", cmd_teacher, "train a teacher (mf, ml, gnn) and record its trajectory"},
+    {"trajectory", cmd_trajectory, "show, export or import a trajectory (text rankings)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

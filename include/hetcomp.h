@@ -241,7 +241,7 @@ int hc_split_import(const hc_import_paths *paths, const hc_read_opts *opts, hc_d
 
 /* Recomputes ds->checksum from the contents. */
 void hc_dataset_update_checksum(hc_dataset *ds);
-/* Binary dataset file (docs/formats.md): written atomically, loaded with checksum check. */
+/* Binary dataset file (docs/formats-dataset.md): written atomically, loaded with checksum check. */
 int hc_dataset_save(const hc_dataset *ds, const char *path);
 int hc_dataset_load(const char *path, hc_dataset *out);
 void hc_dataset_free(hc_dataset *ds);
@@ -263,7 +263,8 @@ void hc_dataset_stats(const hc_dataset *ds, hc_stats *st);
 
 typedef struct {
     int32_t n_users, n_items;
-    int64_t n_interactions; /* target count before de-duplication */
+    int64_t n_interactions; /* rows generated: all distinct pairs, so also the count after
+                               de-duplication; in [5 n_users, n_users n_items / 2] */
     int32_t n_communities;
     double pop_exponent;       /* Zipf exponent of item popularity */
     double activity_sigma;     /* log-normal spread of user activity */
@@ -271,14 +272,17 @@ typedef struct {
     uint64_t seed;
 } hc_synth_opts;
 void hc_synth_opts_default(hc_synth_opts *o);
-/* Generates interactions (user and item ids "u<n>"/"i<n>", timestamps) into out. */
+/* Appends exactly n_interactions distinct (user, item, timestamp) rows to out (docs/synth.md):
+ * items "i0".."i<n-1>" are put into items first, then users "u0".."u<n-1>"; rows are grouped by
+ * user with strictly increasing timestamps. HC_EINVAL (message names the field) on bad opts. */
 int hc_synth(const hc_synth_opts *opts, hc_idmap *users, hc_idmap *items, hc_interactions *out);
 
 /* ======================================================================== Top-K */
 
-/* Writes the indices of the k largest finite scores (-INFINITY entries are skipped) into
- * idx in descending order, ties broken by smaller index; returns the number written (<= k).
- * Partial selection with a bounded heap: O(n log k). val may be NULL. */
+/* Writes the indices of the k largest scores (-INFINITY and NaN entries are skipped as
+ * masked) into idx in descending order, ties broken by smaller index; returns the number
+ * written (< k when fewer entries are selectable). Partial selection with a bounded heap
+ * kept in idx: O(n log k), no allocation. val (k floats) may be NULL. */
 int32_t hc_topk(const float *scores, int32_t n, int32_t k, int32_t *idx, float *val);
 
 /* ======================================================================== Evaluation */

@@ -32,3 +32,10 @@ const char *tu_path(const char *dir, const char *name);
     } while (0)
 
 #endif
+
+/* Fills ds with a small clustered dataset: n_users users in n_groups groups, each holding
+ * per_user distinct items mostly from its group's items (item % n_groups == group), split per
+ * user into 2 test, 2 valid and the rest train (per_user >= 6). Ids "u<k>" and "i<k>". The
+ * checksum is set. Free with hc_dataset_free. */
+void tu_make_dataset(hc_dataset *ds, int32_t n_users, int32_t n_items, int32_t n_groups,
+                     int32_t per_user, uint64_t seed);

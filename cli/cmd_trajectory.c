@@ -1,0 +1,112 @@
+/*
+ * cmd_trajectory.c - `hetcomp trajectory show|export|import`: inspect a trajectory, write it
+ * as text rows in the dataset's own ids, or bring in the rankings of a teacher trained
+ * elsewhere (docs/formats.md).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "traj/trajectory.h"
+
+static const char *CMD = "trajectory";
+
+static void help(void)
+{
+    printf("usage: hetcomp trajectory show   --data DS.hcd --traj T.hct\n"
+           "       hetcomp trajectory export --data DS.hcd --traj T.hct --out ROWS.tsv\n"
+           "       hetcomp trajectory import --data DS.hcd --in ROWS.tsv --out T.hct\n\n"
+           "Text rows: checkpoint<TAB>user<TAB>rank<TAB>item[<TAB>top|observed], with the\n"
+           "dataset's own user and item ids; rank 0 is the best. 'top' rows (the default) rank\n"
+           "unobserved items, 'observed' rows order the user's train items. Optional lines\n"
+           "'# model<TAB>NAME', '# k<TAB>K' and\n"
+           "'# checkpoint<TAB>C<TAB>epoch<TAB>E<TAB>valid_r50<TAB>V' carry metadata.\n\n"
+           "options:\n"
+           "  --data FILE   dataset file the trajectory belongs to (required)\n"
+           "  --traj FILE   binary trajectory (show, export)\n"
+           "  --in FILE     text rows (import)\n"
+           "  --out FILE    output file (export, import)\n"
+           "  --name NAME   teacher name stored on import (else the file's '# model' line)\n");
+}
+
+int cmd_trajectory(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"traj", required_argument, 0, 't'},
+                                         {"in", required_argument, 0, 'i'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        if (argc < 2)
+            return cli_usage_error(CMD, "expected show, export or import");
+        help();
+        return CLI_EXIT_OK;
+    }
+    const char *verb = argv[1], *data = NULL, *traj = NULL, *in = NULL, *out = NULL, *name = NULL;
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "d:t:i:o:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case 't':
+            traj = optarg;
+            break;
+        case 'i':
+            in = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'h':
+            help();
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error(CMD, "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    int is_show = !strcmp(verb, "show"), is_exp = !strcmp(verb, "export"),
+        is_imp = !strcmp(verb, "import");
+    if (!is_show && !is_exp && !is_imp)
+        return cli_usage_error(CMD, "unknown action '%s' (show, export, import)", verb);
+    if (!data || ((is_show || is_exp) && !traj) || (is_imp && !in) || ((is_exp || is_imp) && !out))
+        return cli_usage_error(CMD, "missing --data, --traj, --in or --out for '%s'", verb);
+    cli_log_init(0, 0);
+    hc_dataset ds = {0};
+    hc_traj t = {0};
+    int rc = hc_dataset_load(data, &ds);
+    if (rc)
+        goto done;
+    if (is_imp) {
+        if ((rc = hc_traj_import_text(in, &ds, &t)) != HC_OK)
+            goto done;
+        if (name)
+            snprintf(t.model, sizeof t.model, "%s", name);
+        rc = hc_traj_save(&t, out);
+    } else {
+        if ((rc = hc_traj_load(traj, &ds, &t)) != HC_OK)
+            goto done;
+        if (is_exp)
+            rc = hc_traj_export_text(&t, &ds, out);
+    }
+    if (rc)
+        goto done;
+    printf("model\t%s\ncheckpoints\t%d\nk\t%d\nobserved\t%s\n", t.model, t.n_ckpt, t.k,
+           t.observed ? "yes" : "no");
+    for (int32_t k = 0; k < t.n_ckpt; k++)
+        printf("checkpoint\t%d\tepoch\t%d\tvalid_R@50\t%.4f\n", k, t.epochs[k],
+               (double)t.valid_r50[k]);
+done:
+    hc_traj_free(&t);
+    hc_dataset_free(&ds);
+    return rc ? cli_fail(rc) : CLI_EXIT_OK;
+}

@@ -1,0 +1,163 @@
+/*
+ * factor.c - shared machinery of the embedding-table families (see factor.h).
+ *
+ * Threading: a step's triple gradients are computed in parallel (independent), then added
+ * into per-row gradient slots sequentially in sample order, then the touched rows move by
+ * Adam in parallel. The result is the same for any thread count. Memory: (U + I) x d floats
+ * for the factors and 2x that for Adam's moments, plus O(batch x d) scratch.
+ *
+ * Optimiser choice: row-sparse ("lazy") Adam: rows outside the batch do not move, so a step
+ * costs O(batch x d) instead of O((U + I) x d). PyTorch's dense Adam also moves untouched rows
+ * (by the normalised weight-decay gradient); the lazy form is the standard choice for
+ * embedding tables and keeps epochs proportional to the data, not to the catalog.
+ */
+#include "model/factor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dense/blas.h"
+
+int hc_factor_init(hc_factor_model *f, float std, int load)
+{
+    hc_model *m = &f->base;
+    int32_t d = m->hp.dim;
+    size_t nu = (size_t)m->n_users * (size_t)d, ni = (size_t)m->n_items * (size_t)d;
+    f->P = malloc((nu ? nu : 1) * sizeof *f->P);
+    f->Q = malloc((ni ? ni : 1) * sizeof *f->Q);
+    if (!f->P || !f->Q)
+        return hc_error(HC_ENOMEM, "%s: out of memory for %zu parameters", m->type->name, nu + ni);
+    if (load)
+        return HC_OK;
+    if (m->hp.init_std > 0.0f)
+        std = m->hp.init_std;
+    hc_rng r;
+    hc_rng_init(&r, m->hp.seed, 0x1A17);
+    for (size_t k = 0; k < nu; k++)
+        f->P[k] = std * (float)hc_rng_normal(&r);
+    for (size_t k = 0; k < ni; k++)
+        f->Q[k] = std * (float)hc_rng_normal(&r);
+    return HC_OK;
+}
+
+/* Allocates Adam moments and step scratch on the first training epoch. */
+static int train_state(hc_factor_model *f)
+{
+    if (f->mP)
+        return HC_OK;
+    hc_model *m = &f->base;
+    int32_t d = m->hp.dim;
+    size_t nu = (size_t)m->n_users * (size_t)d, ni = (size_t)m->n_items * (size_t)d;
+    size_t nb = (size_t)m->hp.batch * (size_t)(m->hp.negatives > 0 ? m->hp.negatives : 1);
+    f->mP = calloc(nu ? nu : 1, sizeof(float));
+    f->vP = calloc(nu ? nu : 1, sizeof(float));
+    f->mQ = calloc(ni ? ni : 1, sizeof(float));
+    f->vQ = calloc(ni ? ni : 1, sizeof(float));
+    f->tg = malloc(nb * 3 * (size_t)d * sizeof(float));
+    f->tloss = malloc(nb * sizeof(float));
+    if (!f->mP || !f->vP || !f->mQ || !f->vQ || !f->tg || !f->tloss)
+        return hc_error(HC_ENOMEM, "%s: out of memory for the optimiser state", m->type->name);
+    int rc = hc_rowgrad_init(&f->gP, m->n_users, d);
+    if (!rc)
+        rc = hc_rowgrad_init(&f->gQ, m->n_items, d);
+    if (rc)
+        return rc;
+    hc_adam_init(&f->adam, m->hp.lr, m->hp.reg);
+    return HC_OK;
+}
+
+int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_triple_fn loss,
+                    void (*post_step)(hc_factor_model *f), double *total)
+{
+    hc_model *m = &f->base;
+    int rc = train_state(f);
+    if (rc)
+        return rc;
+    int32_t negs = m->hp.negatives > 0 ? m->hp.negatives : 1;
+    if ((rc = hc_sample_epoch(ds, m->hp.seed, epoch, negs, &f->samples)) != HC_OK)
+        return rc;
+    const int32_t d = m->hp.dim;
+    const hc_epoch_samples *s = &f->samples;
+    double sum = 0.0;
+    for (int64_t b0 = 0; b0 < s->n; b0 += m->hp.batch) {
+        int64_t b1 = b0 + m->hp.batch < s->n ? b0 + m->hp.batch : s->n;
+        int64_t nt = (b1 - b0) * negs; /* triples in this step */
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < nt; t++) {
+            int64_t k = b0 + t / negs;
+            int32_t u = s->user[k], i = s->pos[k], j = s->neg[k * negs + t % negs];
+            float *g = f->tg + t * 3 * d;
+            f->tloss[t] = loss(f->P + (int64_t)u * d, f->Q + (int64_t)i * d, f->Q + (int64_t)j * d,
+                               d, m->hp.margin, g, g + d, g + 2 * d);
+        }
+        for (int64_t t = 0; t < nt; t++) {
+            int64_t k = b0 + t / negs;
+            int32_t u = s->user[k], i = s->pos[k], j = s->neg[k * negs + t % negs];
+            const float *g = f->tg + t * 3 * d;
+            float *gu = hc_rowgrad_row(&f->gP, u), *gi = hc_rowgrad_row(&f->gQ, i);
+            float *gj = hc_rowgrad_row(&f->gQ, j);
+            if (!gu || !gi || !gj)
+                return hc_error(HC_ENOMEM, "%s: out of memory", m->type->name);
+            for (int32_t c = 0; c < d; c++) {
+                gu[c] += g[c];
+                gi[c] += g[d + c];
+                gj[c] += g[2 * d + c];
+            }
+            sum += (double)f->tloss[t];
+        }
+        hc_adam_begin_step(&f->adam);
+        hc_adam_rows(&f->adam, f->P, f->gP.g, f->mP, f->vP, d, f->gP.rows, f->gP.n);
+        hc_adam_rows(&f->adam, f->Q, f->gQ.g, f->mQ, f->vQ, d, f->gQ.rows, f->gQ.n);
+        if (post_step)
+            post_step(f);
+        hc_rowgrad_reset(&f->gP);
+        hc_rowgrad_reset(&f->gQ);
+    }
+    *total = sum;
+    return HC_OK;
+}
+
+int hc_factor_score_dot(hc_factor_model *f, const int32_t *users, int32_t n, float *out)
+{
+    hc_model *m = &f->base;
+    int32_t d = m->hp.dim;
+    if (n > f->scratch_rows) {
+        float *s = realloc(f->scratch, (size_t)n * (size_t)d * sizeof *s);
+        if (!s)
+            return hc_error(HC_ENOMEM, "%s: out of memory for scoring", m->type->name);
+        f->scratch = s;
+        f->scratch_rows = n;
+    }
+    for (int32_t r = 0; r < n; r++)
+        memcpy(f->scratch + (int64_t)r * d, f->P + (int64_t)users[r] * d,
+               (size_t)d * sizeof(float));
+    hc_sgemm_abt(n, m->n_items, d, f->scratch, d, f->Q, d, out, m->n_items);
+    return HC_OK;
+}
+
+int hc_factor_tensors(hc_model *m, hc_tensor *out)
+{
+    hc_factor_model *f = (hc_factor_model *)m;
+    out[0] = (hc_tensor){"user_factors", m->n_users, m->hp.dim, f->P};
+    out[1] = (hc_tensor){"item_factors", m->n_items, m->hp.dim, f->Q};
+    return 2;
+}
+
+void hc_factor_free(hc_model *m)
+{
+    hc_factor_model *f = (hc_factor_model *)m;
+    free(f->P);
+    free(f->Q);
+    free(f->mP);
+    free(f->vP);
+    free(f->mQ);
+    free(f->vQ);
+    free(f->tg);
+    free(f->tloss);
+    free(f->scratch);
+    free(f->item_sq);
+    hc_epoch_samples_free(&f->samples);
+    hc_rowgrad_free(&f->gP);
+    hc_rowgrad_free(&f->gQ);
+}

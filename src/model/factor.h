@@ -1,0 +1,49 @@
+/*
+ * factor.h - what the embedding-table families share: user and item factor tables, the
+ * pairwise (user, positive, negative) epoch with row-sparse Adam, and block scoring by one
+ * sgemm. MF (BPR) and ML (CML) are a triple loss plus a few hooks on top of this.
+ */
+#ifndef HC_FACTOR_H
+#define HC_FACTOR_H
+
+#include "model/model.h"
+#include "optim/adam.h"
+#include "optim/rowgrad.h"
+#include "optim/sampler.h"
+
+/* Loss of one (u, i, j) triple and its gradients with respect to p_u, q_i, q_j (each d). */
+typedef float (*hc_triple_fn)(const float *pu, const float *qi, const float *qj, int32_t d,
+                              float margin, float *gu, float *gi, float *gj);
+
+typedef struct {
+    hc_model base; /* must be first */
+    float *P;      /* n_users x dim user factors (owned) */
+    float *Q;      /* n_items x dim item factors (owned) */
+    /* training state, allocated on the first epoch (absent in loaded models) */
+    float *mP, *vP, *mQ, *vQ; /* Adam moments, shaped like P and Q */
+    hc_adam adam;
+    hc_epoch_samples samples;
+    hc_rowgrad gP, gQ;
+    float *tg;      /* batch x 3 x dim triple gradients */
+    float *tloss;   /* batch losses */
+    float *scratch; /* scoring: gathered user rows */
+    int32_t scratch_rows;
+    float *item_sq; /* ML: squared item norms, filled by prepare */
+} hc_factor_model;
+
+/* The BPR triple loss (mf.c), reused by LightGCN on propagated embeddings. */
+float hc_bpr_triple(const float *pu, const float *qi, const float *qj, int32_t d, float margin,
+                    float *gu, float *gi, float *gj);
+
+/* Allocates P and Q; unless load, fills them from N(0, std) with the model's seed. */
+int hc_factor_init(hc_factor_model *f, float std, int load);
+/* One epoch of pairwise training. After each Adam step post_step (may be NULL) is called
+ * with the touched user and item rows. */
+int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_triple_fn loss,
+                    void (*post_step)(hc_factor_model *f), double *total);
+/* out = P[users] * Q^T (n x n_items). */
+int hc_factor_score_dot(hc_factor_model *f, const int32_t *users, int32_t n, float *out);
+int hc_factor_tensors(hc_model *m, hc_tensor *out);
+void hc_factor_free(hc_model *m);
+
+#endif

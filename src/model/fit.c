@@ -1,0 +1,172 @@
+/*
+ * fit.c - the shared training loop (see fit.h).
+ *
+ * Memory: besides the model and a copy of its best parameters, each evaluation keeps
+ * n_users x record_k int32 (2 MB for CiteULike-t at K = 100) and train.nnz int32 for the
+ * trajectory; the checkpoint choice happens once training has ended (traj/trajectory.c).
+ */
+#include "model/fit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void hc_fit_opts_default(hc_fit_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_epochs = 1000;
+    o->eval_every = 5;
+    o->patience = 5;
+    o->record_k = 100;
+}
+
+void hc_fit_result_free(hc_fit_result *r)
+{
+    if (!r)
+        return;
+    for (int32_t i = 0; i < r->n_evals; i++) {
+        if (r->tops)
+            free(r->tops[i]);
+        if (r->orders)
+            free(r->orders[i]);
+    }
+    free(r->tops);
+    free(r->orders);
+    free(r->evals);
+    memset(r, 0, sizeof *r);
+}
+
+/* Grows the per-evaluation arrays to hold one more entry. */
+static int grow(hc_fit_result *r, int32_t *cap)
+{
+    if (r->n_evals < *cap)
+        return HC_OK;
+    int32_t nc = *cap ? *cap * 2 : 16;
+    hc_fit_eval *e = realloc(r->evals, (size_t)nc * sizeof *e);
+    if (!e)
+        return hc_error(HC_ENOMEM, "fit: out of memory");
+    r->evals = e;
+    int32_t **t = realloc(r->tops, (size_t)nc * sizeof *t);
+    if (!t)
+        return hc_error(HC_ENOMEM, "fit: out of memory");
+    r->tops = t;
+    int32_t **o = realloc(r->orders, (size_t)nc * sizeof *o);
+    if (!o)
+        return hc_error(HC_ENOMEM, "fit: out of memory");
+    r->orders = o;
+    *cap = nc;
+    return HC_OK;
+}
+
+/* Evaluates m, recording the snapshot, and appends an entry to r. */
+static int evaluate_into(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_result *r,
+                         int32_t *cap, int32_t epoch, double loss, double train_s)
+{
+    int rc = grow(r, cap);
+    if (rc)
+        return rc;
+    double t0 = now_s();
+    if (m->type->prepare && (rc = m->type->prepare(m, ds)) != HC_OK)
+        return rc;
+    hc_eval_opts eo;
+    hc_eval_opts_default(&eo);
+    int32_t *top = NULL, *order = NULL;
+    if (o->record_k > 0) {
+        top = malloc((size_t)ds->n_users * (size_t)o->record_k * sizeof *top);
+        order = malloc((size_t)(ds->train.nnz > 0 ? ds->train.nnz : 1) * sizeof *order);
+        if (!top || !order) {
+            free(top);
+            free(order);
+            return hc_error(HC_ENOMEM, "fit: out of memory for the trajectory snapshot");
+        }
+        eo.record_k = o->record_k;
+        eo.record_top = top;
+        eo.train_order = order;
+    }
+    hc_fit_eval *e = &r->evals[r->n_evals];
+    memset(e, 0, sizeof *e);
+    hc_scorer sc = hc_model_scorer(m);
+    rc = hc_evaluate(ds, &sc, &eo, &e->res);
+    if (rc) {
+        free(top);
+        free(order);
+        return rc;
+    }
+    r->tops[r->n_evals] = top;
+    r->orders[r->n_evals] = order;
+    e->epoch = epoch;
+    e->loss = loss;
+    e->train_s = train_s;
+    e->eval_s = now_s() - t0;
+    r->n_evals++;
+    return HC_OK;
+}
+
+int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->record_k = o->record_k;
+    r->best = -1;
+    int32_t cap = 0, bad = 0;
+    double best_r50 = -1.0, t_start = now_s(), since_eval = 0.0;
+    hc_model *best = NULL;
+    int rc = HC_OK;
+    for (int32_t ep = 1; ep <= o->max_epochs; ep++) {
+        double t0 = now_s(), loss = 0.0;
+        if ((rc = m->type->train_epoch(m, ds, ep, &loss)) != HC_OK)
+            goto fail;
+        double dt = now_s() - t0;
+        r->train_s += dt;
+        since_eval += dt;
+        r->epochs = ep;
+        if (o->on_epoch)
+            o->on_epoch(o->ud, ep, o->max_epochs, loss, dt);
+        int last = ep == o->max_epochs || (o->time_cap > 0 && now_s() - t_start > o->time_cap);
+        if (ep == 1 || ep % o->eval_every == 0 || last) {
+            if ((rc = evaluate_into(m, ds, o, r, &cap, ep, loss, since_eval)) != HC_OK)
+                goto fail;
+            since_eval = 0.0;
+            hc_fit_eval *e = &r->evals[r->n_evals - 1];
+            double r50 = e->res.valid.recall[HC_EVAL_NK - 1];
+            if (r50 > best_r50) {
+                best_r50 = r50;
+                r->best = r->n_evals - 1;
+                e->improved = 1;
+                bad = 0;
+                hc_model_free(best);
+                best = NULL;
+                if ((rc = hc_model_clone(m, ds, &best)) != HC_OK)
+                    goto fail;
+            } else {
+                bad++;
+            }
+            if (o->on_eval)
+                o->on_eval(o->ud, e);
+            if (bad >= o->patience) {
+                r->stopped_early = 1;
+                break;
+            }
+        }
+        if (last)
+            break;
+    }
+    if (best) {
+        if ((rc = hc_model_copy_params(m, best)) != HC_OK)
+            goto fail;
+        if (m->type->prepare && (rc = m->type->prepare(m, ds)) != HC_OK)
+            goto fail;
+    }
+    hc_model_free(best);
+    return HC_OK;
+fail:
+    hc_model_free(best);
+    hc_fit_result_free(r);
+    return rc;
+}

@@ -1,0 +1,347 @@
+/*
+ * model.c - the model registry, life cycle and the model file format (see model.h).
+ *
+ * File layout (little-endian, docs/formats.md):
+ *   header: "HCMD" | u32 format version | char[16] family | i32 family version |
+ *           hparams (i32 dim, layers, negatives, batch; f32 lr, reg, l2, margin, dropout,
+ *           init_std; u64 seed) | i32 n_users | i32 n_items | u64 dataset checksum |
+ *           u32 n_tensors | u64 body bytes | u64 body checksum (XXH3 of the body)
+ *   body:   per tensor: char[16] name | i32 rows | i32 cols | rows*cols f32
+ * Loading checks every size against the family's own tensor list, so a file can never make
+ * the loader write outside the model's arrays.
+ */
+#include "model/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const hc_model_type hc_model_mf, hc_model_ml, hc_model_gnn;
+
+const hc_model_type *const hc_model_types[] = {&hc_model_mf, &hc_model_ml, &hc_model_gnn, NULL};
+
+#define MODEL_MAGIC          "HCMD"
+#define MODEL_FORMAT_VERSION 1u
+#define NAME_LEN             16
+
+const hc_model_type *hc_model_type_find(const char *name)
+{
+    for (int i = 0; hc_model_types[i]; i++)
+        if (!strcmp(hc_model_types[i]->name, name))
+            return hc_model_types[i];
+    return NULL;
+}
+
+void hc_hparams_default(const hc_model_type *t, hc_hparams *hp)
+{
+    memset(hp, 0, sizeof *hp);
+    hp->dim = 64;
+    hp->layers = 2;
+    hp->negatives = 1;
+    hp->batch = 1024;
+    hp->lr = 1e-3f;
+    hp->reg = 1e-5f;
+    hp->margin = 1.0f;
+    hp->dropout = 0.5f;
+    if (t && t->defaults)
+        t->defaults(hp);
+}
+
+void hc_model_free(hc_model *m)
+{
+    if (!m)
+        return;
+    if (m->type && m->type->free_fn)
+        m->type->free_fn(m);
+    free(m);
+}
+
+static int model_alloc(const hc_model_type *t, const hc_dataset *ds, const hc_hparams *hp, int load,
+                       hc_model **out)
+{
+    *out = NULL;
+    if (hp->dim <= 0 || hp->batch <= 0 || hp->negatives < 0 || !(hp->lr > 0.0f))
+        return hc_error(HC_EINVAL, "%s: invalid hyperparameters (dim %d, batch %d, lr %g)", t->name,
+                        hp->dim, hp->batch, (double)hp->lr);
+    hc_model *m = calloc(1, t->size);
+    if (!m)
+        return hc_error(HC_ENOMEM, "%s: out of memory", t->name);
+    m->type = t;
+    m->hp = *hp;
+    m->n_users = ds->n_users;
+    m->n_items = ds->n_items;
+    m->ds_checksum = ds->checksum;
+    int rc = t->init(m, ds, load);
+    if (rc) {
+        hc_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return HC_OK;
+}
+
+int hc_model_create(const hc_model_type *t, const hc_dataset *ds, const hc_hparams *hp,
+                    hc_model **out)
+{
+    return model_alloc(t, ds, hp, 0, out);
+}
+
+int64_t hc_model_n_params(hc_model *m)
+{
+    hc_tensor ts[HC_MAX_TENSORS];
+    int n = m->type->tensors(m, ts);
+    int64_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += (int64_t)ts[i].rows * ts[i].cols;
+    return total;
+}
+
+int hc_model_copy_params(hc_model *dst, hc_model *src)
+{
+    hc_tensor a[HC_MAX_TENSORS], b[HC_MAX_TENSORS];
+    int na = dst->type->tensors(dst, a), nb = src->type->tensors(src, b);
+    if (dst->type != src->type || na != nb)
+        return hc_error(HC_EINVAL, "copy between different model families");
+    for (int i = 0; i < na; i++) {
+        if (a[i].rows != b[i].rows || a[i].cols != b[i].cols)
+            return hc_error(HC_EINVAL, "copy: tensor %s shapes differ", a[i].name);
+        memcpy(a[i].data, b[i].data, (size_t)a[i].rows * (size_t)a[i].cols * sizeof(float));
+    }
+    return HC_OK;
+}
+
+/* ------------------------------------------------------------------------------ file I/O */
+
+static void put_name(FILE *fp, const char *name)
+{
+    char buf[NAME_LEN] = {0};
+    strncpy(buf, name, NAME_LEN - 1);
+    fwrite(buf, 1, NAME_LEN, fp);
+}
+
+static void write_hparams(FILE *fp, const hc_hparams *hp)
+{
+    int32_t iv[4] = {hp->dim, hp->layers, hp->negatives, hp->batch};
+    float fv[6] = {hp->lr, hp->reg, hp->l2, hp->margin, hp->dropout, hp->init_std};
+    fwrite(iv, sizeof iv, 1, fp);
+    fwrite(fv, sizeof fv, 1, fp);
+    fwrite(&hp->seed, sizeof hp->seed, 1, fp);
+}
+
+int hc_model_save(hc_model *m, const char *path)
+{
+    hc_tensor ts[HC_MAX_TENSORS];
+    int nt = m->type->tensors(m, ts);
+    uint64_t body_len = 0;
+    for (int i = 0; i < nt; i++)
+        body_len += NAME_LEN + 8 + (uint64_t)ts[i].rows * (uint64_t)ts[i].cols * 4;
+    /* the body checksum needs the body bytes in one buffer */
+    unsigned char *body = malloc(body_len ? body_len : 1);
+    if (!body)
+        return hc_error(HC_ENOMEM, "%s: out of memory", path);
+    unsigned char *p = body;
+    for (int i = 0; i < nt; i++) {
+        memset(p, 0, NAME_LEN);
+        strncpy((char *)p, ts[i].name, NAME_LEN - 1);
+        p += NAME_LEN;
+        memcpy(p, &ts[i].rows, 4);
+        memcpy(p + 4, &ts[i].cols, 4);
+        p += 8;
+        size_t bytes = (size_t)ts[i].rows * (size_t)ts[i].cols * 4;
+        memcpy(p, ts[i].data, bytes);
+        p += bytes;
+    }
+    uint64_t sum = hc_checksum(body, body_len);
+    hc_afile af;
+    int rc = hc_afile_open(&af, path);
+    if (rc) {
+        free(body);
+        return rc;
+    }
+    uint32_t ver = MODEL_FORMAT_VERSION, ntu = (uint32_t)nt;
+    fwrite(MODEL_MAGIC, 1, 4, af.fp);
+    fwrite(&ver, 4, 1, af.fp);
+    put_name(af.fp, m->type->name);
+    fwrite(&m->type->version, 4, 1, af.fp);
+    write_hparams(af.fp, &m->hp);
+    fwrite(&m->n_users, 4, 1, af.fp);
+    fwrite(&m->n_items, 4, 1, af.fp);
+    fwrite(&m->ds_checksum, 8, 1, af.fp);
+    fwrite(&ntu, 4, 1, af.fp);
+    fwrite(&body_len, 8, 1, af.fp);
+    fwrite(&sum, 8, 1, af.fp);
+    fwrite(body, 1, body_len, af.fp);
+    free(body);
+    return hc_afile_commit(&af);
+}
+
+/* A bounds-checked reader over a byte buffer. */
+typedef struct {
+    const unsigned char *p, *end;
+    const char *path;
+} rd;
+
+static int take(rd *r, void *dst, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n)
+        return hc_error(HC_ECORRUPT, "%s: truncated model file", r->path);
+    memcpy(dst, r->p, n);
+    r->p += n;
+    return HC_OK;
+}
+
+#define TAKE(r, dst, n)                                                                            \
+    do {                                                                                           \
+        if ((rc = take((r), (dst), (n))) != HC_OK)                                                 \
+            goto done;                                                                             \
+    } while (0)
+
+int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
+{
+    *out = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    hc_model *m = NULL;
+    int rc = hc_file_read_all(path, &data, &len);
+    if (rc)
+        return rc;
+    rd r = {(const unsigned char *)data, (const unsigned char *)data + len, path};
+    char magic[4] = {0}, family[NAME_LEN] = {0};
+    uint32_t ver = 0, nt = 0;
+    int32_t fver = 0, iv[4] = {0}, nu = 0, ni = 0;
+    float fv[6] = {0};
+    uint64_t seed = 0, dsum = 0, body_len = 0, sum = 0;
+    TAKE(&r, magic, 4);
+    if (memcmp(magic, MODEL_MAGIC, 4) != 0) {
+        rc = hc_error(HC_ECORRUPT, "%s: not a hetcomp model file (bad magic)", path);
+        goto done;
+    }
+    TAKE(&r, &ver, 4);
+    if (ver != MODEL_FORMAT_VERSION) {
+        rc = hc_error(HC_EMISMATCH, "%s: model format version %u, this build reads %u", path, ver,
+                      MODEL_FORMAT_VERSION);
+        goto done;
+    }
+    TAKE(&r, family, NAME_LEN);
+    family[NAME_LEN - 1] = '\0';
+    TAKE(&r, &fver, 4);
+    TAKE(&r, iv, sizeof iv);
+    TAKE(&r, fv, sizeof fv);
+    TAKE(&r, &seed, 8);
+    TAKE(&r, &nu, 4);
+    TAKE(&r, &ni, 4);
+    TAKE(&r, &dsum, 8);
+    TAKE(&r, &nt, 4);
+    TAKE(&r, &body_len, 8);
+    TAKE(&r, &sum, 8);
+    if ((uint64_t)(r.end - r.p) != body_len) {
+        rc = hc_error(HC_ECORRUPT, "%s: truncated or padded (body %llu bytes, expected %llu)", path,
+                      (unsigned long long)(r.end - r.p), (unsigned long long)body_len);
+        goto done;
+    }
+    if (hc_checksum(r.p, body_len) != sum) {
+        rc = hc_error(HC_ECORRUPT, "%s: checksum mismatch (file is corrupt)", path);
+        goto done;
+    }
+    const hc_model_type *t = hc_model_type_find(family);
+    if (!t) {
+        rc = hc_error(HC_EMISMATCH, "%s: unknown model family '%s'", path, family);
+        goto done;
+    }
+    if (fver != t->version) {
+        rc = hc_error(HC_EMISMATCH, "%s: %s version %d, this build reads %d", path, family, fver,
+                      t->version);
+        goto done;
+    }
+    if (ds && (dsum != ds->checksum || nu != ds->n_users || ni != ds->n_items)) {
+        rc = hc_error(HC_EMISMATCH,
+                      "%s: trained on another dataset (checksum %016llx, %d users, %d items; "
+                      "this dataset %016llx, %d users, %d items)",
+                      path, (unsigned long long)dsum, nu, ni, (unsigned long long)ds->checksum,
+                      ds->n_users, ds->n_items);
+        goto done;
+    }
+    if (nu <= 0 || ni <= 0) {
+        rc = hc_error(HC_ECORRUPT, "%s: bad user/item counts", path);
+        goto done;
+    }
+    hc_hparams hp = {.dim = iv[0],
+                     .layers = iv[1],
+                     .negatives = iv[2],
+                     .batch = iv[3],
+                     .lr = fv[0],
+                     .reg = fv[1],
+                     .l2 = fv[2],
+                     .margin = fv[3],
+                     .dropout = fv[4],
+                     .init_std = fv[5],
+                     .seed = seed};
+    if (hp.dim <= 0 || hp.dim > (1 << 16) || hp.layers < 0 || hp.layers > 64) {
+        rc = hc_error(HC_ECORRUPT, "%s: implausible hyperparameters", path);
+        goto done;
+    }
+    /* the family allocates from the dataset's counts: a stand-in dataset when none given */
+    hc_dataset shape = {0};
+    const hc_dataset *dsp = ds;
+    if (!dsp) {
+        shape.n_users = nu;
+        shape.n_items = ni;
+        shape.checksum = dsum;
+        dsp = &shape;
+    }
+    rc = model_alloc(t, dsp, &hp, 1, &m);
+    if (rc)
+        goto done;
+    hc_tensor ts[HC_MAX_TENSORS];
+    int n = t->tensors(m, ts);
+    if ((uint32_t)n != nt) {
+        rc = hc_error(HC_ECORRUPT, "%s: %u tensors, %s has %d", path, nt, family, n);
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        char name[NAME_LEN];
+        int32_t rows, cols;
+        TAKE(&r, name, NAME_LEN);
+        name[NAME_LEN - 1] = '\0';
+        TAKE(&r, &rows, 4);
+        TAKE(&r, &cols, 4);
+        if (strcmp(name, ts[i].name) != 0 || rows != ts[i].rows || cols != ts[i].cols) {
+            rc = hc_error(HC_ECORRUPT, "%s: tensor %d is %s %dx%d, expected %s %dx%d", path, i,
+                          name, rows, cols, ts[i].name, ts[i].rows, ts[i].cols);
+            goto done;
+        }
+        TAKE(&r, ts[i].data, (size_t)rows * (size_t)cols * 4);
+    }
+    if (t->prepare && ds && (rc = t->prepare(m, ds)) != HC_OK)
+        goto done;
+    *out = m;
+    m = NULL;
+done:
+    hc_model_free(m);
+    free(data);
+    return rc;
+}
+
+static int model_score(void *ctx, const int32_t *users, int32_t n, float *out)
+{
+    hc_model *m = ctx;
+    return m->type->score(m, users, n, out);
+}
+
+hc_scorer hc_model_scorer(hc_model *m)
+{
+    hc_scorer s = {model_score, m};
+    return s;
+}
+
+int hc_model_clone(hc_model *src, const hc_dataset *ds, hc_model **out)
+{
+    int rc = model_alloc(src->type, ds, &src->hp, 1, out);
+    if (rc)
+        return rc;
+    rc = hc_model_copy_params(*out, src);
+    if (rc) {
+        hc_model_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}

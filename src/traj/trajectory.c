@@ -1,0 +1,290 @@
+/*
+ * trajectory.c - checkpoint choice, construction from a training run, and the binary file.
+ *
+ * File layout (little-endian): "HCTJ" | u32 version | char[32] model | i32 n_users |
+ * i32 n_items | i32 n_ckpt | i32 k | u64 dataset checksum | i64 train_nnz | u32 has_observed |
+ * u64 body bytes | u64 body checksum (XXH3), then the body: i32 epochs[C] | f32 valid_r50[C] |
+ * i32 top[C][U][K] | (i32 observed[C][train_nnz] when has_observed).
+ */
+#include "traj/trajectory.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRAJ_MAGIC   "HCTJ"
+#define TRAJ_VERSION 1u
+
+void hc_traj_free(hc_traj *t)
+{
+    if (!t)
+        return;
+    free(t->epochs);
+    free(t->valid_r50);
+    free(t->top);
+    free(t->observed);
+    memset(t, 0, sizeof *t);
+}
+
+int32_t hc_traj_select(const double *v, int32_t n, int32_t C, int32_t *picked)
+{
+    if (n <= 0 || C <= 0)
+        return 0;
+    int32_t best = 0;
+    for (int32_t i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    if (C > n)
+        C = n;
+    picked[C - 1] = best;
+    for (int32_t j = C - 2; j >= 0; j--) {
+        double frac = C > 2 ? 0.70 + 0.25 * (double)j / (double)(C - 2) : 0.70;
+        int32_t first = best;
+        for (int32_t i = 0; i < n; i++)
+            if (v[i] >= frac * v[best]) {
+                first = i;
+                break;
+            }
+        /* keep the indices strictly increasing, and leave room for the earlier ones */
+        if (first >= picked[j + 1])
+            first = picked[j + 1] - 1;
+        if (first < j)
+            first = j;
+        picked[j] = first;
+    }
+    /* when the best came early, the room rule may push later picks past it: clamp */
+    for (int32_t j = 1; j < C; j++)
+        if (picked[j] <= picked[j - 1])
+            picked[j] = picked[j - 1] + 1;
+    return C;
+}
+
+int hc_traj_alloc(hc_traj *t, int with_observed)
+{
+    size_t C = (size_t)t->n_ckpt;
+    t->epochs = malloc(C * sizeof *t->epochs);
+    t->valid_r50 = malloc(C * sizeof *t->valid_r50);
+    t->top = malloc(C * (size_t)t->n_users * (size_t)t->k * sizeof *t->top + 1);
+    if (with_observed)
+        t->observed = malloc(C * (size_t)t->train_nnz * sizeof *t->observed + 1);
+    if (!t->epochs || !t->valid_r50 || !t->top || (with_observed && !t->observed)) {
+        hc_traj_free(t);
+        return hc_error(HC_ENOMEM, "trajectory: out of memory");
+    }
+    return HC_OK;
+}
+
+int hc_traj_from_fit(const hc_fit_result *r, const hc_dataset *ds, const char *model, int32_t C,
+                     hc_traj *out)
+{
+    memset(out, 0, sizeof *out);
+    if (r->record_k <= 0 || !r->tops || r->n_evals == 0)
+        return hc_error(HC_EINVAL, "trajectory: the training run recorded no snapshots");
+    double *v = malloc((size_t)r->n_evals * sizeof *v);
+    int32_t *picked = malloc((size_t)(C > 0 ? C : 1) * sizeof *picked);
+    if (!v || !picked) {
+        free(v);
+        free(picked);
+        return hc_error(HC_ENOMEM, "trajectory: out of memory");
+    }
+    for (int32_t i = 0; i < r->n_evals; i++)
+        v[i] = r->evals[i].res.valid.recall[HC_EVAL_NK - 1];
+    int32_t n = hc_traj_select(v, r->n_evals, C, picked);
+    snprintf(out->model, sizeof out->model, "%s", model);
+    out->n_users = ds->n_users;
+    out->n_items = ds->n_items;
+    out->n_ckpt = n;
+    out->k = r->record_k;
+    out->ds_checksum = ds->checksum;
+    out->train_nnz = ds->train.nnz;
+    int rc = hc_traj_alloc(out, r->orders != NULL);
+    if (!rc) {
+        size_t top_sz = (size_t)ds->n_users * (size_t)out->k;
+        for (int32_t c = 0; c < n; c++) {
+            int32_t e = picked[c];
+            out->epochs[c] = r->evals[e].epoch;
+            out->valid_r50[c] = (float)v[e];
+            memcpy(out->top + (size_t)c * top_sz, r->tops[e], top_sz * sizeof(int32_t));
+            if (out->observed)
+                memcpy(out->observed + (size_t)c * (size_t)out->train_nnz, r->orders[e],
+                       (size_t)out->train_nnz * sizeof(int32_t));
+        }
+    }
+    free(v);
+    free(picked);
+    return rc;
+}
+
+/* Body size and a pointer list of its sections, shared by save and load. */
+typedef struct {
+    void *p;
+    size_t bytes;
+} section;
+
+static int sections(const hc_traj *t, section s[4])
+{
+    size_t C = (size_t)t->n_ckpt;
+    s[0] = (section){t->epochs, C * 4};
+    s[1] = (section){t->valid_r50, C * 4};
+    s[2] = (section){t->top, C * (size_t)t->n_users * (size_t)t->k * 4};
+    s[3] = (section){t->observed, t->observed ? C * (size_t)t->train_nnz * 4 : 0};
+    return 4;
+}
+
+int hc_traj_save(const hc_traj *t, const char *path)
+{
+    section s[4];
+    int ns = sections(t, s);
+    uint64_t body_len = 0;
+    for (int i = 0; i < ns; i++)
+        body_len += s[i].bytes;
+    /* checksum over the sections in order, streamed into one buffer */
+    unsigned char *body = malloc(body_len ? body_len : 1);
+    if (!body)
+        return hc_error(HC_ENOMEM, "%s: out of memory", path);
+    size_t off = 0;
+    for (int i = 0; i < ns; i++) {
+        if (s[i].bytes)
+            memcpy(body + off, s[i].p, s[i].bytes);
+        off += s[i].bytes;
+    }
+    uint64_t sum = hc_checksum(body, body_len);
+    hc_afile af;
+    int rc = hc_afile_open(&af, path);
+    if (rc) {
+        free(body);
+        return rc;
+    }
+    char name[HC_TRAJ_NAME_LEN] = {0};
+    memcpy(name, t->model, strnlen(t->model, HC_TRAJ_NAME_LEN - 1));
+    uint32_t ver = TRAJ_VERSION, has_obs = t->observed != NULL;
+    int32_t hdr[4] = {t->n_users, t->n_items, t->n_ckpt, t->k};
+    fwrite(TRAJ_MAGIC, 1, 4, af.fp);
+    fwrite(&ver, 4, 1, af.fp);
+    fwrite(name, 1, sizeof name, af.fp);
+    fwrite(hdr, sizeof hdr, 1, af.fp);
+    fwrite(&t->ds_checksum, 8, 1, af.fp);
+    fwrite(&t->train_nnz, 8, 1, af.fp);
+    fwrite(&has_obs, 4, 1, af.fp);
+    fwrite(&body_len, 8, 1, af.fp);
+    fwrite(&sum, 8, 1, af.fp);
+    fwrite(body, 1, body_len, af.fp);
+    free(body);
+    return hc_afile_commit(&af);
+}
+
+/* Checks the invariants a consumer relies on: items in range, no duplicates in a top list,
+ * -1 only as trailing padding, and observed lists that permute the user's train items. */
+static int traj_validate(const hc_traj *t, const hc_dataset *ds, const char *path)
+{
+    for (int32_t c = 0; c < t->n_ckpt; c++)
+        for (int32_t u = 0; u < t->n_users; u++) {
+            const int32_t *top = hc_traj_top(t, c, u);
+            int pad = 0;
+            for (int32_t r = 0; r < t->k; r++) {
+                if (top[r] == -1) {
+                    pad = 1;
+                    continue;
+                }
+                if (pad || top[r] < 0 || top[r] >= t->n_items)
+                    return hc_error(HC_ECORRUPT, "%s: checkpoint %d user %d: bad item %d at %d",
+                                    path, c, u, top[r], r);
+            }
+        }
+    if (t->observed && ds) {
+        for (int32_t c = 0; c < t->n_ckpt; c++) {
+            const int32_t *o = t->observed + (int64_t)c * t->train_nnz;
+            for (int32_t u = 0; u < ds->n_users; u++)
+                for (int64_t k = ds->train.indptr[u]; k < ds->train.indptr[u + 1]; k++)
+                    if (o[k] < 0 || o[k] >= t->n_items || !hc_csr_has(&ds->train, u, o[k]))
+                        return hc_error(HC_ECORRUPT,
+                                        "%s: checkpoint %d user %d: observed list holds item %d, "
+                                        "not a train item",
+                                        path, c, u, o[k]);
+        }
+    }
+    return HC_OK;
+}
+
+int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
+{
+    memset(out, 0, sizeof *out);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = hc_file_read_all(path, &data, &len);
+    if (rc)
+        return rc;
+    const size_t hdr_len = 4 + 4 + HC_TRAJ_NAME_LEN + 16 + 8 + 8 + 4 + 8 + 8;
+    const unsigned char *p = (const unsigned char *)data;
+    uint32_t ver, has_obs;
+    int32_t hdr[4];
+    uint64_t body_len, sum;
+    if (len < hdr_len) {
+        rc = hc_error(HC_ECORRUPT, "%s: truncated trajectory file (%zu bytes)", path, len);
+        goto done;
+    }
+    if (memcmp(p, TRAJ_MAGIC, 4) != 0) {
+        rc = hc_error(HC_ECORRUPT, "%s: not a hetcomp trajectory file (bad magic)", path);
+        goto done;
+    }
+    memcpy(&ver, p + 4, 4);
+    if (ver != TRAJ_VERSION) {
+        rc = hc_error(HC_EMISMATCH, "%s: trajectory format version %u, this build reads %u", path,
+                      ver, TRAJ_VERSION);
+        goto done;
+    }
+    memcpy(out->model, p + 8, HC_TRAJ_NAME_LEN);
+    out->model[HC_TRAJ_NAME_LEN - 1] = '\0';
+    p += 8 + HC_TRAJ_NAME_LEN;
+    memcpy(hdr, p, 16);
+    memcpy(&out->ds_checksum, p + 16, 8);
+    memcpy(&out->train_nnz, p + 24, 8);
+    memcpy(&has_obs, p + 32, 4);
+    memcpy(&body_len, p + 36, 8);
+    memcpy(&sum, p + 44, 8);
+    p += 52;
+    out->n_users = hdr[0];
+    out->n_items = hdr[1];
+    out->n_ckpt = hdr[2];
+    out->k = hdr[3];
+    if (out->n_users < 0 || out->n_items < 0 || out->n_ckpt <= 0 || out->n_ckpt > 1000 ||
+        out->k <= 0 || out->k > 100000 || out->train_nnz < 0 || has_obs > 1) {
+        rc = hc_error(HC_ECORRUPT, "%s: implausible trajectory header", path);
+        goto done;
+    }
+    if (ds && (out->ds_checksum != ds->checksum || out->n_users != ds->n_users ||
+               out->n_items != ds->n_items || out->train_nnz != ds->train.nnz)) {
+        rc = hc_error(HC_EMISMATCH,
+                      "%s: trajectory of another dataset (checksum %016llx, this dataset "
+                      "%016llx)",
+                      path, (unsigned long long)out->ds_checksum, (unsigned long long)ds->checksum);
+        goto done;
+    }
+    uint64_t expect = (uint64_t)out->n_ckpt * 8 +
+                      (uint64_t)out->n_ckpt * (uint64_t)out->n_users * (uint64_t)out->k * 4 +
+                      (has_obs ? (uint64_t)out->n_ckpt * (uint64_t)out->train_nnz * 4 : 0);
+    if (body_len != expect || (uint64_t)(len - hdr_len) != body_len) {
+        rc = hc_error(HC_ECORRUPT, "%s: truncated or padded (body %zu bytes, expected %llu)", path,
+                      len - hdr_len, (unsigned long long)expect);
+        goto done;
+    }
+    if (hc_checksum(p, body_len) != sum) {
+        rc = hc_error(HC_ECORRUPT, "%s: checksum mismatch (file is corrupt)", path);
+        goto done;
+    }
+    if ((rc = hc_traj_alloc(out, (int)has_obs)) != HC_OK)
+        goto done;
+    section s[4];
+    int ns = sections(out, s);
+    for (int i = 0; i < ns; i++) {
+        if (s[i].bytes)
+            memcpy(s[i].p, p, s[i].bytes);
+        p += s[i].bytes;
+    }
+    rc = traj_validate(out, ds, path);
+done:
+    if (rc)
+        hc_traj_free(out);
+    free(data);
+    return rc;
+}
