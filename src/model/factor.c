@@ -6,10 +6,11 @@
  * Adam in parallel. The result is the same for any thread count. Memory: (U + I) x d floats
  * for the factors and 2x that for Adam's moments, plus O(batch x d) scratch.
  *
- * Optimiser choice: row-sparse ("lazy") Adam: rows outside the batch do not move, so a step
- * costs O(batch x d) instead of O((U + I) x d). PyTorch's dense Adam also moves untouched rows
- * (by the normalised weight-decay gradient); the lazy form is the standard choice for
- * embedding tables and keeps epochs proportional to the data, not to the catalog.
+ * Optimiser: Adam on the touched rows only, with each row catching up the momentum steps it
+ * missed in closed form when it is touched again (optim/adam.h, hc_adam_table). This follows
+ * PyTorch's dense Adam, where a row keeps moving by its momentum between touches (about ten
+ * times the single-step update for the rare items of sparse data), at O(batch x d) per step
+ * instead of O((U + I) x d).
  */
 #include "model/factor.h"
 
@@ -44,26 +45,37 @@ int hc_factor_init(hc_factor_model *f, float std, int load)
 /* Allocates Adam moments and step scratch on the first training epoch. */
 static int train_state(hc_factor_model *f)
 {
-    if (f->mP)
+    if (f->have_state)
         return HC_OK;
     hc_model *m = &f->base;
     int32_t d = m->hp.dim;
-    size_t nu = (size_t)m->n_users * (size_t)d, ni = (size_t)m->n_items * (size_t)d;
     size_t nb = (size_t)m->hp.batch * (size_t)(m->hp.negatives > 0 ? m->hp.negatives : 1);
-    f->mP = calloc(nu ? nu : 1, sizeof(float));
-    f->vP = calloc(nu ? nu : 1, sizeof(float));
-    f->mQ = calloc(ni ? ni : 1, sizeof(float));
-    f->vQ = calloc(ni ? ni : 1, sizeof(float));
     f->tg = malloc(nb * 3 * (size_t)d * sizeof(float));
     f->tloss = malloc(nb * sizeof(float));
-    if (!f->mP || !f->vP || !f->mQ || !f->vQ || !f->tg || !f->tloss)
+    if (!f->tg || !f->tloss)
         return hc_error(HC_ENOMEM, "%s: out of memory for the optimiser state", m->type->name);
-    int rc = hc_rowgrad_init(&f->gP, m->n_users, d);
+    int rc = hc_adam_table_init(&f->aP, f->P, m->n_users, d);
+    if (!rc)
+        rc = hc_adam_table_init(&f->aQ, f->Q, m->n_items, d);
+    if (!rc)
+        rc = hc_rowgrad_init(&f->gP, m->n_users, d);
     if (!rc)
         rc = hc_rowgrad_init(&f->gQ, m->n_items, d);
     if (rc)
         return rc;
     hc_adam_init(&f->adam, m->hp.lr, m->hp.reg);
+    f->have_state = 1;
+    return HC_OK;
+}
+
+int hc_factor_prepare(hc_model *m, const hc_dataset *ds)
+{
+    (void)ds;
+    hc_factor_model *f = (hc_factor_model *)m;
+    if (f->have_state) {
+        hc_adam_table_flush(&f->adam, &f->aP);
+        hc_adam_table_flush(&f->adam, &f->aQ);
+    }
     return HC_OK;
 }
 
@@ -107,8 +119,9 @@ int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_
             sum += (double)f->tloss[t];
         }
         hc_adam_begin_step(&f->adam);
-        hc_adam_rows(&f->adam, f->P, f->gP.g, f->mP, f->vP, d, f->gP.rows, f->gP.n);
-        hc_adam_rows(&f->adam, f->Q, f->gQ.g, f->mQ, f->vQ, d, f->gQ.rows, f->gQ.n);
+        if ((rc = hc_adam_table_step(&f->adam, &f->aP, f->gP.g, f->gP.rows, f->gP.n)) != HC_OK ||
+            (rc = hc_adam_table_step(&f->adam, &f->aQ, f->gQ.g, f->gQ.rows, f->gQ.n)) != HC_OK)
+            return rc;
         if (post_step)
             post_step(f);
         hc_rowgrad_reset(&f->gP);
@@ -149,10 +162,8 @@ void hc_factor_free(hc_model *m)
     hc_factor_model *f = (hc_factor_model *)m;
     free(f->P);
     free(f->Q);
-    free(f->mP);
-    free(f->vP);
-    free(f->mQ);
-    free(f->vQ);
+    hc_adam_table_free(&f->aP);
+    hc_adam_table_free(&f->aQ);
     free(f->tg);
     free(f->tloss);
     free(f->scratch);

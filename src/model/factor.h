@@ -20,8 +20,9 @@ typedef struct {
     float *P;      /* n_users x dim user factors (owned) */
     float *Q;      /* n_items x dim item factors (owned) */
     /* training state, allocated on the first epoch (absent in loaded models) */
-    float *mP, *vP, *mQ, *vQ; /* Adam moments, shaped like P and Q */
     hc_adam adam;
+    hc_adam_table aP, aQ; /* Adam state of P and Q (moments, last-step stamps) */
+    int have_state;
     hc_epoch_samples samples;
     hc_rowgrad gP, gQ;
     float *tg;      /* batch x 3 x dim triple gradients */
@@ -41,6 +42,8 @@ int hc_factor_init(hc_factor_model *f, float std, int load);
  * with the touched user and item rows. */
 int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_triple_fn loss,
                     void (*post_step)(hc_factor_model *f), double *total);
+/* Brings every row's optimiser catch-up up to date (before scoring or saving). */
+int hc_factor_prepare(hc_model *m, const hc_dataset *ds);
 /* out = P[users] * Q^T (n x n_items). */
 int hc_factor_score_dot(hc_factor_model *f, const int32_t *users, int32_t n, float *out);
 int hc_factor_tensors(hc_model *m, hc_tensor *out);

@@ -90,8 +90,15 @@ static int ml_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *lo
 
 static int ml_prepare(hc_model *m, const hc_dataset *ds)
 {
-    (void)ds;
     hc_factor_model *f = (hc_factor_model *)m;
+    int rc = hc_factor_prepare(m, ds);
+    if (rc)
+        return rc;
+    /* the momentum catch-up may have moved rows out of the ball */
+    for (int32_t u = 0; u < m->n_users; u++)
+        project_row(f->P + (int64_t)u * m->hp.dim, m->hp.dim);
+    for (int32_t i = 0; i < m->n_items; i++)
+        project_row(f->Q + (int64_t)i * m->hp.dim, m->hp.dim);
     if (!f->item_sq) {
         f->item_sq = malloc((size_t)m->n_items * sizeof *f->item_sq);
         if (!f->item_sq)

@@ -23,13 +23,21 @@ void hc_adam_begin_step(hc_adam *a)
     a->t++;
 }
 
-static inline void adam_one(const hc_adam *a, float c1, float c2, float *w, float g, float *m,
-                            float *v)
+/* The update of n contiguous parameters; restrict-qualified so the compiler vectorises it
+ * (sqrt and division included). */
+static void adam_span(const hc_adam *a, float c1, float c2, float *restrict w,
+                      const float *restrict g, float *restrict m, float *restrict v, int64_t n)
 {
-    g += a->wd * *w;
-    *m = a->beta1 * *m + (1.0f - a->beta1) * g;
-    *v = a->beta2 * *v + (1.0f - a->beta2) * g * g;
-    *w -= a->lr * (*m * c1) / (sqrtf(*v * c2) + a->eps);
+    const float b1 = a->beta1, b2 = a->beta2, wd = a->wd, eps = a->eps;
+    const float lr1 = a->lr * c1, ob1 = 1.0f - b1, ob2 = 1.0f - b2;
+    for (int64_t i = 0; i < n; i++) {
+        float gi = g[i] + wd * w[i];
+        float mi = b1 * m[i] + ob1 * gi;
+        float vi = b2 * v[i] + ob2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= lr1 * mi / (sqrtf(vi * c2) + eps);
+    }
 }
 
 /* 1/(1-b1^t) and 1/(1-b2^t), computed in double for accuracy at small t. */
@@ -44,9 +52,13 @@ void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *
 {
     float c1, c2;
     corrections(a, &c1, &c2);
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; i++)
-        adam_one(a, c1, c2, &w[i], g[i], &m[i], &v[i]);
+    const int64_t chunk = 16384;
+    int64_t nchunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (nchunks > 4)
+    for (int64_t b = 0; b < nchunks; b++) {
+        int64_t lo = b * chunk, len = n - lo < chunk ? n - lo : chunk;
+        adam_span(a, c1, c2, w + lo, g + lo, m + lo, v + lo, len);
+    }
 }
 
 void hc_adam_rows(const hc_adam *a, float *W, const float *G, float *M, float *V, int32_t dim,
@@ -57,8 +69,132 @@ void hc_adam_rows(const hc_adam *a, float *W, const float *G, float *M, float *V
 #pragma omp parallel for schedule(static) if ((int64_t)nrows * dim > 65536)
     for (int32_t r = 0; r < nrows; r++) {
         int64_t off = (int64_t)rows[r] * dim;
-        const float *g = G + (int64_t)r * dim;
-        for (int32_t j = 0; j < dim; j++)
-            adam_one(a, c1, c2, &W[off + j], g[j], &M[off + j], &V[off + j]);
+        adam_span(a, c1, c2, W + off, G + (int64_t)r * dim, M + off, V + off, dim);
+    }
+}
+
+/* ---------------------------------------------------------------- lazy tables */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hetcomp.h"
+
+int hc_adam_table_init(hc_adam_table *tb, float *W, int32_t rows, int32_t dim)
+{
+    memset(tb, 0, sizeof *tb);
+    size_t n = (size_t)rows * (size_t)dim;
+    tb->W = W;
+    tb->rows = rows;
+    tb->dim = dim;
+    tb->M = calloc(n ? n : 1, sizeof(float));
+    tb->V = calloc(n ? n : 1, sizeof(float));
+    tb->last = calloc((size_t)(rows > 0 ? rows : 1), sizeof(int64_t));
+    if (!tb->M || !tb->V || !tb->last) {
+        hc_adam_table_free(tb);
+        return hc_error(HC_ENOMEM, "adam: out of memory for %zu moments", 2 * n);
+    }
+    return HC_OK;
+}
+
+void hc_adam_table_free(hc_adam_table *tb)
+{
+    if (!tb)
+        return;
+    free(tb->M);
+    free(tb->V);
+    free(tb->last);
+    free(tb->coef);
+    memset(tb, 0, sizeof *tb);
+}
+
+/* lr * sum_{j=1..k} c1(t0+j)/sqrt(c2(t0+j)) r^j with r = b1/sqrt(b2); terms below 1e-9 of the
+ * first are dropped (r^j < 1e-9 after ~200 steps). */
+static float catchup_coef(const hc_adam *a, int64_t t0, int64_t k)
+{
+    double b1 = (double)a->beta1, b2 = (double)a->beta2, r = b1 / sqrt(b2);
+    double p1 = pow(b1, (double)t0), p2 = pow(b2, (double)t0), rj = 1.0, s = 0.0;
+    for (int64_t j = 1; j <= k; j++) {
+        p1 *= b1;
+        p2 *= b2;
+        rj *= r;
+        s += rj / (1.0 - p1) * sqrt(1.0 - p2);
+        if (rj < 1e-9)
+            break;
+    }
+    return (float)((double)a->lr * s);
+}
+
+/* Applies k missed zero-gradient steps to one row, given its coefficient. */
+static void catchup_row(const hc_adam *a, float coef, float b1k, float b2k, float *restrict w,
+                        float *restrict m, float *restrict v, int32_t dim)
+{
+    const float eps = a->eps;
+    for (int32_t c = 0; c < dim; c++) {
+        w[c] -= coef * m[c] / (sqrtf(v[c]) + eps);
+        m[c] *= b1k;
+        v[c] *= b2k;
+    }
+}
+
+int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
+                       int32_t n)
+{
+    if (n > tb->coef_cap) {
+        float *nc = realloc(tb->coef, (size_t)n * 3 * sizeof *nc);
+        if (!nc)
+            return hc_error(HC_ENOMEM, "adam: out of memory");
+        tb->coef = nc;
+        tb->coef_cap = n;
+    }
+    /* the coefficients depend only on (last, t): rows touched together share them */
+    int64_t memo_t0 = -1;
+    float memo[3] = {0, 0, 0};
+    for (int32_t r = 0; r < n; r++) {
+        int64_t t0 = tb->last[rows[r]], k = a->t - 1 - t0;
+        float *c = tb->coef + 3 * (int64_t)r;
+        if (k <= 0) {
+            c[0] = 0.0f;
+            c[1] = c[2] = 1.0f;
+            continue;
+        }
+        if (t0 != memo_t0) {
+            memo_t0 = t0;
+            memo[0] = catchup_coef(a, t0, k);
+            memo[1] = (float)pow((double)a->beta1, (double)k);
+            memo[2] = (float)pow((double)a->beta2, (double)k);
+        }
+        memcpy(c, memo, sizeof memo);
+    }
+    float c1, c2;
+    corrections(a, &c1, &c2);
+    const int32_t dim = tb->dim;
+#pragma omp parallel for schedule(static) if ((int64_t)n * dim > (1 << 20))
+    for (int32_t r = 0; r < n; r++) {
+        int64_t off = (int64_t)rows[r] * dim;
+        const float *c = tb->coef + 3 * (int64_t)r;
+        if (c[0] != 0.0f)
+            catchup_row(a, c[0], c[1], c[2], tb->W + off, tb->M + off, tb->V + off, dim);
+        adam_span(a, c1, c2, tb->W + off, G + (int64_t)r * dim, tb->M + off, tb->V + off, dim);
+        tb->last[rows[r]] = a->t;
+    }
+    return HC_OK;
+}
+
+void hc_adam_table_flush(const hc_adam *a, hc_adam_table *tb)
+{
+    const int32_t dim = tb->dim;
+    /* rows last touched at the same step share a coefficient: walk the distinct steps */
+#pragma omp parallel for schedule(dynamic, 256)
+    for (int32_t r = 0; r < tb->rows; r++) {
+        int64_t t0 = tb->last[r], k = a->t - t0;
+        if (k <= 0)
+            continue;
+        float coef = catchup_coef(a, t0, k);
+        float b1k = (float)pow((double)a->beta1, (double)k);
+        float b2k = (float)pow((double)a->beta2, (double)k);
+        int64_t off = (int64_t)r * dim;
+        catchup_row(a, coef, b1k, b2k, tb->W + off, tb->M + off, tb->V + off, dim);
+        tb->last[r] = a->t;
     }
 }

@@ -27,4 +27,30 @@ void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *
 void hc_adam_rows(const hc_adam *a, float *W, const float *G, float *M, float *V, int32_t dim,
                   const int32_t *rows, int32_t nrows);
 
+
+/* An embedding table under "lazy but exact-momentum" Adam: rows move only when a step
+ * touches them, and a touched row first catches up the steps it missed, in closed form. With
+ * a zero gradient, k missed steps scale m by b1^k and v by b2^k and move w by
+ *   - lr * sum_{j=1..k} c1(t0+j) / sqrt(c2(t0+j)) * (b1 / sqrt(b2))^j * m / sqrt(v),
+ * c1, c2 the bias corrections; so the table follows torch's dense Adam (whose embedding rows
+ * keep moving by their momentum between touches) at the cost of the touched rows only. The
+ * missed steps' weight-decay gradient (wd * w, ~1e-6 here) is ignored, and eps is applied
+ * once per catch-up instead of once per step. */
+typedef struct {
+    float *W;      /* rows x dim parameters (not owned) */
+    float *M, *V;  /* moments (owned) */
+    int64_t *last; /* rows: the step each row was last brought to (owned) */
+    float *coef;   /* scratch: per touched row catch-up coefficient */
+    int32_t rows, dim, coef_cap;
+} hc_adam_table;
+
+int hc_adam_table_init(hc_adam_table *tb, float *W, int32_t rows, int32_t dim);
+void hc_adam_table_free(hc_adam_table *tb);
+/* One step (after hc_adam_begin_step): rows[0..n) (unique) catch up, then move with the
+ * gradient rows G[r * dim ..]. */
+int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
+                       int32_t n);
+/* Brings every row to step a->t (call before reading W: evaluation, saving). */
+void hc_adam_table_flush(const hc_adam *a, hc_adam_table *tb);
+
 #endif
