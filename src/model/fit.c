@@ -112,6 +112,11 @@ static int evaluate_into(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o
 int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_result *r)
 {
     memset(r, 0, sizeof *r);
+    if (o->max_epochs < 1 || o->eval_every < 1 || o->patience < 1 || o->record_k < 0)
+        return hc_error(HC_EINVAL,
+                        "fit: max_epochs %d, eval_every %d and patience %d must be >= 1, "
+                        "record_k %d >= 0",
+                        o->max_epochs, o->eval_every, o->patience, o->record_k);
     r->record_k = o->record_k;
     r->best = -1;
     int32_t cap = 0, bad = 0;

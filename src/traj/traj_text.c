@@ -305,7 +305,15 @@ int hc_traj_import_text(const char *path, const hc_dataset *ds, hc_traj *out)
             int32_t *o = out->observed + (int64_t)c * out->train_nnz;
             for (int32_t u = 0; u < ds->n_users; u++) {
                 int64_t base = ds->train.indptr[u], w = base, end = ds->train.indptr[u + 1];
-                for (; q < obs.n && obs.v[q].c == c && obs.v[q].u == u; q++) {
+                for (int64_t q0 = q; q < obs.n && obs.v[q].c == c && obs.v[q].u == u; q++) {
+                    if (q > q0 && obs.v[q].rank == obs.v[q - 1].rank) {
+                        rc = hc_error(HC_EPARSE,
+                                      "%s:%lld: observed rank %d of user '%s' at checkpoint %d "
+                                      "given twice",
+                                      path, (long long)obs.v[q].line, obs.v[q].rank,
+                                      hc_idmap_name(ds->users, u), c);
+                        goto done;
+                    }
                     int dup = 0;
                     for (int64_t z = base; z < w; z++)
                         dup |= o[z] == obs.v[q].item;

@@ -38,12 +38,15 @@ static inline const int32_t *hc_traj_top(const hc_traj *t, int32_t c, int32_t u)
     return t->top + ((int64_t)c * t->n_users + u) * t->k;
 }
 
-/* Chooses C evaluation indices from n validation Recall@50 values: the first evaluations
- * reaching fractions 0.70 .. 0.95 (evenly spaced; 70/85/95 % for C = 4) of the best value,
- * then the best one; strictly increasing when n >= C. Returns the number chosen (min(C, n)). */
+/* Chooses up to C evaluation indices from n validation Recall@50 values, among the
+ * evaluations up to the best one (the first maximum, as hc_fit keeps): the first ones
+ * reaching fractions 0.70 .. 0.95 of the best value (70 / 85 / 95 % for C = 4; piecewise
+ * linear through those for other C), then the best one. picked (C entries) receives strictly
+ * increasing indices whose last is the best. Returns the number chosen, min(C, best + 1): a
+ * run that peaked at its first evaluation gives one checkpoint. */
 int32_t hc_traj_select(const double *valid_r50, int32_t n, int32_t C, int32_t *picked);
-/* Builds a trajectory of C checkpoints from a finished hc_fit run (which must have recorded
- * snapshots). */
+/* Builds a trajectory of (at most, see hc_traj_select) C >= 1 checkpoints from a finished
+ * hc_fit run, which must have recorded snapshots (record_k > 0). out is overwritten. */
 int hc_traj_from_fit(const hc_fit_result *r, const hc_dataset *ds, const char *model, int32_t C,
                      hc_traj *out);
 

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# test_teacher_cli.sh - end-to-end checks of `hetcomp teacher` and `hetcomp trajectory`.
+# Usage: bash test_teacher_cli.sh <hetcomp-binary> <shared-data-dir>
+# Covers: a small synthetic dataset; a short MF teacher run writing model.hcm, trajectory.hct
+# and log.json (keys checked with python3's json module) and printing test metrics; the same
+# seed twice (one thread) giving byte-identical files; trajectory show / export / import
+# round trip to a byte-identical .hct; importing 4-column rows of a "teacher trained
+# elsewhere"; usage errors (exit 2) and data errors (exit 1, clear message, no output left
+# behind, no temporary files). Runs in a few seconds.
+set -euo pipefail
+HC=${1:?usage: test_teacher_cli.sh <hetcomp> <shared-data-dir>}
+HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC") # absolute: the script runs in $T
+T=$(mktemp -d "${TMPDIR:-/tmp}/hc_teacher_cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+
+die() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# expect CODE CMD... : runs CMD with stdout/stderr in $T/out / $T/err; checks the exit code
+expect() {
+    local want=$1 got=0
+    shift
+    "$@" >"$T/out" 2>"$T/err" || got=$?
+    if [ "$got" != "$want" ]; then
+        sed 's/^/  stderr: /' "$T/err" >&2
+        die "expected exit $want, got $got: $*"
+    fi
+}
+
+# contains FILE TEXT : FILE contains TEXT (fixed string)
+contains() {
+    grep -qF -- "$2" "$1" || {
+        sed 's/^/  | /' "$1" >&2
+        die "'$2' not found in $(basename "$1")"
+    }
+}
+
+# no_tmp : no temporary file of an atomic write is left anywhere under $T
+no_tmp() {
+    local left
+    left=$(find "$T" -name '*.tmp.*')
+    [ -z "$left" ] || die "temporary files left: $left"
+}
+
+TEACH=(--model mf --dim 8 --epochs 12 --eval-every 3 --checkpoints 3 --topk 20 --quiet)
+
+echo "- synth + split: a 300 x 400 dataset"
+expect 0 "$HC" synth --users 300 --items 400 --interactions 8000 --out X.tsv
+expect 0 "$HC" split --data X.tsv --out ds.hcd
+expect 0 "$HC" split --data X.tsv --seed 1 --out other.hcd
+
+echo "- teacher: writes model.hcm, trajectory.hct, log.json; prints test metrics"
+expect 0 "$HC" teacher "${TEACH[@]}" --data ds.hcd --out t1 --threads 1
+for f in model.hcm trajectory.hct log.json; do
+    [ -s "t1/$f" ] || die "t1/$f missing or empty"
+done
+contains "$T/out" "test_R@50"
+contains "$T/out" "checkpoints"
+[ "$(head -c 4 t1/model.hcm)" = HCMD ] || die "model.hcm lacks the HCMD magic"
+[ "$(head -c 4 t1/trajectory.hct)" = HCTJ ] || die "trajectory.hct lacks the HCTJ magic"
+python3 - t1/log.json <<'EOF' || die "log.json check failed"
+import json, sys
+log = json.load(open(sys.argv[1]))
+for key in ("model", "hparams", "params", "epochs", "best_epoch", "train_s_per_epoch",
+            "best_valid", "test_at_best", "checkpoints", "evaluations"):
+    assert key in log, "missing key " + key
+assert log["model"] == "mf" and log["hparams"]["dim"] == 8 and log["epochs"] == 12, log
+assert "recall@50" in log["test_at_best"] and log["best_valid"]["n_users"] == 300
+evals = log["evaluations"]
+assert len(evals) == 5, evals  # epochs 1, 3, 6, 9, 12
+assert [e["epoch"] for e in evals] == [1, 3, 6, 9, 12]
+for e in evals:
+    assert {"epoch", "loss", "valid", "test"} <= set(e), e
+    assert "recall@50" in e["valid"] and "ndcg@50" in e["test"], e
+ck = log["checkpoints"]
+assert 1 <= len(ck) <= 3 and ck[-1]["epoch"] == log["best_epoch"], ck
+assert all(a["epoch"] < b["epoch"] for a, b in zip(ck, ck[1:])), ck
+EOF
+
+echo "- teacher: the same seed twice gives identical files"
+expect 0 "$HC" teacher "${TEACH[@]}" --data ds.hcd --out t2 --threads 1
+cmp t1/model.hcm t2/model.hcm || die "model.hcm differs between two runs with one seed"
+cmp t1/trajectory.hct t2/trajectory.hct || die "trajectory.hct differs between two runs"
+
+echo "- trajectory show / export / import: a byte-identical round trip"
+expect 0 "$HC" trajectory show --data ds.hcd --traj t1/trajectory.hct
+contains "$T/out" "model	mf"
+contains "$T/out" "k	20"
+contains "$T/out" "observed	yes"
+expect 0 "$HC" trajectory export --data ds.hcd --traj t1/trajectory.hct --out rows.tsv
+contains rows.tsv "# hetcomp trajectory v1"
+contains rows.tsv "checkpoint	user	rank	item	list"
+expect 0 "$HC" trajectory import --data ds.hcd --in rows.tsv --out back.hct
+cmp t1/trajectory.hct back.hct || die "export -> import changed the trajectory"
+
+echo "- trajectory import: 4-column rows of a teacher trained elsewhere"
+# top rows only, no header or metadata: what another toolkit's ranking dump looks like
+awk -F'\t' '!/^#/ && $5 == "top" { print $1 "\t" $2 "\t" $3 "\t" $4 }' rows.tsv >plain.tsv
+expect 0 "$HC" trajectory import --data ds.hcd --in plain.tsv --out plain.hct --name elsewhere
+contains "$T/out" "model	elsewhere"
+contains "$T/out" "checkpoints	3"
+contains "$T/out" "observed	no"
+expect 0 "$HC" trajectory show --data ds.hcd --traj plain.hct
+contains "$T/out" "epoch	-1"
+
+echo "- usage errors exit 2"
+expect 2 "$HC" teacher --model nosuch --data ds.hcd --out u1
+contains "$T/err" "unknown model 'nosuch'"
+expect 2 "$HC" teacher --model mf --out u1
+contains "$T/err" "--data"
+expect 2 "$HC" teacher --data ds.hcd --out u1
+contains "$T/err" "--model is required"
+expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --dim abc
+contains "$T/err" "--dim"
+expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --dim 0
+contains "$T/err" "--dim"
+expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --frobnicate
+expect 2 "$HC" trajectory
+expect 2 "$HC" trajectory shuffle --data ds.hcd --traj t1/trajectory.hct
+expect 2 "$HC" trajectory import --data ds.hcd --in rows.tsv
+expect 2 "$HC" trajectory show --data ds.hcd --traj t1/trajectory.hct --frobnicate
+[ ! -e u1 ] || die "a usage error created the output directory"
+expect 0 "$HC" teacher --help
+contains "$T/out" "--checkpoints"
+expect 0 "$HC" trajectory --help
+contains "$T/out" "checkpoint<TAB>user<TAB>rank<TAB>item"
+
+echo "- data errors exit 1 with a clear message and no output"
+expect 1 "$HC" teacher "${TEACH[@]}" --data missing.hcd --out d1
+contains "$T/err" "missing.hcd"
+[ ! -e d1 ] || die "a missing dataset left an output directory"
+# a dataset file with one byte flipped in the middle, and one cut short
+python3 - ds.hcd <<'EOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+open("short.hcd", "wb").write(b[: len(b) // 2])
+b[len(b) // 2] ^= 0x40
+open("corrupt.hcd", "wb").write(b)
+EOF
+expect 1 "$HC" teacher "${TEACH[@]}" --data corrupt.hcd --out d2
+contains "$T/err" "corrupt.hcd"
+contains "$T/err" "checksum"
+[ ! -e d2 ] || die "a corrupt dataset left an output directory"
+expect 1 "$HC" teacher "${TEACH[@]}" --data short.hcd --out d3
+contains "$T/err" "truncated"
+[ ! -e d3 ] || die "a truncated dataset left an output directory"
+# a trajectory used with another split of the same interactions
+expect 1 "$HC" trajectory show --data other.hcd --traj t1/trajectory.hct
+contains "$T/err" "another dataset"
+expect 1 "$HC" trajectory export --data other.hcd --traj t1/trajectory.hct --out d4.tsv
+[ ! -e d4.tsv ] || die "a failed export left its output"
+expect 1 "$HC" trajectory import --data other.hcd --in rows.tsv --out d5.hct
+contains "$T/err" "rows.tsv:"
+contains "$T/err" "train item"
+[ ! -e d5.hct ] || die "a failed import left its output"
+# a corrupt trajectory, and a binary file given as text
+head -c 1000 t1/trajectory.hct >cut.hct
+expect 1 "$HC" trajectory show --data ds.hcd --traj cut.hct
+contains "$T/err" "truncated"
+expect 1 "$HC" trajectory import --data ds.hcd --in t1/trajectory.hct --out d6.hct
+contains "$T/err" "trajectory.hct:1:"
+[ ! -e d6.hct ] || die "a failed import left its output"
+no_tmp
+
+echo "ok"
