@@ -5,9 +5,12 @@
 #ifndef HC_CLI_H
 #define HC_CLI_H
 
+#include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hetcomp.h"
+#include "traj/trajectory.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_ERROR = 1, CLI_EXIT_USAGE = 2 };
 
@@ -24,6 +27,8 @@ int cmd_synth(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_teacher(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
+int cmd_ensemble(int argc, char **argv);
+int cmd_distill(int argc, char **argv);
 
 /* Prints "hetcomp: <hc_errmsg() or hc_strerror(rc)>" to stderr; returns CLI_EXIT_ERROR. */
 int cli_fail(int rc);
@@ -42,6 +47,21 @@ int cli_double(const char *cmd, const char *flag, const char *s, double lo, doub
 void cli_log_init(int verbose, int quiet);
 /* Sets OpenMP and OpenBLAS thread counts (0: all cores). */
 void cli_threads(int n);
+/* Output helpers (output.c). JSON builders return NULL on out of memory. */
+json_t *cli_metrics_json(const hc_metrics *m);
+json_t *cli_result_json(const hc_eval_result *r); /* {"valid": ..., "test": ...} */
+/* Writes root (may be NULL: out of memory) to path atomically; does not take the reference. */
+int cli_json_write(json_t *root, const char *path);
+int cli_make_dir(const char *dir);
+/* The metrics table: a header and one row per model or split (R@K N@K for K = 10, 20, 50). */
+void cli_print_metrics_header(FILE *fp, const char *first);
+void cli_print_metrics_row(FILE *fp, const char *name, const hc_metrics *m);
+
+/* Loads n teachers' trajectories (files, or directories holding trajectory.hct) made on ds
+ * (teachers.c). *out: n trajectories, freed with cli_free_teachers. */
+int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, hc_traj **out);
+void cli_free_teachers(hc_traj *t, int32_t n);
+
 /* Seconds since an arbitrary point (monotonic). */
 double cli_now(void);
 

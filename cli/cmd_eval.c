@@ -30,28 +30,6 @@ static void help(void)
            "  -h, --help      this help\n");
 }
 
-/* JSON object of one split's metrics. NULL on out of memory. */
-static json_t *metrics_json(const hc_metrics *m)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    int bad = 0;
-    for (int j = 0; j < HC_EVAL_NK; j++) {
-        char key[32];
-        snprintf(key, sizeof key, "recall@%d", hc_eval_ks[j]);
-        bad |= json_object_set_new(o, key, json_real(m->recall[j]));
-        snprintf(key, sizeof key, "ndcg@%d", hc_eval_ks[j]);
-        bad |= json_object_set_new(o, key, json_real(m->ndcg[j]));
-    }
-    bad |= json_object_set_new(o, "n_users", json_integer(m->n_users));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 /* Writes the results to path atomically. */
 static int write_json(const char *path, const char *model, const char *data_path,
                       const hc_dataset *ds, const hc_eval_result *res, double seconds,
@@ -60,7 +38,7 @@ static int write_json(const char *path, const char *model, const char *data_path
     char sum[32];
     snprintf(sum, sizeof sum, "%016llx", (unsigned long long)ds->checksum);
     json_t *root = json_object(), *metrics = json_object();
-    json_t *va = metrics_json(&res->valid), *te = metrics_json(&res->test);
+    json_t *va = cli_metrics_json(&res->valid), *te = cli_metrics_json(&res->test);
     int bad = !root || !metrics || !va || !te;
     if (!bad) {
         bad |= json_object_set_new(metrics, "valid", va);
@@ -83,28 +61,9 @@ static int write_json(const char *path, const char *model, const char *data_path
         json_decref(root);
         return hc_error(HC_ENOMEM, "%s: out of memory building the JSON output", path);
     }
-    hc_afile af;
-    int rc = hc_afile_open(&af, path);
-    if (rc) {
-        json_decref(root);
-        return rc;
-    }
-    if (json_dumpf(root, af.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
-        fputc('\n', af.fp) == EOF) {
-        json_decref(root);
-        hc_afile_abort(&af);
-        return hc_error(HC_EIO, "%s: write failed", path);
-    }
+    int rc = cli_json_write(root, path);
     json_decref(root);
-    return hc_afile_commit(&af);
-}
-
-static void print_row(const char *name, const hc_metrics *m)
-{
-    printf("%-6s", name);
-    for (int j = 0; j < HC_EVAL_NK; j++)
-        printf(" %-7.4f %-7.4f", m->recall[j], m->ndcg[j]);
-    printf(" %d\n", m->n_users);
+    return rc;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -194,12 +153,9 @@ int cmd_eval(int argc, char **argv)
     }
     double t3 = cli_now();
 
-    printf("%-6s", "split");
-    for (int j = 0; j < HC_EVAL_NK; j++)
-        printf(" R@%-5d N@%-5d", hc_eval_ks[j], hc_eval_ks[j]);
-    printf(" users\n");
-    print_row("valid", &res.valid);
-    print_row("test", &res.test);
+    cli_print_metrics_header(stdout, "split");
+    cli_print_metrics_row(stdout, "valid", &res.valid);
+    cli_print_metrics_row(stdout, "test", &res.test);
     fflush(stdout);
     if (!quiet)
         fprintf(stderr,

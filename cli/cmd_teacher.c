@@ -6,13 +6,11 @@
  * Output directory: model.hcm (the best model), trajectory.hct (binary trajectory),
  * log.json (hyperparameters, every evaluation, the summary).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -72,20 +70,6 @@ static void on_epoch(void *ud, int32_t epoch, int32_t max_epochs, double loss, d
     fflush(stderr);
 }
 
-static json_t *metrics_json(const hc_metrics *m)
-{
-    json_t *o = json_object();
-    for (int k = 0; k < HC_EVAL_NK; k++) {
-        char key[16];
-        snprintf(key, sizeof key, "R@%d", hc_eval_ks[k]);
-        json_object_set_new(o, key, json_real(m->recall[k]));
-        snprintf(key, sizeof key, "N@%d", hc_eval_ks[k]);
-        json_object_set_new(o, key, json_real(m->ndcg[k]));
-    }
-    json_object_set_new(o, "users", json_integer(m->n_users));
-    return o;
-}
-
 static void on_eval(void *ud, const hc_fit_eval *e)
 {
     progress *p = ud;
@@ -94,8 +78,8 @@ static void on_eval(void *ud, const hc_fit_eval *e)
     json_object_set_new(row, "loss", json_real(e->loss));
     json_object_set_new(row, "train_s", json_real(e->train_s));
     json_object_set_new(row, "eval_s", json_real(e->eval_s));
-    json_object_set_new(row, "valid", metrics_json(&e->res.valid));
-    json_object_set_new(row, "test", metrics_json(&e->res.test));
+    json_object_set_new(row, "valid", cli_metrics_json(&e->res.valid));
+    json_object_set_new(row, "test", cli_metrics_json(&e->res.test));
     json_array_append_new(p->evals, row);
     if (p->quiet)
         return;
@@ -106,30 +90,6 @@ static void on_eval(void *ud, const hc_fit_eval *e)
             "train %.2fs eval %.2fs%s\n",
             p->name, e->epoch, e->loss, e->res.valid.recall[2], e->res.valid.ndcg[2],
             e->res.test.recall[2], e->train_s, e->eval_s, e->improved ? "  *" : "");
-}
-
-static int write_json(json_t *root, const char *path)
-{
-    hc_afile af;
-    int rc = hc_afile_open(&af, path);
-    if (rc)
-        return rc;
-    if (json_dumpf(root, af.fp, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) != 0) {
-        hc_afile_abort(&af);
-        return hc_error(HC_EIO, "%s: cannot write JSON", path);
-    }
-    fputc('\n', af.fp);
-    return hc_afile_commit(&af);
-}
-
-static int make_dir(const char *dir)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return hc_error(HC_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return hc_error(HC_EIO, "%s: not a directory", dir);
-    return HC_OK;
 }
 
 int cmd_teacher(int argc, char **argv)
@@ -300,7 +260,7 @@ int cmd_teacher(int argc, char **argv)
     json_t *root = json_object();
     progress pr = {type->name, isatty(2), quiet, cli_now(), json_array()};
     char path[4096];
-    if ((rc = hc_dataset_load(data, &ds)) != HC_OK || (rc = make_dir(out)) != HC_OK ||
+    if ((rc = hc_dataset_load(data, &ds)) != HC_OK || (rc = cli_make_dir(out)) != HC_OK ||
         (rc = hc_model_create(type, &ds, &hp, &m)) != HC_OK)
         goto done;
     int64_t nparams = hc_model_n_params(m);
@@ -341,8 +301,8 @@ int cmd_teacher(int argc, char **argv)
     json_object_set_new(root, "epochs", json_integer(fr.epochs));
     json_object_set_new(root, "best_epoch", json_integer(best->epoch));
     json_object_set_new(root, "train_s_per_epoch", json_real(spe));
-    json_object_set_new(root, "best_valid", metrics_json(&best->res.valid));
-    json_object_set_new(root, "test_at_best", metrics_json(&best->res.test));
+    json_object_set_new(root, "best_valid", cli_metrics_json(&best->res.valid));
+    json_object_set_new(root, "test_at_best", cli_metrics_json(&best->res.test));
     if (traj) {
         json_t *cj = json_array();
         for (int32_t k = 0; k < tj.n_ckpt; k++) {
@@ -355,7 +315,7 @@ int cmd_teacher(int argc, char **argv)
     }
     json_object_set(root, "evaluations", pr.evals);
     snprintf(path, sizeof path, "%s/log.json", out);
-    if ((rc = write_json(root, path)) != HC_OK)
+    if ((rc = cli_json_write(root, path)) != HC_OK)
         goto done;
     printf("model\t%s\nparams\t%lld\nepochs\t%d\nbest_epoch\t%d\ns_per_epoch\t%.3f\n", type->name,
            (long long)nparams, fr.epochs, best->epoch, spe);

@@ -13,6 +13,8 @@ static const cli_command commands[] = {
     {"eval", cmd_eval, "full-ranking Recall/NDCG@10,20,50 of a model on a dataset"},
     {"teacher", cmd_teacher, "train a teacher (mf, ml, gnn) and record its trajectory"},
     {"trajectory", cmd_trajectory, "show, export or import a trajectory (text rankings)"},
+    {"ensemble", cmd_ensemble, "rank-importance ensemble of teachers' trajectories"},
+    {"distill", cmd_distill, "distil teachers into a small MF student (hetcomp, bpr)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,197 @@
+/*
+ * cmd_ensemble.c - `hetcomp ensemble`: the rank-importance ensemble (method.md §3) of the
+ * teachers' final checkpoints, evaluated beside each teacher (each teacher's own top list)
+ * and beside the ensemble of the first checkpoints; writes the ensemble's lists as a
+ * one-checkpoint trajectory and the table as JSON.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ensemble/ensemble.h"
+
+static const char *CMD = "ensemble";
+
+static void help(void)
+{
+    printf("usage: hetcomp ensemble --data DS.hcd --teachers T1 [T2 ...] [--out DIR]\n\n"
+           "Each teacher is a directory from 'hetcomp teacher' or a trajectory file.\n\n"
+           "options:\n"
+           "  --data FILE          dataset file (required)\n"
+           "  --teachers T ...     teachers (required; repeat the flag or list them after it)\n"
+           "  --k N                length of the ensemble's top lists (100)\n"
+           "  --temperature T      rank temperature: importance exp(-rank / T) (10)\n"
+           "  --out DIR            write DIR/ensemble.hct (the final-checkpoint ensemble's\n"
+           "                       lists) and DIR/ensemble.json (the table)\n"
+           "  --threads N          threads (all cores)\n");
+}
+
+static int eval_lists(const hc_dataset *ds, const hc_traj *const *t, int32_t n, int32_t k,
+                      float temp, int32_t ckpt, hc_eval_result *res)
+{
+    hc_ensemble e;
+    int rc = hc_ensemble_init(&e, t, n, NULL, temp, k);
+    if (rc)
+        return rc;
+    e.scorer_ckpt = ckpt;
+    hc_scorer sc = hc_ensemble_scorer(&e);
+    rc = hc_evaluate(ds, &sc, NULL, res);
+    hc_ensemble_free(&e);
+    return rc;
+}
+
+/* The final-checkpoint ensemble as a one-checkpoint trajectory (observed: full orders). */
+static int ensemble_traj(const hc_dataset *ds, const hc_traj *const *t, int32_t n, int32_t k,
+                         float temp, hc_traj *out)
+{
+    hc_ensemble e;
+    int rc = hc_ensemble_init(&e, t, n, NULL, temp, k);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    snprintf(out->model, sizeof out->model, "ensemble");
+    out->n_users = ds->n_users;
+    out->n_items = ds->n_items;
+    out->n_ckpt = 1;
+    out->k = k;
+    out->ds_checksum = ds->checksum;
+    out->train_nnz = ds->train.nnz;
+    int with_obs = 0;
+    for (int32_t x = 0; x < n; x++)
+        with_obs |= t[x]->observed != NULL;
+    hc_ensemble_scratch s;
+    if ((rc = hc_traj_alloc(out, with_obs)) != HC_OK ||
+        (rc = hc_ensemble_scratch_init(&e, &s)) != HC_OK) {
+        hc_ensemble_free(&e);
+        return rc;
+    }
+    out->epochs[0] = -1;
+    out->valid_r50[0] = 0.0f;
+    for (int32_t u = 0; u < ds->n_users; u++) {
+        int32_t *top = out->top + (int64_t)u * k;
+        int32_t m = hc_ensemble_user(&e, u, NULL, &s, top, NULL);
+        for (int32_t r = m; r < k; r++)
+            top[r] = -1;
+        if (with_obs)
+            hc_ensemble_observed(&e, ds, u, hc_csr_row_len(&ds->train, u), &s,
+                                 out->observed + ds->train.indptr[u]);
+    }
+    hc_ensemble_scratch_free(&s);
+    hc_ensemble_free(&e);
+    return HC_OK;
+}
+
+int cmd_ensemble(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, 0, 'd'}, {"teachers", required_argument, 0, 't'},
+        {"k", required_argument, 0, 'k'},    {"temperature", required_argument, 0, 'T'},
+        {"out", required_argument, 0, 'o'},  {"threads", required_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    const char *data = NULL, *out = NULL;
+    char **tp = calloc((size_t)argc + 1, sizeof *tp);
+    int32_t nt = 0, k = 100, threads = 0;
+    double temp = 10.0;
+    int c, rc = 0;
+    if (!tp)
+        return cli_fail(hc_error(HC_ENOMEM, "out of memory"));
+    while (!rc && (c = getopt_long(argc, argv, "d:t:k:T:o:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case 't':
+            tp[nt++] = optarg;
+            break;
+        case 'k':
+            rc = cli_int(CMD, "--k", optarg, 1, 100000, &k);
+            break;
+        case 'T':
+            rc = cli_double(CMD, "--temperature", optarg, 1e-6, 1e9, &temp);
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'j':
+            rc = cli_int(CMD, "--threads", optarg, 0, 1024, &threads);
+            break;
+        case 'h':
+            help();
+            free(tp);
+            return CLI_EXIT_OK;
+        default:
+            free(tp);
+            return cli_usage_error(CMD, "unknown option");
+        }
+    }
+    for (int i = optind; !rc && i < argc; i++)
+        tp[nt++] = argv[i]; /* teachers listed after --teachers */
+    if (!rc && (!data || nt == 0))
+        rc = cli_usage_error(CMD, "--data and --teachers are required");
+    if (rc) {
+        free(tp);
+        return rc;
+    }
+    cli_log_init(0, 0);
+    cli_threads(threads);
+    hc_dataset ds = {0};
+    hc_traj *t = NULL, ens = {0};
+    const hc_traj **tv = calloc((size_t)nt, sizeof *tv);
+    json_t *root = json_object(), *rows = json_array();
+    hc_eval_result res;
+    if (!tv) {
+        rc = hc_error(HC_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = hc_dataset_load(data, &ds)) != HC_OK ||
+        (rc = cli_load_teachers(&ds, tp, nt, &t)) != HC_OK)
+        goto done;
+    for (int32_t x = 0; x < nt; x++)
+        tv[x] = &t[x];
+    cli_print_metrics_header(stdout, "test");
+    for (int32_t x = 0; x <= nt + 1; x++) {
+        char name[64];
+        double t0 = cli_now();
+        if (x < nt) {
+            snprintf(name, sizeof name, "%s", t[x].model);
+            rc = eval_lists(&ds, &tv[x], 1, k, (float)temp, -1, &res);
+        } else {
+            snprintf(name, sizeof name, x == nt ? "ens-first" : "ensemble");
+            rc = eval_lists(&ds, tv, nt, k, (float)temp, x == nt ? 0 : -1, &res);
+        }
+        if (rc)
+            goto done;
+        cli_print_metrics_row(stdout, name, &res.test);
+        json_t *row = json_object();
+        json_object_set_new(row, "name", json_string(name));
+        json_object_set_new(row, "metrics", cli_result_json(&res));
+        json_object_set_new(row, "seconds", json_real(cli_now() - t0));
+        json_array_append_new(rows, row);
+    }
+    if (out) {
+        char path[4096];
+        if ((rc = cli_make_dir(out)) != HC_OK ||
+            (rc = ensemble_traj(&ds, tv, nt, k, (float)temp, &ens)) != HC_OK)
+            goto done;
+        snprintf(path, sizeof path, "%s/ensemble.hct", out);
+        if ((rc = hc_traj_save(&ens, path)) != HC_OK)
+            goto done;
+        json_object_set_new(root, "k", json_integer(k));
+        json_object_set_new(root, "temperature", json_real(temp));
+        json_object_set(root, "rows", rows);
+        snprintf(path, sizeof path, "%s/ensemble.json", out);
+        if ((rc = cli_json_write(root, path)) != HC_OK)
+            goto done;
+    }
+done:
+    json_decref(rows);
+    json_decref(root);
+    hc_traj_free(&ens);
+    cli_free_teachers(t, nt);
+    free(tv);
+    free(tp);
+    hc_dataset_free(&ds);
+    return rc ? cli_fail(rc) : CLI_EXIT_OK;
+}

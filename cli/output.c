@@ -1,0 +1,86 @@
+/*
+ * output.c - what the subcommands write besides plain text: metrics as JSON objects, JSON
+ * documents written atomically, output directories, and the metrics table rows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+json_t *cli_metrics_json(const hc_metrics *m)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = 0;
+    for (int j = 0; j < HC_EVAL_NK; j++) {
+        char key[32];
+        snprintf(key, sizeof key, "recall@%d", hc_eval_ks[j]);
+        bad |= json_object_set_new(o, key, json_real(m->recall[j]));
+        snprintf(key, sizeof key, "ndcg@%d", hc_eval_ks[j]);
+        bad |= json_object_set_new(o, key, json_real(m->ndcg[j]));
+    }
+    bad |= json_object_set_new(o, "n_users", json_integer(m->n_users));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *cli_result_json(const hc_eval_result *r)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (json_object_set_new(o, "valid", cli_metrics_json(&r->valid)) ||
+        json_object_set_new(o, "test", cli_metrics_json(&r->test))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int cli_json_write(json_t *root, const char *path)
+{
+    if (!root)
+        return hc_error(HC_ENOMEM, "%s: out of memory building the JSON output", path);
+    hc_afile af;
+    int rc = hc_afile_open(&af, path);
+    if (rc)
+        return rc;
+    if (json_dumpf(root, af.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 ||
+        fputc('\n', af.fp) == EOF) {
+        hc_afile_abort(&af);
+        return hc_error(HC_EIO, "%s: write failed", path);
+    }
+    return hc_afile_commit(&af);
+}
+
+int cli_make_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return hc_error(HC_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hc_error(HC_EIO, "%s: not a directory", dir);
+    return HC_OK;
+}
+
+void cli_print_metrics_header(FILE *fp, const char *first)
+{
+    fprintf(fp, "%-10s", first);
+    for (int j = 0; j < HC_EVAL_NK; j++)
+        fprintf(fp, " R@%-5d N@%-5d", hc_eval_ks[j], hc_eval_ks[j]);
+    fprintf(fp, " users\n");
+}
+
+void cli_print_metrics_row(FILE *fp, const char *name, const hc_metrics *m)
+{
+    fprintf(fp, "%-10s", name);
+    for (int j = 0; j < HC_EVAL_NK; j++)
+        fprintf(fp, " %-7.4f %-7.4f", m->recall[j], m->ndcg[j]);
+    fprintf(fp, " %d\n", m->n_users);
+}

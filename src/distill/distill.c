@@ -1,0 +1,188 @@
+/*
+ * distill.c - the loop every distillation method shares (see distill.h): the student is an
+ * "mf" model; evaluation runs at epoch 0, 10, 20, ... after that epoch's training, records
+ * each user's top-50 unobserved items for the method's after_eval hook, and early stopping
+ * keeps the best-validation student (method.md §7, §9).
+ */
+#include "distill/distill.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern const hc_distiller_type hc_distiller_hetcomp, hc_distiller_bpr;
+
+const hc_distiller_type *const hc_distiller_types[] = {&hc_distiller_hetcomp, &hc_distiller_bpr,
+                                                       NULL};
+
+const hc_distiller_type *hc_distiller_type_find(const char *name)
+{
+    for (int i = 0; hc_distiller_types[i]; i++)
+        if (!strcmp(hc_distiller_types[i]->name, name))
+            return hc_distiller_types[i];
+    return NULL;
+}
+
+void hc_distill_opts_default(hc_distill_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->dim = 6;
+    o->max_epochs = 1000;
+    o->eval_every = 10;
+    o->patience = 5;
+    o->batch = 1024;
+    o->lr = 1e-3f;
+    o->wd = 1e-5f;
+    o->init_std = 0.01f;
+    o->k = 100;
+    o->temperature = 10.0f;
+    o->dkc_every = 10;
+    o->alpha = 1.05f;
+    o->decay = 0.995f;
+    o->w_set = 0.01f;
+    o->w_rank = 0.005f;
+    o->switch_epoch = 120;
+}
+
+void hc_distill_result_free(hc_distill_result *r)
+{
+    if (!r)
+        return;
+    free(r->evals);
+    memset(r, 0, sizeof *r);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int check_opts(const hc_kd_ctx *ctx)
+{
+    const hc_distill_opts *o = &ctx->opts;
+    if (o->dim <= 0 || o->max_epochs <= 0 || o->eval_every <= 0 || o->patience <= 0 ||
+        o->batch <= 0 || !(o->lr > 0.0f) || o->wd < 0.0f || o->k < 10 || o->k > 512 ||
+        !(o->temperature > 0.0f) || o->dkc_every <= 0)
+        return hc_error(HC_EINVAL, "distill: invalid options (dim %d, k %d, batch %d)", o->dim,
+                        o->k, o->batch);
+    if (ctx->n_teachers > HC_DISTILL_MAX_TEACHERS)
+        return hc_error(HC_EINVAL, "distill: at most %d teachers", HC_DISTILL_MAX_TEACHERS);
+    for (int32_t x = 0; x < ctx->n_teachers; x++)
+        if (ctx->teachers[x]->ds_checksum != ctx->ds->checksum)
+            return hc_error(HC_EMISMATCH, "distill: teacher '%s' was trained on another dataset",
+                            ctx->teachers[x]->model);
+    return HC_OK;
+}
+
+int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_hooks *hooks,
+                   hc_distill_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->best = -1;
+    int rc = check_opts(ctx);
+    if (rc)
+        return rc;
+    const hc_dataset *ds = ctx->ds;
+    const hc_distill_opts *o = &ctx->opts;
+    hc_hparams hp;
+    const hc_model_type *mf = hc_model_type_find("mf");
+    hc_hparams_default(mf, &hp);
+    hp.dim = o->dim;
+    hp.lr = o->lr;
+    hp.reg = o->wd;
+    hp.batch = o->batch;
+    hp.init_std = o->init_std;
+    hp.seed = o->seed;
+    if ((rc = hc_model_create(mf, ds, &hp, &ctx->student)) != HC_OK)
+        return rc;
+    hc_distiller *d = calloc(1, t->size);
+    hc_model *best = NULL;
+    int32_t *top50 = malloc((size_t)ds->n_users * HC_EVAL_MAXK * sizeof *top50);
+    int32_t cap = 0, bad = 0;
+    double best_r50 = -1.0;
+    if (!d || !top50) {
+        rc = hc_error(HC_ENOMEM, "distill: out of memory");
+        goto done;
+    }
+    d->type = t;
+    d->ctx = ctx;
+    if ((rc = t->init(d)) != HC_OK)
+        goto done;
+    double since_eval = 0.0;
+    for (int32_t ep = 0; ep < o->max_epochs; ep++) {
+        double t0 = now_s(), loss = 0.0;
+        if ((rc = t->epoch(d, ep, &loss)) != HC_OK)
+            goto done;
+        double dt = now_s() - t0;
+        since_eval += dt;
+        r->train_s += dt;
+        r->epochs = ep + 1;
+        if (hooks && hooks->on_epoch)
+            hooks->on_epoch(hooks->ud, ep, loss, dt);
+        if (ep % o->eval_every != 0 && ep != o->max_epochs - 1)
+            continue;
+        if (r->n_evals == cap) {
+            int32_t nc = cap ? cap * 2 : 32;
+            hc_distill_eval *ne = realloc(r->evals, (size_t)nc * sizeof *ne);
+            if (!ne) {
+                rc = hc_error(HC_ENOMEM, "distill: out of memory");
+                goto done;
+            }
+            r->evals = ne;
+            cap = nc;
+        }
+        hc_distill_eval *e = &r->evals[r->n_evals];
+        memset(e, 0, sizeof *e);
+        double t1 = now_s();
+        hc_model *st = ctx->student;
+        if (st->type->prepare && (rc = st->type->prepare(st, ds)) != HC_OK)
+            goto done;
+        hc_eval_opts eo;
+        hc_eval_opts_default(&eo);
+        eo.record_k = HC_EVAL_MAXK;
+        eo.record_top = top50;
+        hc_scorer sc = hc_model_scorer(st);
+        if ((rc = hc_evaluate(ds, &sc, &eo, &e->res)) != HC_OK)
+            goto done;
+        if (t->after_eval && (rc = t->after_eval(d, ep, top50)) != HC_OK)
+            goto done;
+        if (t->status)
+            t->status(d, &e->st);
+        e->epoch = ep;
+        e->loss = loss;
+        e->train_s = since_eval;
+        e->eval_s = now_s() - t1;
+        since_eval = 0.0;
+        r->n_evals++;
+        double r50 = e->res.valid.recall[HC_EVAL_NK - 1];
+        if (r50 > best_r50) {
+            best_r50 = r50;
+            r->best = r->n_evals - 1;
+            e->improved = 1;
+            bad = 0;
+            hc_model_free(best);
+            best = NULL;
+            if ((rc = hc_model_clone(st, ds, &best)) != HC_OK)
+                goto done;
+        } else {
+            bad++;
+        }
+        if (hooks && hooks->on_eval)
+            hooks->on_eval(hooks->ud, e);
+        if (bad >= o->patience)
+            break;
+    }
+    if (best && (rc = hc_model_copy_params(ctx->student, best)) != HC_OK)
+        goto done;
+done:
+    if (d && d->type && t->free_fn)
+        t->free_fn(d);
+    free(d);
+    free(top50);
+    hc_model_free(best);
+    if (rc)
+        hc_distill_result_free(r);
+    return rc;
+}

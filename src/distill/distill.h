@@ -1,0 +1,107 @@
+/*
+ * distill.h - one interface for every distillation method (HetComp and the baselines) and the
+ * loop they share: the MF student, epochs, evaluation every few epochs (with the student's
+ * top-50 lists handed to the method, e.g. for HetComp's dynamic knowledge construction),
+ * early stopping on validation Recall@50, the best student kept (method.md §7).
+ */
+#ifndef HC_DISTILL_H
+#define HC_DISTILL_H
+
+#include "ensemble/ensemble.h"
+#include "model/model.h"
+
+#define HC_DISTILL_MAX_TEACHERS 32
+
+/* Every hyperparameter of method.md §4-§7, with the paper's defaults (hc_distill_opts_default). */
+typedef struct {
+    int32_t dim;        /* student dimension (6) */
+    int32_t max_epochs; /* 1000 */
+    int32_t eval_every; /* 10 (evaluations at epoch 0, 10, 20, ...) */
+    int32_t patience;   /* evaluations without a better valid R@50 (5) */
+    int32_t batch;      /* train interactions per step; the step's users are their unique users */
+    float lr, wd;       /* Adam (1e-3, 1e-5, coupled L2) */
+    float init_std;     /* student init N(0, std) (0.01) */
+    uint64_t seed;
+    int32_t k;          /* ensemble top-list length K (100) */
+    float temperature;  /* ensemble rank temperature T (10) */
+    int32_t dkc_every;  /* p (10) */
+    float alpha;        /* DKC threshold base (1.05) */
+    float decay;        /* DKC threshold decay per p epochs (0.995) */
+    float w_set;        /* phase-1 loss weight (0.01) */
+    float w_rank;       /* phase-2 loss weight (0.005) */
+    int no_dkc;         /* ablation: final checkpoints from the start */
+    int32_t switch_epoch; /* with no_dkc: the epoch the loss switches to phase 2 (120) */
+    int no_akt;         /* ablation: the permutation-level loss from the start */
+} hc_distill_opts;
+void hc_distill_opts_default(hc_distill_opts *o);
+
+/* What a method sees: the data, the teachers' trajectories, the student and the options. */
+typedef struct {
+    const hc_dataset *ds;
+    int32_t n_teachers;
+    const hc_traj *const *teachers;
+    hc_model *student; /* an "mf" model of opts.dim (owned by the loop) */
+    hc_distill_opts opts;
+} hc_kd_ctx;
+
+typedef struct hc_distiller hc_distiller;
+
+/* Status a method reports at each evaluation (logs and the report's plots). */
+typedef struct {
+    int32_t phase;                                /* 1 set-level, 2 permutation-level; 0: n/a */
+    double mean_ckpt[HC_DISTILL_MAX_TEACHERS];    /* mean DKC checkpoint per teacher */
+} hc_distill_status;
+
+typedef struct hc_distiller_type {
+    const char *name;
+    const char *title;
+    size_t size; /* sizeof the method's struct (base first) */
+    /* Sets up the method's state (teacher lists, optimiser) once the context is filled. */
+    int (*init)(hc_distiller *d);
+    /* One epoch (epoch counts from 0); *loss receives the summed loss. */
+    int (*epoch)(hc_distiller *d, int32_t epoch, double *loss);
+    /* After each evaluation: top50 holds every user's top-50 unobserved items under the
+     * student (n_users x 50, -1 padded). May be NULL. */
+    int (*after_eval)(hc_distiller *d, int32_t epoch, const int32_t *top50);
+    /* Fills the status (may be NULL). */
+    void (*status)(hc_distiller *d, hc_distill_status *st);
+    void (*free_fn)(hc_distiller *d);
+} hc_distiller_type;
+
+struct hc_distiller {
+    const hc_distiller_type *type;
+    hc_kd_ctx *ctx;
+};
+
+extern const hc_distiller_type *const hc_distiller_types[];
+const hc_distiller_type *hc_distiller_type_find(const char *name);
+
+typedef struct {
+    int32_t epoch;
+    double loss, train_s, eval_s;
+    hc_eval_result res;
+    hc_distill_status st;
+    int improved;
+} hc_distill_eval;
+
+typedef struct {
+    int32_t n_evals;
+    hc_distill_eval *evals;
+    int32_t best; /* index into evals */
+    int32_t epochs;
+    double train_s;
+} hc_distill_result;
+void hc_distill_result_free(hc_distill_result *r);
+
+typedef struct {
+    void (*on_epoch)(void *ud, int32_t epoch, double loss, double secs);
+    void (*on_eval)(void *ud, const hc_distill_eval *e);
+    void *ud;
+} hc_distill_hooks;
+
+/* Creates the student in ctx, runs the method to convergence and leaves the best student in
+ * ctx->student. ctx->student must be NULL on entry; the caller frees it (hc_model_free). */
+int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_hooks *hooks,
+                   hc_distill_result *r);
+
+#endif

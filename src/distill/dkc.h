@@ -1,0 +1,33 @@
+/*
+ * dkc.h - dynamic knowledge construction (method.md §6): the discrepancy between the
+ * student's ranking and a teacher snapshot, and the per-(teacher, user) checkpoint moves.
+ */
+#ifndef HC_DKC_H
+#define HC_DKC_H
+
+#include "traj/trajectory.h"
+
+#define HC_DKC_DEPTH 50
+
+typedef struct {
+    int32_t M, U;
+    int32_t *v;    /* M x U checkpoint per (teacher, user) */
+    double *last;  /* M x U distance recorded at the last move */
+    const hc_traj *const *traj;
+} hc_dkc_state;
+
+/* dist = 1 - sum_t 1[s_t in S] g_t / log2(t+2) / sum_t g_t / log2(t+2), t < 50, with
+ * g_t = 2^(exp(-t/10)) - 1: s is the student's top list (n_s <= 50 items, position = t), S
+ * the snapshot's first 50 items used as a set. mark (n_items ints) must hold no value equal
+ * to stamp; stamp must be unique per call (the function marks S with it). */
+double hc_dkc_dist(const int32_t *s, int32_t n_s, const int32_t *snap, int32_t n_snap,
+                   int32_t *mark, int32_t stamp);
+
+/* First DKC call: last = dist(student, snapshot v+1) for every pair with a next snapshot. */
+int hc_dkc_record(hc_dkc_state *st, const int32_t *top50);
+/* Later calls: every pair with v below its last checkpoint moves when last/now > th,
+ * last/now < 1 or now == 0; a moved pair records last = dist(student, snapshot min(v+1, C-1)).
+ * *moved receives the number of moves. top50: n_users x 50, -1 padded. */
+int hc_dkc_step(hc_dkc_state *st, const int32_t *top50, double th, int *moved);
+
+#endif

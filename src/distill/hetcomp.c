@@ -1,0 +1,378 @@
+/*
+ * hetcomp.c - HetComp (Kang et al., WWW 2023) as method.md §3-§7 specify it: the MF student
+ * trained only by the adaptive knowledge transfer losses (distill/akt.c) on ensemble lists
+ * that dynamic knowledge construction moves, per user and per teacher, from early to late
+ * checkpoints of the teachers' trajectories as the student catches up.
+ *
+ * The hot loop, per step: the step's users (unique users of a shuffled batch of train
+ * interactions) are spread over OpenMP threads (static schedule); for each user one fused
+ * pass over the catalog computes the scores s = p_u Q^T from the transposed item factors
+ * (d x I, so the item loop vectorises; with d = 6 a BLAS call would spend more time packing
+ * than computing), the loss and score gradient g (distill/akt.c: a vectorised exp and masked
+ * sums), dp_u = g Q and the item gradients dQ += g^T p_u into a per-thread d x I
+ * accumulator, summed over threads in thread order after the step. Memory: O(threads x d x I)
+ * for the step, the teachers' top lists (M x C x U x K ints) and the current lists (U x K);
+ * never users x items. Results depend on the thread count only through float summation
+ * order.
+ * The student's Adam is dense (every row moves every step), as the reference's is; with
+ * d = 6 a step's update is (U + I) x 6 floats.
+ *
+ * DKC (method.md §6): v[x][u] is teacher x's checkpoint for user u, starting at 0. At the
+ * evaluation of every p-th epoch from epoch p on, the first time records
+ * last = dist(student, snapshot v+1); afterwards a pair moves (v += 1, last = dist to the
+ * next snapshot) when last/now > alpha * decay^(epoch / p) or last/now < 1 (or now = 0);
+ * the lists are rebuilt, and once every pair is at its last checkpoint the loss switches
+ * from the set-level (phase 1) to the permutation-level one (phase 2).
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distill/akt.h"
+#include "distill/distill.h"
+#include "distill/dkc.h"
+#include "model/factor.h"
+#include "optim/adam.h"
+#include "optim/sampler.h"
+
+typedef struct {
+    hc_distiller base; /* must be first */
+    hc_ensemble ens;
+    int32_t M, U, I, K, KP; /* teachers, users, items, list length, observed length (K/10) */
+    int32_t *v;             /* M x U current checkpoints */
+    double *last;           /* M x U distance at the last move */
+    int dkc_started;
+    int phase;
+    int32_t *T, *nT; /* U x K current ensemble lists and their lengths */
+    int32_t *P, *nP; /* U x KP observed lists */
+    /* optimiser */
+    hc_adam adam;
+    float *mP, *vP, *mQ, *vQ, *gP, *gQ;
+    /* step scratch */
+    hc_epoch_samples samples;
+    int32_t *step_users;
+    int32_t *seen;  /* U: last step a user was added, for de-duplication */
+    float *Qt;      /* d x I: the item factors transposed, so item loops vectorise */
+    float *S, *G;   /* n_threads x I: a user's score row and its gradient */
+    float *dQt;     /* n_threads x d x I: per-thread item gradients of a step */
+    double *uloss;  /* batch: per-user losses, summed in order */
+    uint8_t *level; /* n_threads x I */
+    int n_threads;
+} hetcomp_kd;
+
+static hc_factor_model *student(hetcomp_kd *h)
+{
+    return (hc_factor_model *)h->base.ctx->student;
+}
+
+/* Rebuilds the ensemble lists of every user from the current checkpoints. */
+static int rebuild_lists(hetcomp_kd *h)
+{
+    int rc = HC_OK;
+#pragma omp parallel
+    {
+        hc_ensemble_scratch s;
+        int32_t *ck = malloc((size_t)h->M * sizeof *ck);
+        int ok = ck && hc_ensemble_scratch_init(&h->ens, &s) == HC_OK;
+        if (!ok) {
+#pragma omp critical
+            rc = HC_ENOMEM;
+        }
+#pragma omp for schedule(dynamic, 64)
+        for (int32_t u = 0; u < h->U; u++) {
+            if (!ok)
+                continue;
+            for (int32_t x = 0; x < h->M; x++)
+                ck[x] = h->v[(int64_t)x * h->U + u];
+            h->nT[u] = hc_ensemble_user(&h->ens, u, ck, &s, h->T + (int64_t)u * h->K, NULL);
+        }
+        if (ok)
+            hc_ensemble_scratch_free(&s);
+        free(ck);
+    }
+    return rc ? hc_error(HC_ENOMEM, "hetcomp: out of memory building lists") : HC_OK;
+}
+
+static int all_final(const hetcomp_kd *h)
+{
+    for (int32_t x = 0; x < h->M; x++) {
+        int32_t last = h->ens.traj[x]->n_ckpt - 1;
+        for (int32_t u = 0; u < h->U; u++)
+            if (h->v[(int64_t)x * h->U + u] < last)
+                return 0;
+    }
+    return 1;
+}
+
+static int hetcomp_init(hc_distiller *d)
+{
+    hetcomp_kd *h = (hetcomp_kd *)d;
+    hc_kd_ctx *ctx = d->ctx;
+    const hc_distill_opts *o = &ctx->opts;
+    if (ctx->n_teachers <= 0)
+        return hc_error(HC_EINVAL, "hetcomp: needs at least one teacher trajectory");
+    int rc = hc_ensemble_init(&h->ens, ctx->teachers, ctx->n_teachers, NULL, o->temperature, o->k);
+    if (rc)
+        return rc;
+    h->M = ctx->n_teachers;
+    h->U = ctx->ds->n_users;
+    h->I = ctx->ds->n_items;
+    h->K = o->k;
+    h->KP = o->k / 10 > 0 ? o->k / 10 : 1;
+    h->n_threads = omp_get_max_threads();
+    size_t MU = (size_t)h->M * (size_t)h->U, UK = (size_t)h->U * (size_t)h->K;
+    size_t nu = (size_t)h->U * (size_t)o->dim, ni = (size_t)h->I * (size_t)o->dim;
+    size_t ti = (size_t)h->n_threads * (size_t)h->I;
+    h->v = calloc(MU, sizeof *h->v);
+    h->last = calloc(MU, sizeof *h->last);
+    h->T = malloc(UK * sizeof *h->T);
+    h->nT = calloc((size_t)h->U, sizeof *h->nT);
+    h->P = malloc((size_t)h->U * (size_t)h->KP * sizeof *h->P);
+    h->nP = calloc((size_t)h->U, sizeof *h->nP);
+    h->mP = calloc(nu, sizeof(float));
+    h->vP = calloc(nu, sizeof(float));
+    h->gP = calloc(nu, sizeof(float));
+    h->mQ = calloc(ni, sizeof(float));
+    h->vQ = calloc(ni, sizeof(float));
+    h->gQ = calloc(ni, sizeof(float));
+    h->step_users = malloc((size_t)o->batch * sizeof *h->step_users);
+    h->seen = malloc((size_t)h->U * sizeof *h->seen);
+    h->Qt = malloc(ni * sizeof(float));
+    h->S = malloc(ti * sizeof(float));
+    h->G = malloc(ti * sizeof(float));
+    h->dQt = malloc(ti * (size_t)o->dim * sizeof(float));
+    h->uloss = malloc((size_t)o->batch * sizeof(double));
+    h->level = calloc((size_t)h->n_threads * (size_t)h->I, 1);
+    if (!h->v || !h->last || !h->T || !h->nT || !h->P || !h->nP || !h->mP || !h->vP || !h->gP ||
+        !h->mQ || !h->vQ || !h->gQ || !h->step_users || !h->seen || !h->Qt || !h->S || !h->G ||
+        !h->dQt || !h->uloss || !h->level)
+        return hc_error(HC_ENOMEM, "hetcomp: out of memory");
+    memset(h->seen, 0xff, (size_t)h->U * sizeof *h->seen);
+    if (o->no_dkc)
+        for (int32_t x = 0; x < h->M; x++)
+            for (int32_t u = 0; u < h->U; u++)
+                h->v[(int64_t)x * h->U + u] = ctx->teachers[x]->n_ckpt - 1;
+    h->phase = o->no_akt ? 2 : 1;
+    if ((rc = rebuild_lists(h)) != HC_OK)
+        return rc;
+    /* the observed lists come from the final checkpoints and stay fixed */
+    hc_ensemble_scratch s;
+    if ((rc = hc_ensemble_scratch_init(&h->ens, &s)) != HC_OK)
+        return rc;
+    for (int32_t u = 0; u < h->U; u++)
+        h->nP[u] = hc_ensemble_observed(&h->ens, ctx->ds, u, h->KP, &s, h->P + (int64_t)u * h->KP);
+    hc_ensemble_scratch_free(&s);
+    hc_adam_init(&h->adam, o->lr, o->wd);
+    return HC_OK;
+}
+
+/* Refreshes Qt (d x I) from the student's Q (I x d). */
+static void transpose_items(hetcomp_kd *h)
+{
+    const int32_t d = h->base.ctx->opts.dim, I = h->I;
+    const float *Q = student(h)->Q;
+    for (int32_t i = 0; i < I; i++)
+        for (int32_t j = 0; j < d; j++)
+            h->Qt[(int64_t)j * I + i] = Q[(int64_t)i * d + j];
+}
+
+/* One user's fused pass: scores, loss and score gradient, dp (into gP's row) and the item
+ * gradients (into this thread's dQt). Returns the unscaled loss. */
+static double user_pass(hetcomp_kd *h, int32_t u, float scale, int tid)
+{
+    const hc_kd_ctx *ctx = h->base.ctx;
+    const hc_dataset *ds = ctx->ds;
+    const int32_t d = ctx->opts.dim, I = h->I;
+    const float *p = student(h)->P + (int64_t)u * d;
+    float *restrict s = h->S + (int64_t)tid * I;
+    float *restrict g = h->G + (int64_t)tid * I;
+    float *dQt = h->dQt + (int64_t)tid * d * I;
+    const float *Qt = h->Qt;
+    for (int32_t i = 0; i < I; i++)
+        s[i] = p[0] * Qt[i];
+    for (int32_t j = 1; j < d; j++) {
+        const float *restrict q = Qt + (int64_t)j * I;
+        const float pj = p[j];
+        for (int32_t i = 0; i < I; i++)
+            s[i] += pj * q[i];
+    }
+    hc_akt_lists l = {hc_csr_row(&ds->train, u),
+                      hc_csr_row_len(&ds->train, u),
+                      h->P + (int64_t)u * h->KP,
+                      h->nP[u],
+                      h->T + (int64_t)u * h->K,
+                      h->nT[u],
+                      h->K};
+    double loss = hc_akt_user(s, I, &l, h->phase, scale, h->level + (int64_t)tid * I, g);
+    float *gp = h->gP + (int64_t)u * d;
+    for (int32_t j = 0; j < d; j++) {
+        const float *restrict q = Qt + (int64_t)j * I;
+        float *restrict dq = dQt + (int64_t)j * I;
+        const float pj = p[j];
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int32_t i = 0;
+        for (; i + 8 <= I; i += 8)
+            for (int k = 0; k < 8; k++) {
+                acc[k] += g[i + k] * q[i + k];
+                dq[i + k] += g[i + k] * pj;
+            }
+        float sum = 0.0f;
+        for (; i < I; i++) {
+            sum += g[i] * q[i];
+            dq[i] += g[i] * pj;
+        }
+        for (int k = 0; k < 8; k++)
+            sum += acc[k];
+        gp[j] += sum;
+    }
+    return loss;
+}
+
+/* Loss and gradients of the step's users ub[0..n) into gP, gQ; returns the scaled loss. */
+static double step_users(hetcomp_kd *h, const int32_t *ub, int32_t n)
+{
+    const hc_kd_ctx *ctx = h->base.ctx;
+    const int32_t d = ctx->opts.dim, I = h->I;
+    float scale = h->phase == 1 ? ctx->opts.w_set : ctx->opts.w_rank;
+    int nt = h->n_threads < n ? h->n_threads : (n > 0 ? n : 1);
+    memset(h->dQt, 0, (size_t)nt * (size_t)d * (size_t)I * sizeof(float));
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = omp_get_thread_num();
+#pragma omp for schedule(static)
+        for (int32_t r = 0; r < n; r++)
+            h->uloss[r] = user_pass(h, ub[r], scale, tid);
+    }
+    double total = 0.0;
+    for (int32_t r = 0; r < n; r++)
+        total += h->uloss[r];
+    /* gQ (I x d) = sum over threads of dQt (d x I), in thread order */
+    float *gQ = h->gQ;
+    for (int t = 0; t < nt; t++) {
+        const float *src = h->dQt + (int64_t)t * d * I;
+        for (int32_t j = 0; j < d; j++)
+            for (int32_t i = 0; i < I; i++)
+                gQ[(int64_t)i * d + j] += src[(int64_t)j * I + i];
+    }
+    return total * (double)scale;
+}
+
+static int hetcomp_epoch(hc_distiller *d, int32_t epoch, double *loss)
+{
+    hetcomp_kd *h = (hetcomp_kd *)d;
+    const hc_kd_ctx *ctx = d->ctx;
+    const hc_distill_opts *o = &ctx->opts;
+    hc_factor_model *f = student(h);
+    int rc = hc_sample_epoch(ctx->ds, o->seed, epoch + 1, 0, &h->samples);
+    if (rc)
+        return rc;
+    transpose_items(h);
+    size_t nu = (size_t)h->U * (size_t)o->dim, ni = (size_t)h->I * (size_t)o->dim;
+    double total = 0.0;
+    int32_t step = 0;
+    for (int64_t b0 = 0; b0 < h->samples.n; b0 += o->batch, step++) {
+        int64_t b1 = b0 + o->batch < h->samples.n ? b0 + o->batch : h->samples.n;
+        int32_t n = 0;
+        /* the step's unique users, in order of first appearance */
+        int32_t tag = epoch * 65536 + step;
+        for (int64_t k = b0; k < b1; k++) {
+            int32_t u = h->samples.user[k];
+            if (h->seen[u] != tag) {
+                h->seen[u] = tag;
+                h->step_users[n++] = u;
+            }
+        }
+        memset(h->gP, 0, nu * sizeof(float));
+        memset(h->gQ, 0, ni * sizeof(float));
+        total += step_users(h, h->step_users, n);
+        hc_adam_begin_step(&h->adam);
+        hc_adam_dense(&h->adam, f->P, h->gP, h->mP, h->vP, (int64_t)nu);
+        hc_adam_dense(&h->adam, f->Q, h->gQ, h->mQ, h->vQ, (int64_t)ni);
+        transpose_items(h);
+    }
+    *loss = total;
+    return HC_OK;
+}
+
+static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top50)
+{
+    hetcomp_kd *h = (hetcomp_kd *)d;
+    const hc_distill_opts *o = &d->ctx->opts;
+    if (o->no_dkc) {
+        /* ablation: lists stay at the final checkpoints; the loss switches at the epoch by
+         * which DKC moves every pair (method.md §9) */
+        if (h->phase == 1 && epoch >= o->switch_epoch)
+            h->phase = 2;
+        return HC_OK;
+    }
+    if (epoch < o->dkc_every || epoch % o->dkc_every != 0 || all_final(h))
+        return HC_OK;
+    hc_dkc_state st = {h->M, h->U, h->v, h->last, d->ctx->teachers};
+    int moved = 0;
+    int rc;
+    if (!h->dkc_started) {
+        rc = hc_dkc_record(&st, top50);
+        h->dkc_started = 1;
+    } else {
+        double th = (double)o->alpha * pow((double)o->decay, (double)(epoch / o->dkc_every));
+        rc = hc_dkc_step(&st, top50, th, &moved);
+    }
+    if (rc)
+        return rc;
+    if (moved && (rc = rebuild_lists(h)) != HC_OK)
+        return rc;
+    if (h->phase == 1 && all_final(h))
+        h->phase = 2;
+    return HC_OK;
+}
+
+static void hetcomp_status(hc_distiller *d, hc_distill_status *st)
+{
+    hetcomp_kd *h = (hetcomp_kd *)d;
+    st->phase = h->phase;
+    for (int32_t x = 0; x < h->M && x < HC_DISTILL_MAX_TEACHERS; x++) {
+        double s = 0.0;
+        for (int32_t u = 0; u < h->U; u++)
+            s += h->v[(int64_t)x * h->U + u];
+        st->mean_ckpt[x] = h->U > 0 ? s / h->U : 0.0;
+    }
+}
+
+static void hetcomp_free(hc_distiller *d)
+{
+    hetcomp_kd *h = (hetcomp_kd *)d;
+    hc_ensemble_free(&h->ens);
+    free(h->v);
+    free(h->last);
+    free(h->T);
+    free(h->nT);
+    free(h->P);
+    free(h->nP);
+    free(h->mP);
+    free(h->vP);
+    free(h->gP);
+    free(h->mQ);
+    free(h->vQ);
+    free(h->gQ);
+    free(h->step_users);
+    free(h->seen);
+    free(h->Qt);
+    free(h->S);
+    free(h->G);
+    free(h->dQt);
+    free(h->uloss);
+    free(h->level);
+    hc_epoch_samples_free(&h->samples);
+}
+
+const hc_distiller_type hc_distiller_hetcomp = {
+    .name = "hetcomp",
+    .title = "HetComp: dynamic knowledge construction + adaptive knowledge transfer",
+    .size = sizeof(hetcomp_kd),
+    .init = hetcomp_init,
+    .epoch = hetcomp_epoch,
+    .after_eval = hetcomp_after_eval,
+    .status = hetcomp_status,
+    .free_fn = hetcomp_free,
+};

@@ -1,0 +1,204 @@
+/*
+ * ensemble.c - rank-importance aggregation (see ensemble.h).
+ */
+#include "ensemble/ensemble.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hc_ensemble_init(hc_ensemble *e, const hc_traj *const *traj, int32_t n_teachers,
+                     const float *weight, float temperature, int32_t k)
+{
+    memset(e, 0, sizeof *e);
+    if (n_teachers <= 0)
+        return hc_error(HC_EINVAL, "ensemble: no teachers");
+    if (!(temperature > 0.0f) || k <= 0)
+        return hc_error(HC_EINVAL, "ensemble: temperature and k must be positive");
+    int32_t maxk = 0;
+    for (int32_t x = 0; x < n_teachers; x++) {
+        const hc_traj *t = traj[x];
+        if (t->ds_checksum != traj[0]->ds_checksum || t->n_users != traj[0]->n_users ||
+            t->n_items != traj[0]->n_items)
+            return hc_error(HC_EMISMATCH, "ensemble: teachers '%s' and '%s' were trained on "
+                                          "different datasets",
+                            traj[0]->model, t->model);
+        if (t->k > maxk)
+            maxk = t->k;
+    }
+    if (weight)
+        for (int32_t x = 0; x < n_teachers; x++)
+            if (!(weight[x] > 0.0f))
+                return hc_error(HC_EINVAL, "ensemble: teacher weights must be positive");
+    e->n_teachers = n_teachers;
+    e->traj = traj;
+    e->weight = weight;
+    e->temperature = temperature;
+    e->k = k;
+    e->n_items = traj[0]->n_items;
+    e->scorer_ckpt = -1;
+    /* observed lists can be longer than top lists: size the table for both */
+    int32_t len = maxk;
+    for (int32_t x = 0; x < n_teachers; x++)
+        if (traj[x]->observed) {
+            len = len > 100000 ? len : 100000;
+            break;
+        }
+    e->decay = malloc((size_t)len * sizeof *e->decay);
+    if (!e->decay)
+        return hc_error(HC_ENOMEM, "ensemble: out of memory");
+    for (int32_t r = 0; r < len; r++)
+        e->decay[r] = (float)exp(-(double)r / (double)temperature);
+    e->decay_len = len;
+    return HC_OK;
+}
+
+void hc_ensemble_free(hc_ensemble *e)
+{
+    if (!e)
+        return;
+    free(e->decay);
+    memset(e, 0, sizeof *e);
+}
+
+int hc_ensemble_scratch_init(const hc_ensemble *e, hc_ensemble_scratch *s)
+{
+    memset(s, 0, sizeof *s);
+    int32_t cap = 0;
+    for (int32_t x = 0; x < e->n_teachers; x++)
+        cap += e->traj[x]->k;
+    s->imp = calloc((size_t)(e->n_items > 0 ? e->n_items : 1), sizeof *s->imp);
+    s->cand = malloc((size_t)(cap + 1) * sizeof *s->cand);
+    s->cand_imp = malloc((size_t)(cap + 1) * sizeof *s->cand_imp);
+    s->pos = malloc((size_t)(cap + 1) * sizeof *s->pos);
+    s->cap = cap;
+    if (!s->imp || !s->cand || !s->cand_imp || !s->pos) {
+        hc_ensemble_scratch_free(s);
+        return hc_error(HC_ENOMEM, "ensemble: out of memory");
+    }
+    return HC_OK;
+}
+
+void hc_ensemble_scratch_free(hc_ensemble_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->imp);
+    free(s->cand);
+    free(s->cand_imp);
+    free(s->pos);
+    memset(s, 0, sizeof *s);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int32_t hc_ensemble_user(const hc_ensemble *e, int32_t u, const int32_t *ckpt,
+                         hc_ensemble_scratch *s, int32_t *out, float *imp)
+{
+    int32_t n = 0;
+    for (int32_t x = 0; x < e->n_teachers; x++) {
+        const hc_traj *t = e->traj[x];
+        int32_t c = ckpt ? ckpt[x] : t->n_ckpt - 1;
+        const int32_t *top = hc_traj_top(t, c, u);
+        float w = e->weight ? e->weight[x] : 1.0f;
+        for (int32_t r = 0; r < t->k && top[r] >= 0; r++) {
+            int32_t it = top[r];
+            if (s->imp[it] == 0.0f)
+                s->cand[n++] = it;
+            s->imp[it] += w * e->decay[r];
+        }
+    }
+    /* candidates in id order, so the selection's "smaller index first" tie rule is
+     * "smaller item id first" */
+    qsort(s->cand, (size_t)n, sizeof *s->cand, cmp_i32);
+    for (int32_t j = 0; j < n; j++) {
+        s->cand_imp[j] = s->imp[s->cand[j]];
+        s->imp[s->cand[j]] = 0.0f;
+    }
+    int32_t m = hc_topk(s->cand_imp, n, e->k, s->pos, NULL);
+    for (int32_t r = 0; r < m; r++) {
+        out[r] = s->cand[s->pos[r]];
+        if (imp)
+            imp[r] = s->cand_imp[s->pos[r]];
+    }
+    return m;
+}
+
+int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t u,
+                             int32_t max_len, hc_ensemble_scratch *s, int32_t *out)
+{
+    const int32_t *row = hc_csr_row(&ds->train, u);
+    int32_t n = hc_csr_row_len(&ds->train, u);
+    if (n == 0)
+        return 0;
+    /* importance by position in the user's (sorted) train row */
+    float *imp = s->imp;
+    for (int32_t x = 0; x < e->n_teachers; x++) {
+        const hc_traj *t = e->traj[x];
+        if (!t->observed)
+            continue;
+        const int32_t *o = t->observed + (int64_t)(t->n_ckpt - 1) * t->train_nnz +
+                           ds->train.indptr[u];
+        float w = e->weight ? e->weight[x] : 1.0f;
+        for (int32_t r = 0; r < n; r++) {
+            const int32_t *hit = bsearch(&o[r], row, (size_t)n, sizeof *row, cmp_i32);
+            if (hit)
+                imp[hit - row] += w * e->decay[r < e->decay_len ? r : e->decay_len - 1];
+        }
+    }
+    /* selection over the train row (positions in id order: ties to the smaller id) */
+    int32_t m = hc_topk(imp, n, max_len < n ? max_len : n, s->pos, NULL);
+    for (int32_t r = 0; r < m; r++)
+        out[r] = row[s->pos[r]];
+    memset(imp, 0, (size_t)n * sizeof *imp);
+    return m;
+}
+
+static int ensemble_score(void *ctx, const int32_t *users, int32_t n, float *out)
+{
+    hc_ensemble *e = ctx;
+    int rc = HC_OK;
+    memset(out, 0, (size_t)n * (size_t)e->n_items * sizeof *out);
+#pragma omp parallel
+    {
+        hc_ensemble_scratch s;
+        int32_t *list = malloc((size_t)e->k * sizeof *list);
+        float *imp = malloc((size_t)e->k * sizeof *imp);
+        int32_t *ck = malloc((size_t)e->n_teachers * sizeof *ck);
+        int ok = list && imp && ck && hc_ensemble_scratch_init(e, &s) == HC_OK;
+        for (int32_t x = 0; ok && x < e->n_teachers; x++) {
+            int32_t last = e->traj[x]->n_ckpt - 1;
+            ck[x] = e->scorer_ckpt < 0 || e->scorer_ckpt > last ? last : e->scorer_ckpt;
+        }
+        if (!ok) {
+#pragma omp critical
+            rc = HC_ENOMEM;
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (int32_t r = 0; r < n; r++) {
+            if (!ok)
+                continue;
+            int32_t m = hc_ensemble_user(e, users[r], ck, &s, list, imp);
+            float *row = out + (int64_t)r * e->n_items;
+            for (int32_t j = 0; j < m; j++)
+                row[list[j]] = imp[j];
+        }
+        if (ok)
+            hc_ensemble_scratch_free(&s);
+        free(list);
+        free(imp);
+        free(ck);
+    }
+    return rc ? hc_error(rc, "ensemble: out of memory") : HC_OK;
+}
+
+hc_scorer hc_ensemble_scorer(hc_ensemble *e)
+{
+    hc_scorer s = {ensemble_score, e};
+    return s;
+}
