@@ -8,36 +8,11 @@
  */
 #include "dense/vec.h"
 
-
-static inline float exp_core(float x)
-{
-    const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    /* round to nearest: x log2e is in [-126, 127], so the biased value is positive and
-     * truncation is floor */
-    int32_t k = (int32_t)(x * log2e + 128.5f) - 128;
-    float kf = (float)k;
-    float r = x - kf * ln2_hi;
-    r = r - kf * ln2_lo;
-    float p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    union {
-        int32_t i;
-        float f;
-    } scale;
-    scale.i = (k + 127) << 23;
-    return p * scale.f;
-}
-
 void hc_vexp_clamped(const float *restrict x, float *restrict y, int64_t n, float lo, float hi)
 {
     for (int64_t i = 0; i < n; i++) {
         float v = x[i] < lo ? lo : x[i];
         v = v > hi ? hi : v;
-        y[i] = exp_core(v);
+        y[i] = hc_exp_core(v);
     }
 }

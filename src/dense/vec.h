@@ -6,6 +6,32 @@
 
 #include <stdint.h>
 
+/* exp(x) for x in [-87, 88] (see vec.c); inline so callers compiled for wider vectors get
+ * it vectorised with their own instructions. */
+static inline float hc_exp_core(float x)
+{
+    const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
+    /* round to nearest: x log2e is in [-126, 127], so the biased value is positive and
+     * truncation is floor */
+    int32_t k = (int32_t)(x * log2e + 128.5f) - 128;
+    float kf = (float)k;
+    float r = x - kf * ln2_hi;
+    r = r - kf * ln2_lo;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    union {
+        int32_t i;
+        float f;
+    } scale;
+    scale.i = (k + 127) << 23;
+    return p * scale.f;
+}
+
 /* y[i] = exp(min(max(x[i], lo), hi)) for i < n, relative error below 3e-7 on [-87, 88].
  * A Cephes-style range reduction (x = k ln2 + r) and a degree-6 polynomial for e^r, written
  * so that the loop vectorises; x and y must not overlap. */

@@ -1,11 +1,20 @@
 /*
- * akt.c - HetComp's set-level and permutation-level losses for one user (see akt.h).
+ * akt.c - HetComp's set-level and permutation-level losses (see akt.h), in two forms that
+ * share every formula: hc_akt_user, the plain per-user reference (a score row in, a gradient
+ * row out), and hc_akt_group, the fused kernel the training loop runs.
  *
- * One pass over the catalog computes e_k = exp(clamp(s_k)) (vectorised) and the masked sums
- * of the three nested rest sets; the list terms cost O(|P| + |T|); a second pass writes each
- * item's gradient from its rest-set coefficients. Item levels (bytes, set and reset per call):
+ * Item levels (bytes, set and reset per user):
  *   0 unobserved, not in T   1 T[K/2:]   2 T[K/10:K/2]   3 T[:K/10]   4 train item
- * so Z(T) = S0, Z(T[:K/2]) = S0 + S1, Z(T[:K/10]) = S0 + S1 + S2.
+ * so Z(T) = S0, Z(T[:K/2]) = S0 + S1, Z(T[:K/10]) = S0 + S1 + S2 (masked sums, never "total
+ * minus list"). An item's gradient is exp(s) times the summed coefficients of the rest sets
+ * it belongs to (c[level]), plus its list terms when it is listed.
+ *
+ * The kernel works on a group of users and tiles of items, so the transposed item factors
+ * (d x I) and the item-gradient accumulator are streamed once per group instead of once per
+ * user: pass 1 computes s = p Q^T, e = exp(clamp(s)) (kept in E, negated where the clamp is
+ * active) and the level sums; the list terms give each user's coefficients; pass 2 forms
+ * g = E c[level] and accumulates dp_u = g Q and dQ += g^T p_u per tile. The tile loops are
+ * compiled for x86-64-v3 (AVX2, FMA) beside the baseline and picked at run time.
  */
 #include "distill/akt.h"
 
@@ -14,54 +23,49 @@
 
 #include "dense/vec.h"
 
-#define S_MIN -40.0f
-#define S_MAX 40.0f
+#define S_MIN    -40.0f
+#define S_MAX    40.0f
+#define TILE     512
+#define MAX_LIST (HC_AKT_MAX_P + HC_AKT_MAX_K)
 
-/* Sums e over the items of each level 0..2, eight lanes at a time (vectorisable), finished
- * in double. */
-static void level_sums(const float *e, const uint8_t *level, int32_t n, double out[3])
-{
-    float a0[8] = {0}, a1[8] = {0}, a2[8] = {0};
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) {
-            float v = e[i + j];
-            uint8_t lv = level[i + j];
-            a0[j] += lv == 0 ? v : 0.0f;
-            a1[j] += lv == 1 ? v : 0.0f;
-            a2[j] += lv == 2 ? v : 0.0f;
-        }
-    double s0 = 0, s1 = 0, s2 = 0;
-    for (int j = 0; j < 8; j++) {
-        s0 += (double)a0[j];
-        s1 += (double)a1[j];
-        s2 += (double)a2[j];
-    }
-    for (; i < n; i++) {
-        if (level[i] == 0)
-            s0 += (double)e[i];
-        else if (level[i] == 1)
-            s1 += (double)e[i];
-        else if (level[i] == 2)
-            s2 += (double)e[i];
-    }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-}
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#define HC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HC_CLONES
+#endif
 
+/* Written as two selects so loops calling it vectorise. */
 static inline float clampf(float x)
 {
-    return x < S_MIN ? S_MIN : x > S_MAX ? S_MAX : x;
+    float v = x < S_MIN ? S_MIN : x;
+    return v > S_MAX ? S_MAX : v;
 }
 
-/* Plackett-Luce over list l (n indices into s, e, g) with rest mass R, weighted by w: adds
- * w * loss to *loss and w * (list gradients) into g, and returns the rest coefficient
+static void set_levels(const hc_akt_lists *l, uint8_t *level)
+{
+    int32_t k2 = l->k / 2, k10 = l->k / 10;
+    for (int32_t j = 0; j < l->n_train; j++)
+        level[l->train[j]] = 4;
+    for (int32_t r = 0; r < l->n_t; r++)
+        level[l->T[r]] = r < k10 ? 3 : r < k2 ? 2 : 1;
+}
+
+static void clear_levels(const hc_akt_lists *l, uint8_t *level)
+{
+    for (int32_t j = 0; j < l->n_train; j++)
+        level[l->train[j]] = 0;
+    for (int32_t r = 0; r < l->n_t; r++)
+        level[l->T[r]] = 0;
+}
+
+/* Plackett-Luce over positions l[0..n) of the list arrays s, e, g with rest mass R and weight
+ * w: adds w * loss to *loss and w * (list gradients) into g, and returns the rest coefficient
  * w * sum_t 1/D_t, D_t = sum_{t' >= t} e_{l_t'} + R. */
 static double plackett_luce(const int32_t *l, int32_t n, double R, double w, const float *s,
                             const float *e, float *g, double *loss)
 {
-    double D[HC_AKT_MAX_K > HC_AKT_MAX_P ? HC_AKT_MAX_K : HC_AKT_MAX_P];
+    double D[MAX_LIST];
     double suffix = R;
     for (int32_t t = n - 1; t >= 0; t--) {
         suffix += (double)e[l[t]];
@@ -69,7 +73,7 @@ static double plackett_luce(const int32_t *l, int32_t n, double R, double w, con
     }
     double prefix = 0.0, sum = 0.0;
     for (int32_t t = 0; t < n; t++) {
-        sum += log(D[t]) - (double)clampf(s[l[t]]);
+        sum += log(D[t]) - (double)s[l[t]];
         prefix += 1.0 / D[t];
         g[l[t]] += (float)(w * (-1.0 + (double)e[l[t]] * prefix));
     }
@@ -77,66 +81,268 @@ static double plackett_luce(const int32_t *l, int32_t n, double R, double w, con
     return w * prefix;
 }
 
-double hc_akt_user(const float *s, int32_t n_items, const hc_akt_lists *l, int phase, float scale,
-                   uint8_t *level, float *g)
+/* The list part of the loss, shared by both forms. Inputs: the list (P then T, n_p + n_t
+ * positions) with each item's e and clamped s, the level sums S. Outputs: the loss, the list
+ * gradients lg (by position) and the per-level rest coefficients c[5]. */
+static double list_terms(int32_t n_p, int32_t n_t, int32_t k, int phase, const float *e_list,
+                         const float *s_list, const double S[3], float *lg, double c[5])
 {
-    int32_t k2 = l->k / 2, k10 = l->k / 10;
-    for (int32_t j = 0; j < l->n_train; j++)
-        level[l->train[j]] = 4;
-    for (int32_t r = 0; r < l->n_t; r++)
-        level[l->T[r]] = r < k10 ? 3 : r < k2 ? 2 : 1;
-    /* g holds e = exp(clamp(s)) until the second pass */
-    hc_vexp_clamped(s, g, n_items, S_MIN, S_MAX);
-    double S[3];
-    level_sums(g, level, n_items, S);
+    int32_t n_list = n_p + n_t, pos[MAX_LIST];
     double loss = 0.0, coef0 = 0.0, coef01 = 0.0, coef012 = 0.0;
-    /* the list items, P then T, by position: their e, clamped s and gradients */
-    int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
-    int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
-    int32_t n_list = n_p + n_t, pos[HC_AKT_MAX_P + HC_AKT_MAX_K];
-    float e_list[HC_AKT_MAX_P + HC_AKT_MAX_K], s_list[HC_AKT_MAX_P + HC_AKT_MAX_K];
-    float lg[HC_AKT_MAX_P + HC_AKT_MAX_K];
     for (int32_t j = 0; j < n_list; j++) {
-        int32_t it = j < n_p ? l->P[j] : l->T[j - n_p];
         pos[j] = j;
-        e_list[j] = g[it];
-        s_list[j] = s[it];
         lg[j] = 0.0f;
     }
     if (phase == 1) {
         double Z = S[0];
         for (int32_t j = 0; j < n_list; j++) {
             double d = (double)e_list[j] + Z;
-            loss += log(d) - (double)clampf(s_list[j]);
+            loss += log(d) - (double)s_list[j];
             lg[j] = (float)(-1.0 + (double)e_list[j] / d);
             coef0 += 1.0 / d;
         }
     } else {
+        int32_t k2 = k / 2, k10 = k / 10;
         int32_t n50 = n_t < k2 ? n_t : k2, n10 = n_t < k10 ? n_t : k10;
         double Z50 = S[0] + S[1], Z10 = S[0] + S[1] + S[2];
         coef01 += plackett_luce(pos, n_p, Z50, 1.0, s_list, e_list, lg, &loss);
         coef01 += plackett_luce(pos + n_p, n50, Z50, 0.5, s_list, e_list, lg, &loss);
         coef012 += plackett_luce(pos + n_p, n10, Z10, 0.5, s_list, e_list, lg, &loss);
     }
-    /* rest pass: an item's gradient is e_k times the coefficients of the rest sets it is in */
-    float c[5];
-    c[0] = (float)(coef0 + coef01 + coef012);
-    c[1] = (float)(coef01 + coef012);
-    c[2] = (float)coef012;
-    c[3] = 0.0f;
-    c[4] = 0.0f;
-    for (int32_t i = 0; i < n_items; i++)
-        g[i] *= c[level[i]];
-    for (int32_t j = 0; j < n_list; j++)
-        g[j < n_p ? l->P[j] : l->T[j - n_p]] += lg[j];
-    /* the clamp passes no gradient outside [-40, 40]; then scale */
-    for (int32_t i = 0; i < n_items; i++) {
-        float v = s[i] < S_MIN || s[i] > S_MAX ? 0.0f : g[i];
-        g[i] = v * scale;
-    }
-    for (int32_t j = 0; j < l->n_train; j++)
-        level[l->train[j]] = 0;
-    for (int32_t r = 0; r < l->n_t; r++)
-        level[l->T[r]] = 0;
+    c[0] = coef0 + coef01 + coef012;
+    c[1] = coef01 + coef012;
+    c[2] = coef012;
+    c[3] = 0.0;
+    c[4] = 0.0;
     return loss;
+}
+
+static int32_t list_item(const hc_akt_lists *l, int32_t n_p, int32_t j)
+{
+    return j < n_p ? l->P[j] : l->T[j - n_p];
+}
+
+/* ------------------------------------------------------------------ the reference form */
+
+/* Sums e over the items of each level 0..2 in double. */
+static void level_sums_ref(const float *e, const uint8_t *level, int32_t n, double out[3])
+{
+    out[0] = out[1] = out[2] = 0.0;
+    for (int32_t i = 0; i < n; i++)
+        if (level[i] < 3)
+            out[level[i]] += (double)e[i];
+}
+
+double hc_akt_user(const float *s, int32_t n_items, const hc_akt_lists *l, int phase, float scale,
+                   uint8_t *level, float *g)
+{
+    set_levels(l, level);
+    hc_vexp_clamped(s, g, n_items, S_MIN, S_MAX); /* g holds e until the gradient pass */
+    double S[3], c[5];
+    level_sums_ref(g, level, n_items, S);
+    int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
+    int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
+    float e_list[MAX_LIST], s_list[MAX_LIST], lg[MAX_LIST];
+    for (int32_t j = 0; j < n_p + n_t; j++) {
+        int32_t it = list_item(l, n_p, j);
+        e_list[j] = g[it];
+        s_list[j] = clampf(s[it]);
+    }
+    double loss = list_terms(n_p, n_t, l->k, phase, e_list, s_list, S, lg, c);
+    for (int32_t i = 0; i < n_items; i++)
+        g[i] *= (float)c[level[i]];
+    for (int32_t j = 0; j < n_p + n_t; j++)
+        g[list_item(l, n_p, j)] += lg[j];
+    /* the clamp passes no gradient outside [-40, 40]; then scale */
+    for (int32_t i = 0; i < n_items; i++)
+        g[i] = s[i] < S_MIN || s[i] > S_MAX ? 0.0f : g[i] * scale;
+    clear_levels(l, level);
+    return loss;
+}
+
+/* ------------------------------------------------------------------ the fused kernel */
+
+size_t hc_akt_work_size(int32_t n_items, int32_t d)
+{
+    return (size_t)HC_AKT_GROUP * (size_t)n_items * sizeof(float) +
+           (size_t)d * TILE * sizeof(float) + 64;
+}
+
+/* Pass 1 over one tile for one user: s = p Q^T and E = exp(clamp(s)), negated where the
+ * clamp is active (the sign carries the clamp, so pass 2 needs no score). The bounds come as
+ * arguments read from volatiles: with the constants propagated into the loop, GCC 12 no
+ * longer vectorises it. */
+HC_CLONES __attribute__((noinline)) static void pass1_tile(const float *restrict p,
+                                                           const float *restrict Qt, int64_t ldq,
+                                                           int32_t d, int32_t n, float *restrict E,
+                                                           float lo, float hi)
+{
+    float s[TILE];
+    for (int32_t i = 0; i < n; i++)
+        s[i] = p[0] * Qt[i];
+    for (int32_t j = 1; j < d; j++) {
+        const float *restrict q = Qt + (int64_t)j * ldq;
+        const float pj = p[j];
+        for (int32_t i = 0; i < n; i++)
+            s[i] += pj * q[i];
+    }
+    for (int32_t i = 0; i < n; i++) {
+        float x = s[i];
+        float v = x < lo ? lo : x;
+        v = v > hi ? hi : v;
+        float e = hc_exp_core(v);
+        E[i] = v != x ? -e : e;
+    }
+}
+
+/* Sum of |E| over n items, in eight float lanes finished in double. */
+HC_CLONES __attribute__((noinline)) static double abs_sum(const float *restrict E, int32_t n)
+{
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            a[k] += fabsf(E[i + k]);
+    double s = 0.0;
+    for (; i < n; i++)
+        s += (double)fabsf(E[i]);
+    for (int k = 0; k < 8; k++)
+        s += (double)a[k];
+    return s;
+}
+
+/* Pass 2 over one tile for one user: g = c E (zero where clamped or masked), dp += g Q^T
+ * in eight lanes per factor, dq (d x TILE) += p g. */
+HC_CLONES __attribute__((noinline)) static void
+pass2_tile(const float *restrict p, const float *restrict Qt, int64_t ldq, int32_t d, int32_t n,
+           const float *restrict E, float c, float *restrict dp_acc, float *restrict dq)
+{
+    float g[TILE];
+    const float half_c = 0.5f * c;
+    for (int32_t i = 0; i < n; i++)
+        g[i] = (E[i] + fabsf(E[i])) * half_c; /* c E for E > 0, else 0 (clamped or masked) */
+    for (int32_t j = 0; j < d; j++) {
+        const float *restrict q = Qt + (int64_t)j * ldq;
+        float *restrict dqj = dq + (int64_t)j * TILE;
+        float *restrict a = dp_acc + 8 * j;
+        const float pj = p[j];
+        int32_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; k++) {
+                a[k] += g[i + k] * q[i + k];
+                dqj[i + k] += g[i + k] * pj;
+            }
+        for (; i < n; i++) {
+            a[0] += g[i] * q[i];
+            dqj[i] += g[i] * pj;
+        }
+    }
+}
+
+/* One user between the passes: takes the listed and train items out of E (so E holds only
+ * the rest set, whose sum is Z(T)), computes the list terms, and leaves in lg the full
+ * gradient of every listed item (its list terms plus its rest-set terms, zero when clamped),
+ * scaled. Returns the loss; *c0 receives the scaled coefficient of the rest set. */
+static double user_terms(const hc_akt_lists *l, const float *p, const float *Q, int32_t d, float *E,
+                         int32_t n_items, int phase, float scale, float *lg, float *c0)
+{
+    int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
+    int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
+    int32_t k2 = l->k / 2, k10 = l->k / 10;
+    float e_list[MAX_LIST], s_list[MAX_LIST];
+    int clamped[MAX_LIST];
+    for (int32_t j = 0; j < n_p + n_t; j++) {
+        int32_t it = list_item(l, n_p, j);
+        float s = 0.0f;
+        for (int32_t q = 0; q < d; q++)
+            s += p[q] * Q[(int64_t)it * d + q];
+        e_list[j] = fabsf(E[it]);
+        clamped[j] = E[it] < 0.0f;
+        s_list[j] = clampf(s);
+    }
+    double S[3] = {0.0, 0.0, 0.0}, c[5];
+    for (int32_t r = 0; r < n_t; r++)
+        if (r >= k10)
+            S[r < k2 ? 2 : 1] += (double)e_list[n_p + r];
+    for (int32_t j = 0; j < l->n_train; j++)
+        E[l->train[j]] = 0.0f;
+    for (int32_t r = 0; r < l->n_t; r++)
+        E[l->T[r]] = 0.0f;
+    S[0] = abs_sum(E, n_items);
+    double loss = list_terms(n_p, n_t, l->k, phase, e_list, s_list, S, lg, c);
+    for (int32_t r = 0; r < n_t; r++) {
+        int lv = r < k10 ? 3 : r < k2 ? 2 : 1;
+        lg[n_p + r] += e_list[n_p + r] * (float)c[lv];
+    }
+    for (int32_t j = 0; j < n_p + n_t; j++)
+        lg[j] = clamped[j] ? 0.0f : lg[j] * scale;
+    *c0 = (float)c[0] * scale;
+    return loss;
+}
+
+static volatile float clamp_lo = S_MIN, clamp_hi = S_MAX;
+
+double hc_akt_group(const hc_akt_problem *pb, const int32_t *users, const hc_akt_lists *lists,
+                    int32_t n, int phase, float scale, void *work, float *gP, float *dQt,
+                    double *losses)
+{
+    const int32_t d = pb->d, I = pb->n_items;
+    /* work: E (GROUP x I floats), then dq (d x TILE) */
+    float *E = work;
+    float *dq =
+        (float *)(((uintptr_t)(E + (size_t)HC_AKT_GROUP * (size_t)I) + 63) & ~(uintptr_t)63);
+    float c0[HC_AKT_GROUP], lg[HC_AKT_GROUP][MAX_LIST];
+    float dp_acc[HC_AKT_GROUP][HC_AKT_MAX_D * 8];
+    double total = 0.0;
+    const float lo = clamp_lo, hi = clamp_hi;
+    memset(dp_acc, 0, sizeof dp_acc);
+    for (int32_t t0 = 0; t0 < I; t0 += TILE) {
+        int32_t m = I - t0 < TILE ? I - t0 : TILE;
+        for (int32_t g = 0; g < n; g++)
+            pass1_tile(pb->P + (int64_t)users[g] * d, pb->Qt + t0, I, d, m, E + (size_t)g * I + t0,
+                       lo, hi);
+    }
+    for (int32_t g = 0; g < n; g++) {
+        losses[g] = user_terms(&lists[g], pb->P + (int64_t)users[g] * d, pb->Q, d,
+                               E + (size_t)g * I, I, phase, scale, lg[g], &c0[g]);
+        total += losses[g];
+    }
+    for (int32_t t0 = 0; t0 < I; t0 += TILE) {
+        int32_t m = I - t0 < TILE ? I - t0 : TILE;
+        memset(dq, 0, (size_t)d * TILE * sizeof *dq);
+        for (int32_t g = 0; g < n; g++)
+            pass2_tile(pb->P + (int64_t)users[g] * d, pb->Qt + t0, I, d, m, E + (size_t)g * I + t0,
+                       c0[g], dp_acc[g], dq);
+        for (int32_t j = 0; j < d; j++) {
+            float *restrict dst = dQt + (int64_t)j * I + t0;
+            const float *restrict src = dq + (int64_t)j * TILE;
+            for (int32_t i = 0; i < m; i++)
+                dst[i] += src[i];
+        }
+    }
+    /* dp into gP, and the listed items' gradients */
+    for (int32_t g = 0; g < n; g++) {
+        const hc_akt_lists *l = &lists[g];
+        int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
+        int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
+        const float *p = pb->P + (int64_t)users[g] * d;
+        float *gp = gP + (int64_t)users[g] * d;
+        for (int32_t j = 0; j < d; j++) {
+            float sum = 0.0f;
+            for (int k = 0; k < 8; k++)
+                sum += dp_acc[g][8 * j + k];
+            gp[j] += sum;
+        }
+        for (int32_t j = 0; j < n_p + n_t; j++) {
+            float v = lg[g][j];
+            if (v == 0.0f)
+                continue;
+            int32_t it = list_item(l, n_p, j);
+            for (int32_t q = 0; q < d; q++) {
+                gp[q] += v * pb->Q[(int64_t)it * d + q];
+                dQt[(int64_t)q * I + it] += v * p[q];
+            }
+        }
+    }
+    return total;
 }

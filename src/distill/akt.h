@@ -17,6 +17,7 @@
 #ifndef HC_AKT_H
 #define HC_AKT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Longest lists the loss takes (longer ones are cut): K and the observed list. */
@@ -35,7 +36,29 @@ typedef struct {
 
 /* Computes the loss of phase 1 or 2 for scores s (n_items) and writes scale * dL/ds into g
  * (n_items). level is a zeroed n_items byte array, returned zeroed. Returns the unscaled loss. */
-double hc_akt_user(const float *s, int32_t n_items, const hc_akt_lists *l, int phase,
-                   float scale, uint8_t *level, float *g);
+double hc_akt_user(const float *s, int32_t n_items, const hc_akt_lists *l, int phase, float scale,
+                   uint8_t *level, float *g);
+
+/* The fused kernel (what training runs): a group of n <= HC_AKT_GROUP users at once. */
+#define HC_AKT_GROUP 8
+#define HC_AKT_MAX_D 64
+
+typedef struct {
+    const float *P;  /* n_users x d user factors */
+    const float *Q;  /* n_items x d item factors */
+    const float *Qt; /* d x n_items: Q transposed */
+    int32_t d, n_items;
+} hc_akt_problem;
+
+/* Bytes of work memory hc_akt_group needs (for groups of up to HC_AKT_GROUP users). */
+size_t hc_akt_work_size(int32_t n_items, int32_t d);
+/* For users[0..n) (unique) with their lists: adds scale * dL/dp_u into gP's rows and
+ * scale * dL/dQ, transposed, into dQt (d x n_items); losses[g] receives user g's unscaled
+ * loss; returns their sum. work: hc_akt_work_size bytes, 64-byte aligned and zeroed before its
+ * first use (calls leave it reusable; one work area per thread). d <= HC_AKT_MAX_D.
+ * Equal, up to float rounding, to hc_akt_user followed by dp = g Q and dQ = g^T p. */
+double hc_akt_group(const hc_akt_problem *pb, const int32_t *users, const hc_akt_lists *lists,
+                    int32_t n, int phase, float scale, void *work, float *gP, float *dQt,
+                    double *losses);
 
 #endif

@@ -22,16 +22,16 @@ typedef struct {
     float lr, wd;       /* Adam (1e-3, 1e-5, coupled L2) */
     float init_std;     /* student init N(0, std) (0.01) */
     uint64_t seed;
-    int32_t k;          /* ensemble top-list length K (100) */
-    float temperature;  /* ensemble rank temperature T (10) */
-    int32_t dkc_every;  /* p (10) */
-    float alpha;        /* DKC threshold base (1.05) */
-    float decay;        /* DKC threshold decay per p epochs (0.995) */
-    float w_set;        /* phase-1 loss weight (0.01) */
-    float w_rank;       /* phase-2 loss weight (0.005) */
-    int no_dkc;         /* ablation: final checkpoints from the start */
+    int32_t k;            /* ensemble top-list length K (100) */
+    float temperature;    /* ensemble rank temperature T (10) */
+    int32_t dkc_every;    /* p (10) */
+    float alpha;          /* DKC threshold base (1.05) */
+    float decay;          /* DKC threshold decay per p epochs (0.995) */
+    float w_set;          /* phase-1 loss weight (0.01) */
+    float w_rank;         /* phase-2 loss weight (0.005) */
+    int no_dkc;           /* ablation: final checkpoints from the start */
     int32_t switch_epoch; /* with no_dkc: the epoch the loss switches to phase 2 (120) */
-    int no_akt;         /* ablation: the permutation-level loss from the start */
+    int no_akt;           /* ablation: the permutation-level loss from the start */
 } hc_distill_opts;
 void hc_distill_opts_default(hc_distill_opts *o);
 
@@ -48,8 +48,8 @@ typedef struct hc_distiller hc_distiller;
 
 /* Status a method reports at each evaluation (logs and the report's plots). */
 typedef struct {
-    int32_t phase;                                /* 1 set-level, 2 permutation-level; 0: n/a */
-    double mean_ckpt[HC_DISTILL_MAX_TEACHERS];    /* mean DKC checkpoint per teacher */
+    int32_t phase;                             /* 1 set-level, 2 permutation-level; 0: n/a */
+    double mean_ckpt[HC_DISTILL_MAX_TEACHERS]; /* mean DKC checkpoint per teacher */
 } hc_distill_status;
 
 typedef struct hc_distiller_type {

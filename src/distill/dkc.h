@@ -11,8 +11,8 @@
 
 typedef struct {
     int32_t M, U;
-    int32_t *v;    /* M x U checkpoint per (teacher, user) */
-    double *last;  /* M x U distance recorded at the last move */
+    int32_t *v;   /* M x U checkpoint per (teacher, user) */
+    double *last; /* M x U distance recorded at the last move */
     const hc_traj *const *traj;
 } hc_dkc_state;
 

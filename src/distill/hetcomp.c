@@ -52,12 +52,12 @@ typedef struct {
     /* step scratch */
     hc_epoch_samples samples;
     int32_t *step_users;
-    int32_t *seen;  /* U: last step a user was added, for de-duplication */
-    float *Qt;      /* d x I: the item factors transposed, so item loops vectorise */
-    float *S, *G;   /* n_threads x I: a user's score row and its gradient */
-    float *dQt;     /* n_threads x d x I: per-thread item gradients of a step */
-    double *uloss;  /* batch: per-user losses, summed in order */
-    uint8_t *level; /* n_threads x I */
+    int32_t *seen;       /* U: last step a user was added, for de-duplication */
+    float *Qt;           /* d x I: the item factors transposed, so item loops vectorise */
+    float *dQt;          /* n_threads x d x I: per-thread item gradients of a step */
+    double *uloss;       /* batch: per-user losses, summed in order */
+    unsigned char *work; /* n_threads x work_stride: the kernel's work memory */
+    size_t work_stride;
     int n_threads;
 } hetcomp_kd;
 
@@ -112,6 +112,9 @@ static int hetcomp_init(hc_distiller *d)
     const hc_distill_opts *o = &ctx->opts;
     if (ctx->n_teachers <= 0)
         return hc_error(HC_EINVAL, "hetcomp: needs at least one teacher trajectory");
+    if (o->dim > HC_AKT_MAX_D || o->k > HC_AKT_MAX_K)
+        return hc_error(HC_EINVAL, "hetcomp: dim at most %d and k at most %d", HC_AKT_MAX_D,
+                        HC_AKT_MAX_K);
     int rc = hc_ensemble_init(&h->ens, ctx->teachers, ctx->n_teachers, NULL, o->temperature, o->k);
     if (rc)
         return rc;
@@ -139,14 +142,15 @@ static int hetcomp_init(hc_distiller *d)
     h->step_users = malloc((size_t)o->batch * sizeof *h->step_users);
     h->seen = malloc((size_t)h->U * sizeof *h->seen);
     h->Qt = malloc(ni * sizeof(float));
-    h->S = malloc(ti * sizeof(float));
-    h->G = malloc(ti * sizeof(float));
     h->dQt = malloc(ti * (size_t)o->dim * sizeof(float));
     h->uloss = malloc((size_t)o->batch * sizeof(double));
-    h->level = calloc((size_t)h->n_threads * (size_t)h->I, 1);
+    h->work_stride = (hc_akt_work_size(h->I, o->dim) + 63) & ~(size_t)63;
+    h->work = aligned_alloc(64, (size_t)h->n_threads * h->work_stride);
+    if (h->work)
+        memset(h->work, 0, (size_t)h->n_threads * h->work_stride);
     if (!h->v || !h->last || !h->T || !h->nT || !h->P || !h->nP || !h->mP || !h->vP || !h->gP ||
-        !h->mQ || !h->vQ || !h->gQ || !h->step_users || !h->seen || !h->Qt || !h->S || !h->G ||
-        !h->dQt || !h->uloss || !h->level)
+        !h->mQ || !h->vQ || !h->gQ || !h->step_users || !h->seen || !h->Qt || !h->dQt ||
+        !h->uloss || !h->work)
         return hc_error(HC_ENOMEM, "hetcomp: out of memory");
     memset(h->seen, 0xff, (size_t)h->U * sizeof *h->seen);
     if (o->no_dkc)
@@ -177,26 +181,10 @@ static void transpose_items(hetcomp_kd *h)
             h->Qt[(int64_t)j * I + i] = Q[(int64_t)i * d + j];
 }
 
-/* One user's fused pass: scores, loss and score gradient, dp (into gP's row) and the item
- * gradients (into this thread's dQt). Returns the unscaled loss. */
-static double user_pass(hetcomp_kd *h, int32_t u, float scale, int tid)
+/* The lists of user u. */
+static hc_akt_lists user_lists(const hetcomp_kd *h, int32_t u)
 {
-    const hc_kd_ctx *ctx = h->base.ctx;
-    const hc_dataset *ds = ctx->ds;
-    const int32_t d = ctx->opts.dim, I = h->I;
-    const float *p = student(h)->P + (int64_t)u * d;
-    float *restrict s = h->S + (int64_t)tid * I;
-    float *restrict g = h->G + (int64_t)tid * I;
-    float *dQt = h->dQt + (int64_t)tid * d * I;
-    const float *Qt = h->Qt;
-    for (int32_t i = 0; i < I; i++)
-        s[i] = p[0] * Qt[i];
-    for (int32_t j = 1; j < d; j++) {
-        const float *restrict q = Qt + (int64_t)j * I;
-        const float pj = p[j];
-        for (int32_t i = 0; i < I; i++)
-            s[i] += pj * q[i];
-    }
+    const hc_dataset *ds = h->base.ctx->ds;
     hc_akt_lists l = {hc_csr_row(&ds->train, u),
                       hc_csr_row_len(&ds->train, u),
                       h->P + (int64_t)u * h->KP,
@@ -204,29 +192,7 @@ static double user_pass(hetcomp_kd *h, int32_t u, float scale, int tid)
                       h->T + (int64_t)u * h->K,
                       h->nT[u],
                       h->K};
-    double loss = hc_akt_user(s, I, &l, h->phase, scale, h->level + (int64_t)tid * I, g);
-    float *gp = h->gP + (int64_t)u * d;
-    for (int32_t j = 0; j < d; j++) {
-        const float *restrict q = Qt + (int64_t)j * I;
-        float *restrict dq = dQt + (int64_t)j * I;
-        const float pj = p[j];
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int32_t i = 0;
-        for (; i + 8 <= I; i += 8)
-            for (int k = 0; k < 8; k++) {
-                acc[k] += g[i + k] * q[i + k];
-                dq[i + k] += g[i + k] * pj;
-            }
-        float sum = 0.0f;
-        for (; i < I; i++) {
-            sum += g[i] * q[i];
-            dq[i] += g[i] * pj;
-        }
-        for (int k = 0; k < 8; k++)
-            sum += acc[k];
-        gp[j] += sum;
-    }
-    return loss;
+    return l;
 }
 
 /* Loss and gradients of the step's users ub[0..n) into gP, gQ; returns the scaled loss. */
@@ -237,12 +203,22 @@ static double step_users(hetcomp_kd *h, const int32_t *ub, int32_t n)
     float scale = h->phase == 1 ? ctx->opts.w_set : ctx->opts.w_rank;
     int nt = h->n_threads < n ? h->n_threads : (n > 0 ? n : 1);
     memset(h->dQt, 0, (size_t)nt * (size_t)d * (size_t)I * sizeof(float));
+    hc_factor_model *f = student(h);
+    hc_akt_problem pb = {f->P, f->Q, h->Qt, d, I};
 #pragma omp parallel num_threads(nt)
     {
         int tid = omp_get_thread_num();
-#pragma omp for schedule(static)
-        for (int32_t r = 0; r < n; r++)
-            h->uloss[r] = user_pass(h, ub[r], scale, tid);
+        /* this thread's share of the users, in groups of HC_AKT_GROUP */
+        int32_t lo = (int32_t)((int64_t)n * tid / nt), hi = (int32_t)((int64_t)n * (tid + 1) / nt);
+        hc_akt_lists l[HC_AKT_GROUP];
+        for (int32_t g0 = lo; g0 < hi; g0 += HC_AKT_GROUP) {
+            int32_t m = hi - g0 < HC_AKT_GROUP ? hi - g0 : HC_AKT_GROUP;
+            for (int32_t g = 0; g < m; g++)
+                l[g] = user_lists(h, ub[g0 + g]);
+            hc_akt_group(&pb, ub + g0, l, m, h->phase, scale,
+                         h->work + (size_t)tid * h->work_stride, h->gP,
+                         h->dQt + (int64_t)tid * d * I, h->uloss + g0);
+        }
     }
     double total = 0.0;
     for (int32_t r = 0; r < n; r++)
@@ -358,11 +334,9 @@ static void hetcomp_free(hc_distiller *d)
     free(h->step_users);
     free(h->seen);
     free(h->Qt);
-    free(h->S);
-    free(h->G);
     free(h->dQt);
+    free(h->work);
     free(h->uloss);
-    free(h->level);
     hc_epoch_samples_free(&h->samples);
 }
 
