@@ -21,8 +21,9 @@ int hc_ensemble_init(hc_ensemble *e, const hc_traj *const *traj, int32_t n_teach
         const hc_traj *t = traj[x];
         if (t->ds_checksum != traj[0]->ds_checksum || t->n_users != traj[0]->n_users ||
             t->n_items != traj[0]->n_items)
-            return hc_error(HC_EMISMATCH, "ensemble: teachers '%s' and '%s' were trained on "
-                                          "different datasets",
+            return hc_error(HC_EMISMATCH,
+                            "ensemble: teachers '%s' and '%s' were trained on "
+                            "different datasets",
                             traj[0]->model, t->model);
         if (t->k > maxk)
             maxk = t->k;
@@ -68,10 +69,13 @@ int hc_ensemble_scratch_init(const hc_ensemble *e, hc_ensemble_scratch *s)
     int32_t cap = 0;
     for (int32_t x = 0; x < e->n_teachers; x++)
         cap += e->traj[x]->k;
+    /* pos also receives hc_ensemble_observed's selection over a train row, which can be
+     * longer than all the top lists together (at most n_items) */
+    int32_t pos_cap = cap > e->n_items ? cap : e->n_items;
     s->imp = calloc((size_t)(e->n_items > 0 ? e->n_items : 1), sizeof *s->imp);
     s->cand = malloc((size_t)(cap + 1) * sizeof *s->cand);
     s->cand_imp = malloc((size_t)(cap + 1) * sizeof *s->cand_imp);
-    s->pos = malloc((size_t)(cap + 1) * sizeof *s->pos);
+    s->pos = malloc((size_t)(pos_cap + 1) * sizeof *s->pos);
     s->cap = cap;
     if (!s->imp || !s->cand || !s->cand_imp || !s->pos) {
         hc_ensemble_scratch_free(s);
@@ -129,8 +133,8 @@ int32_t hc_ensemble_user(const hc_ensemble *e, int32_t u, const int32_t *ckpt,
     return m;
 }
 
-int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t u,
-                             int32_t max_len, hc_ensemble_scratch *s, int32_t *out)
+int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t u, int32_t max_len,
+                             hc_ensemble_scratch *s, int32_t *out)
 {
     const int32_t *row = hc_csr_row(&ds->train, u);
     int32_t n = hc_csr_row_len(&ds->train, u);
@@ -142,8 +146,8 @@ int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t
         const hc_traj *t = e->traj[x];
         if (!t->observed)
             continue;
-        const int32_t *o = t->observed + (int64_t)(t->n_ckpt - 1) * t->train_nnz +
-                           ds->train.indptr[u];
+        const int32_t *o =
+            t->observed + (int64_t)(t->n_ckpt - 1) * t->train_nnz + ds->train.indptr[u];
         float w = e->weight ? e->weight[x] : 1.0f;
         for (int32_t r = 0; r < n; r++) {
             const int32_t *hit = bsearch(&o[r], row, (size_t)n, sizeof *row, cmp_i32);

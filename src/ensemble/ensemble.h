@@ -22,16 +22,16 @@ typedef struct {
     int32_t n_items;
     int32_t scorer_ckpt; /* checkpoint the scorer uses: -1 the last (default), else this
                             index (clamped to each teacher's last) */
-    float *decay; /* decay[r] = exp(-r / T) for r < max teacher list length (owned) */
+    float *decay;        /* decay[r] = exp(-r / T) for r < max teacher list length (owned) */
     int32_t decay_len;
 } hc_ensemble;
 
 /* Per-thread scratch for hc_ensemble_user (hc_ensemble_scratch_new/free). */
 typedef struct {
-    float *imp;       /* n_items, zero between calls */
-    int32_t *cand;    /* candidate items */
-    float *cand_imp;  /* their importances, in cand order */
-    int32_t *pos;     /* selection output */
+    float *imp;      /* n_items, zero between calls */
+    int32_t *cand;   /* candidate items */
+    float *cand_imp; /* their importances, in cand order */
+    int32_t *pos;    /* selection output (max(cap, n_items) entries) */
     int32_t cap;
 } hc_ensemble_scratch;
 
@@ -51,8 +51,8 @@ int32_t hc_ensemble_user(const hc_ensemble *e, int32_t u, const int32_t *ckpt,
 /* User u's observed list: train items by ensemble importance of their ranks in the teachers'
  * observed orders at the last checkpoints (teachers without observed orders are skipped;
  * with none, train items keep id order). At most max_len items; returns the count. */
-int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t u,
-                             int32_t max_len, hc_ensemble_scratch *s, int32_t *out);
+int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t u, int32_t max_len,
+                             hc_ensemble_scratch *s, int32_t *out);
 
 /* A scorer whose row for u holds the ensemble importance at checkpoint e->scorer_ckpt (zero
  * for unlisted items), so hc_evaluate ranks exactly like the ensemble's top list. ctx: e. */

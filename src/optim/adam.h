@@ -27,7 +27,6 @@ void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *
 void hc_adam_rows(const hc_adam *a, float *W, const float *G, float *M, float *V, int32_t dim,
                   const int32_t *rows, int32_t nrows);
 
-
 /* An embedding table under "lazy but exact-momentum" Adam: rows move only when a step
  * touches them, and a touched row first catches up the steps it missed, in closed form. With
  * a zero gradient, k missed steps scale m by b1^k and v by b2^k and move w by
