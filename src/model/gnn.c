@@ -34,6 +34,9 @@ typedef struct {
     hc_epoch_samples samples;
     float *tg, *tloss; /* per-triple gradients and losses of a step */
     int64_t tloss_cap; /* triples tg and tloss hold */
+    int32_t *mark;     /* n_rows: stamp of the batch that last listed a row */
+    int32_t *rows;     /* the batch's distinct rows */
+    int32_t stamp;
     float *scratch;
     int32_t scratch_rows;
 } gnn_model;
@@ -52,10 +55,7 @@ static void layer_mean(gnn_model *g, const float *in, float *out)
     const float *x = in;
     for (int32_t l = 0; l < L; l++) {
         float *y = (l % 2 == 0) ? g->X : g->Y;
-        hc_graph_propagate(&g->graph, x, y, d);
-#pragma omp parallel for schedule(static)
-        for (int64_t k = 0; k < n; k++)
-            out[k] += y[k];
+        hc_graph_propagate_acc(&g->graph, x, y, out, d);
         x = y;
     }
     float s = 1.0f / (float)(L + 1);
@@ -123,32 +123,75 @@ static int train_state(gnn_model *g, int64_t batch)
     if (!g->m) {
         g->m = calloc((size_t)n, sizeof(float));
         g->v = calloc((size_t)n, sizeof(float));
-        g->G = malloc((size_t)n * sizeof(float));
-        if (!g->m || !g->v || !g->G)
+        g->G = calloc((size_t)n, sizeof(float));
+        g->mark = calloc((size_t)n_rows(g), sizeof *g->mark);
+        if (!g->m || !g->v || !g->G || !g->mark)
             return hc_error(HC_ENOMEM, "gnn: out of memory for the optimiser state");
         hc_adam_init(&g->adam, g->base.hp.lr, g->base.hp.reg);
     }
     free(g->tg);
     free(g->tloss);
+    free(g->rows);
     g->tg = malloc((size_t)batch * 3 * (size_t)g->base.hp.dim * sizeof(float));
     g->tloss = malloc((size_t)batch * sizeof(float));
-    if (!g->tg || !g->tloss)
+    g->rows = malloc((size_t)batch * 3 * sizeof *g->rows);
+    if (!g->tg || !g->tloss || !g->rows)
         return hc_error(HC_ENOMEM, "gnn: out of memory for the optimiser state");
     g->tloss_cap = batch;
     return HC_OK;
+}
+
+/* The distinct rows (users, then U + items) a batch touches, into g->rows. */
+static int32_t batch_rows(gnn_model *g, const int32_t *user, const int32_t *pos, const int32_t *neg,
+                          int64_t nb)
+{
+    const int32_t U = g->base.n_users;
+    int32_t n = 0;
+    g->stamp++;
+    for (int64_t t = 0; t < nb; t++) {
+        int32_t r3[3] = {user[t], U + pos[t], U + neg[t]};
+        for (int k = 0; k < 3; k++)
+            if (g->mark[r3[k]] != g->stamp) {
+                g->mark[r3[k]] = g->stamp;
+                g->rows[n++] = r3[k];
+            }
+    }
+    return n;
 }
 
 double hc_gnn_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *user, const int32_t *pos,
                          const int32_t *neg, int64_t nb, float **grad)
 {
     gnn_model *g = (gnn_model *)m;
-    const int32_t d = m->hp.dim, U = m->n_users;
+    const int32_t d = m->hp.dim, U = m->n_users, L = m->hp.layers;
     const int64_t n = n_rows(g) * d;
+    *grad = NULL;
     if (ensure_graph(g, ds) != HC_OK || train_state(g, nb) != HC_OK)
         return NAN;
-    float inv_b = 1.0f / (float)nb;
-    double sum = 0.0;
-    layer_mean(g, g->E0, g->Ef);
+    const float inv_b = 1.0f / (float)nb, inv_l = 1.0f / (float)(L + 1);
+    int32_t nr = batch_rows(g, user, pos, neg, nb);
+    /* forward, at the batch's rows only: layers 1..L-1 in full, the last one per row */
+    for (int32_t k = 0; k < nr; k++)
+        memcpy(g->Ef + (int64_t)g->rows[k] * d, g->E0 + (int64_t)g->rows[k] * d,
+               (size_t)d * sizeof(float));
+    const float *x = g->E0;
+    for (int32_t l = 1; l <= L; l++) {
+        float *y = (l % 2 == 1) ? g->X : g->Y;
+        if (l < L)
+            hc_graph_propagate(&g->graph, x, y, d);
+        else
+            hc_graph_propagate_rows(&g->graph, x, y, d, g->rows, nr);
+        for (int32_t k = 0; k < nr; k++) {
+            float *ef = g->Ef + (int64_t)g->rows[k] * d;
+            const float *yr = y + (int64_t)g->rows[k] * d;
+            for (int32_t c = 0; c < d; c++)
+                ef[c] += yr[c];
+        }
+        x = y;
+    }
+    for (int32_t k = 0; k < nr; k++)
+        for (int32_t c = 0; c < d; c++)
+            g->Ef[(int64_t)g->rows[k] * d + c] *= inv_l;
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < nb; t++) {
         const float *eu = g->Ef + (int64_t)user[t] * d;
@@ -157,28 +200,47 @@ double hc_gnn_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *user,
         float *tg = g->tg + t * 3 * d;
         g->tloss[t] = hc_bpr_triple(eu, ei, ej, d, 0.0f, tg, tg + d, tg + 2 * d);
     }
-    /* G = dL/dEf, non-zero on the batch's rows; summed in sample order */
-    memset(g->G, 0, (size_t)n * sizeof(float));
+    /* S = dL/dEf on the batch's rows (G is all zero between calls), summed in sample order */
+    double sum = 0.0;
     for (int64_t t = 0; t < nb; t++) {
-        int64_t rows[3] = {user[t], (int64_t)U + pos[t], (int64_t)U + neg[t]};
+        int64_t r3[3] = {user[t], (int64_t)U + pos[t], (int64_t)U + neg[t]};
         const float *tg = g->tg + t * 3 * d;
         for (int r = 0; r < 3; r++) {
-            float *dst = g->G + rows[r] * d;
+            float *dst = g->G + r3[r] * d;
             for (int32_t c = 0; c < d; c++)
                 dst[c] += inv_b * tg[r * d + c];
         }
         sum += (double)g->tloss[t];
     }
     sum /= (double)nb;
-    /* back through propagation: Ef's buffer receives dL/dE0 (Ef is recomputed next step) */
-    layer_mean(g, g->G, g->Ef);
-    float *gr = g->Ef;
+    /* backward, A being symmetric: dL/dE0 = (S + A S + ... + A^L S) / (L + 1). A S comes
+     * from the batch's rows alone (a scatter over their edges); the later layers in full. */
+    float *out = g->Ef; /* Ef's rows are not needed any more: it receives dL/dE0 */
+    if (L == 0) {
+        memcpy(out, g->G, (size_t)n * sizeof(float));
+    } else {
+        memset(g->X, 0, (size_t)n * sizeof(float));
+        hc_graph_scatter_rows(&g->graph, g->G, g->X, d, g->rows, nr);
+#pragma omp parallel for schedule(static)
+        for (int64_t k = 0; k < n; k++)
+            out[k] = g->G[k] + g->X[k];
+        const float *xs = g->X;
+        for (int32_t l = 2; l <= L; l++) {
+            float *y = (l % 2 == 0) ? g->Y : g->X;
+            hc_graph_propagate_acc(&g->graph, xs, y, out, d);
+            xs = y;
+        }
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < n; k++)
+        out[k] *= inv_l;
+    /* the explicit L2 on the batch's ego rows (per occurrence, as the reference) */
     double l2sum = 0.0;
     for (int64_t t = 0; t < nb; t++) {
-        int64_t rows[3] = {user[t], (int64_t)U + pos[t], (int64_t)U + neg[t]};
+        int64_t r3[3] = {user[t], (int64_t)U + pos[t], (int64_t)U + neg[t]};
         for (int r = 0; r < 3; r++) {
-            const float *e = g->E0 + rows[r] * d;
-            float *dst = gr + rows[r] * d;
+            const float *e = g->E0 + r3[r] * d;
+            float *dst = out + r3[r] * d;
             float sq = 0.0f;
             for (int32_t c = 0; c < d; c++) {
                 dst[c] += m->hp.l2 * inv_b * e[c];
@@ -187,7 +249,10 @@ double hc_gnn_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *user,
             l2sum += (double)sq;
         }
     }
-    *grad = gr;
+    /* restore the all-zero G */
+    for (int32_t k = 0; k < nr; k++)
+        memset(g->G + (int64_t)g->rows[k] * d, 0, (size_t)d * sizeof(float));
+    *grad = out;
     return sum + (double)m->hp.l2 * l2sum / 2.0 / (double)nb;
 }
 
@@ -268,6 +333,8 @@ static void gnn_free(hc_model *m)
     free(g->v);
     free(g->tg);
     free(g->tloss);
+    free(g->mark);
+    free(g->rows);
     free(g->scratch);
     hc_graph_free(&g->graph);
     hc_epoch_samples_free(&g->samples);

@@ -22,4 +22,14 @@ void hc_graph_free(hc_graph *g);
  * backward product. OpenMP over rows; no allocation. */
 void hc_graph_propagate(const hc_graph *g, const float *X, float *Y, int32_t d);
 
+/* Y = A X and ACC += Y in one pass (ACC may be NULL). */
+void hc_graph_propagate_acc(const hc_graph *g, const float *X, float *Y, float *acc, int32_t d);
+/* Y[r] = (A X)[r] for the listed rows only (rows index users then items, as in X). */
+void hc_graph_propagate_rows(const hc_graph *g, const float *X, float *Y, int32_t d,
+                             const int32_t *rows, int32_t n);
+/* Y += A S where S is zero outside the listed rows: each listed row r adds A[c][r] S[r] to
+ * its neighbours c. Sequential (rows may share neighbours); O(edges of the listed rows). */
+void hc_graph_scatter_rows(const hc_graph *g, const float *S, float *Y, int32_t d,
+                           const int32_t *rows, int32_t n);
+
 #endif
