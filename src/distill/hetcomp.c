@@ -52,7 +52,8 @@ typedef struct {
     /* step scratch */
     hc_epoch_samples samples;
     int32_t *step_users;
-    int32_t *seen;       /* U: last step a user was added, for de-duplication */
+    int64_t *seen;       /* U: last step a user was added, for de-duplication */
+    int64_t step_tag;    /* steps taken (tags start at 1) */
     float *Qt;           /* d x I: the item factors transposed, so item loops vectorise */
     float *dQt;          /* n_threads x d x I: per-thread item gradients of a step */
     double *uloss;       /* batch: per-user losses, summed in order */
@@ -152,7 +153,7 @@ static int hetcomp_init(hc_distiller *d)
         !h->mQ || !h->vQ || !h->gQ || !h->step_users || !h->seen || !h->Qt || !h->dQt ||
         !h->uloss || !h->work)
         return hc_error(HC_ENOMEM, "hetcomp: out of memory");
-    memset(h->seen, 0xff, (size_t)h->U * sizeof *h->seen);
+    memset(h->seen, 0, (size_t)h->U * sizeof *h->seen); /* step tags start at 1 */
     if (o->no_dkc)
         for (int32_t x = 0; x < h->M; x++)
             for (int32_t u = 0; u < h->U; u++)
@@ -246,12 +247,11 @@ static int hetcomp_epoch(hc_distiller *d, int32_t epoch, double *loss)
     transpose_items(h);
     size_t nu = (size_t)h->U * (size_t)o->dim, ni = (size_t)h->I * (size_t)o->dim;
     double total = 0.0;
-    int32_t step = 0;
-    for (int64_t b0 = 0; b0 < h->samples.n; b0 += o->batch, step++) {
+    for (int64_t b0 = 0; b0 < h->samples.n; b0 += o->batch) {
         int64_t b1 = b0 + o->batch < h->samples.n ? b0 + o->batch : h->samples.n;
         int32_t n = 0;
         /* the step's unique users, in order of first appearance */
-        int32_t tag = epoch * 65536 + step;
+        int64_t tag = ++h->step_tag;
         for (int64_t k = b0; k < b1; k++) {
             int32_t u = h->samples.user[k];
             if (h->seen[u] != tag) {
@@ -282,8 +282,12 @@ static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top
             h->phase = 2;
         return HC_OK;
     }
-    if (epoch < o->dkc_every || epoch % o->dkc_every != 0 || all_final(h))
+    if (epoch < o->dkc_every || epoch % o->dkc_every != 0)
         return HC_OK;
+    if (all_final(h)) { /* e.g. one-checkpoint (imported) trajectories */
+        h->phase = 2;
+        return HC_OK;
+    }
     hc_dkc_state st = {h->M, h->U, h->v, h->last, d->ctx->teachers};
     int moved = 0;
     int rc;
