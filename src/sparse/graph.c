@@ -5,6 +5,7 @@
 #include "sparse/graph.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,19 +119,25 @@ void hc_graph_propagate_rows(const hc_graph *g, const float *X, float *Y, int32_
 void hc_graph_scatter_rows(const hc_graph *g, const float *S, float *Y, int32_t d,
                            const int32_t *rows, int32_t n)
 {
-    for (int32_t k = 0; k < n; k++) {
-        int32_t r = rows[k];
-        int is_user = r < g->n_users;
-        const hc_csr *adj = is_user ? &g->ui : &g->iu;
-        int32_t a = is_user ? r : r - g->n_users;
-        float wa = is_user ? g->dinv_u[a] : g->dinv_i[a];
-        const float *dinv_other = is_user ? g->dinv_i : g->dinv_u;
-        int64_t other_off = is_user ? g->n_users : 0;
-        const float *src = S + (int64_t)r * d;
-        for (int64_t e = adj->indptr[a]; e < adj->indptr[a + 1]; e++) {
-            int32_t b = adj->indices[e];
-            float w = wa * dinv_other[b];
-            axpy_row(Y + (other_off + b) * d, src, w, d);
+    /* user rows write item rows and item rows write user rows: the two sides run in
+     * parallel without conflicts, each in row order */
+#pragma omp parallel for schedule(static, 1) num_threads(omp_get_max_threads() > 1 ? 2 : 1)
+    for (int side_is_user = 0; side_is_user < 2; side_is_user++) {
+        for (int32_t k = 0; k < n; k++) {
+            int32_t r = rows[k];
+            int is_user = r < g->n_users;
+            if (is_user != side_is_user)
+                continue;
+            const hc_csr *adj = is_user ? &g->ui : &g->iu;
+            int32_t a = is_user ? r : r - g->n_users;
+            float wa = is_user ? g->dinv_u[a] : g->dinv_i[a];
+            const float *dinv_other = is_user ? g->dinv_i : g->dinv_u;
+            int64_t other_off = is_user ? g->n_users : 0;
+            const float *src = S + (int64_t)r * d;
+            for (int64_t e = adj->indptr[a]; e < adj->indptr[a + 1]; e++) {
+                int32_t b = adj->indices[e];
+                axpy_row(Y + (other_off + b) * d, src, wa * dinv_other[b], d);
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ void hc_graph_propagate_acc(const hc_graph *g, const float *X, float *Y, float *
 void hc_graph_propagate_rows(const hc_graph *g, const float *X, float *Y, int32_t d,
                              const int32_t *rows, int32_t n);
 /* Y += A S where S is zero outside the listed rows: each listed row r adds A[c][r] S[r] to
- * its neighbours c. Sequential (rows may share neighbours); O(edges of the listed rows). */
+ * its neighbours c. O(edges of the listed rows); the user and item sides run in parallel. */
 void hc_graph_scatter_rows(const hc_graph *g, const float *S, float *Y, int32_t d,
                            const int32_t *rows, int32_t n);
 
