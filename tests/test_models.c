@@ -188,6 +188,7 @@ static void test_score_and_file(void **state)
         assert_int_equal(hc_model_n_params(back), hc_model_n_params(m));
         TU_OK(t->score(back, users, 3, s2));
         assert_memory_equal(s1, s2, 3 * 30 * sizeof(float));
+        hc_model_free(back);
         /* another dataset is refused */
         hc_dataset other;
         tu_make_dataset(&other, 20, 30, 4, 8, 2);
