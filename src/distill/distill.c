@@ -98,10 +98,9 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
     if ((rc = hc_model_create(mf, ds, &hp, &ctx->student)) != HC_OK)
         return rc;
     hc_distiller *d = calloc(1, t->size);
-    hc_model *best = NULL;
+    hc_keeper keep = {0};
     int32_t *top50 = malloc((size_t)ds->n_users * HC_EVAL_MAXK * sizeof *top50);
-    int32_t cap = 0, bad = 0;
-    double best_r50 = -1.0;
+    int32_t cap = 0;
     if (!d || !top50) {
         rc = hc_error(HC_ENOMEM, "distill: out of memory");
         goto done;
@@ -156,32 +155,25 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
         e->eval_s = now_s() - t1;
         since_eval = 0.0;
         r->n_evals++;
-        double r50 = e->res.valid.recall[HC_EVAL_NK - 1];
-        if (r50 > best_r50) {
-            best_r50 = r50;
+        if ((rc = hc_keeper_offer(&keep, st, ds, e->res.valid.recall[HC_EVAL_NK - 1])) < 0)
+            goto done;
+        if (rc == 1) {
             r->best = r->n_evals - 1;
             e->improved = 1;
-            bad = 0;
-            hc_model_free(best);
-            best = NULL;
-            if ((rc = hc_model_clone(st, ds, &best)) != HC_OK)
-                goto done;
-        } else {
-            bad++;
         }
+        rc = HC_OK;
         if (hooks && hooks->on_eval)
             hooks->on_eval(hooks->ud, e);
-        if (bad >= o->patience)
+        if (keep.bad >= o->patience)
             break;
     }
-    if (best && (rc = hc_model_copy_params(ctx->student, best)) != HC_OK)
-        goto done;
+    rc = hc_keeper_restore(&keep, ctx->student);
 done:
     if (d && d->type && t->free_fn)
         t->free_fn(d);
     free(d);
     free(top50);
-    hc_model_free(best);
+    hc_keeper_free(&keep);
     if (rc)
         hc_distill_result_free(r);
     return rc;

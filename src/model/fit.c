@@ -119,9 +119,9 @@ int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_resul
                         o->max_epochs, o->eval_every, o->patience, o->record_k);
     r->record_k = o->record_k;
     r->best = -1;
-    int32_t cap = 0, bad = 0;
-    double best_r50 = -1.0, t_start = now_s(), since_eval = 0.0;
-    hc_model *best = NULL;
+    int32_t cap = 0;
+    double t_start = now_s(), since_eval = 0.0;
+    hc_keeper keep = {0};
     int rc = HC_OK;
     for (int32_t ep = 1; ep <= o->max_epochs; ep++) {
         double t0 = now_s(), loss = 0.0;
@@ -139,22 +139,16 @@ int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_resul
                 goto fail;
             since_eval = 0.0;
             hc_fit_eval *e = &r->evals[r->n_evals - 1];
-            double r50 = e->res.valid.recall[HC_EVAL_NK - 1];
-            if (r50 > best_r50) {
-                best_r50 = r50;
+            if ((rc = hc_keeper_offer(&keep, m, ds, e->res.valid.recall[HC_EVAL_NK - 1])) < 0)
+                goto fail;
+            if (rc == 1) {
                 r->best = r->n_evals - 1;
                 e->improved = 1;
-                bad = 0;
-                hc_model_free(best);
-                best = NULL;
-                if ((rc = hc_model_clone(m, ds, &best)) != HC_OK)
-                    goto fail;
-            } else {
-                bad++;
             }
+            rc = HC_OK;
             if (o->on_eval)
                 o->on_eval(o->ud, e);
-            if (bad >= o->patience) {
+            if (keep.bad >= o->patience) {
                 r->stopped_early = 1;
                 break;
             }
@@ -162,16 +156,16 @@ int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_resul
         if (last)
             break;
     }
-    if (best) {
-        if ((rc = hc_model_copy_params(m, best)) != HC_OK)
+    if (keep.copy) {
+        if ((rc = hc_keeper_restore(&keep, m)) != HC_OK)
             goto fail;
         if (m->type->prepare && (rc = m->type->prepare(m, ds)) != HC_OK)
             goto fail;
     }
-    hc_model_free(best);
+    hc_keeper_free(&keep);
     return HC_OK;
 fail:
-    hc_model_free(best);
+    hc_keeper_free(&keep);
     hc_fit_result_free(r);
     return rc;
 }

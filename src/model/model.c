@@ -345,3 +345,32 @@ int hc_model_clone(hc_model *src, const hc_dataset *ds, hc_model **out)
     }
     return rc;
 }
+
+int hc_keeper_offer(hc_keeper *k, hc_model *m, const hc_dataset *ds, double score)
+{
+    if (k->copy && !(score > k->best)) {
+        k->bad++;
+        return 0;
+    }
+    hc_model_free(k->copy);
+    k->copy = NULL;
+    int rc = hc_model_clone(m, ds, &k->copy);
+    if (rc)
+        return rc;
+    k->best = score;
+    k->bad = 0;
+    return 1;
+}
+
+int hc_keeper_restore(const hc_keeper *k, hc_model *m)
+{
+    return k->copy ? hc_model_copy_params(m, k->copy) : HC_OK;
+}
+
+void hc_keeper_free(hc_keeper *k)
+{
+    if (!k)
+        return;
+    hc_model_free(k->copy);
+    k->copy = NULL;
+}
