@@ -5,11 +5,11 @@
  * checkpoints of the teachers' trajectories as the student catches up.
  *
  * The hot loop, per step: the step's users (unique users of a shuffled batch of train
- * interactions) are spread over OpenMP threads (static schedule); for each user one fused
- * pass over the catalog computes the scores s = p_u Q^T from the transposed item factors
- * (d x I, so the item loop vectorises; with d = 6 a BLAS call would spend more time packing
- * than computing), the loss and score gradient g (distill/akt.c: a vectorised exp and masked
- * sums), dp_u = g Q and the item gradients dQ += g^T p_u into a per-thread d x I
+ * interactions) are split over OpenMP threads in contiguous shares; each thread runs the
+ * fused AKT kernel (distill/akt.c, hc_akt_group) on groups of 8 of its users: scores
+ * s = p_u Q^T from the transposed item factors (d x I, so item loops vectorise; with d = 6 a
+ * BLAS call would spend more time packing than computing), exp and masked sums, the loss and
+ * score gradient, dp_u = g Q and the item gradients dQ += g^T p_u into a per-thread d x I
  * accumulator, summed over threads in thread order after the step. Memory: O(threads x d x I)
  * for the step, the teachers' top lists (M x C x U x K ints) and the current lists (U x K);
  * never users x items. Results depend on the thread count only through float summation
