@@ -139,6 +139,52 @@ static void test_adam_step(void **state)
     assert_true(W[0] == 1.0f && W[4] == 1.0f);
 }
 
+/* The lazy table (touched rows move; a row catches up its missed momentum steps in closed
+ * form) follows dense Adam with zero gradients on untouched rows (wd = 0, where it is exact
+ * up to eps placement), over long gaps too (beyond the coefficient table). */
+static void test_adam_lazy_follows_dense(void **state)
+{
+    (void)state;
+    enum { R = 12, D = 3, STEPS = 5000 };
+    float Wd[R * D], Wl[R * D], Md[R * D] = {0}, Vd[R * D] = {0}, G[R * D];
+    hc_rng g;
+    hc_rng_init(&g, 3, 0);
+    for (int k = 0; k < R * D; k++)
+        Wd[k] = Wl[k] = (float)hc_rng_normal(&g);
+    hc_adam ad, al;
+    hc_adam_init(&ad, 1e-3f, 0.0f);
+    hc_adam_init(&al, 1e-3f, 0.0f);
+    hc_adam_table tb;
+    TU_OK(hc_adam_table_init(&tb, Wl, R, D));
+    int32_t rows[R];
+    float Gl[R * D];
+    for (int t = 0; t < STEPS; t++) {
+        memset(G, 0, sizeof G);
+        int32_t n = 0;
+        for (int32_t r = 0; r < R; r++) {
+            /* row 0 is touched only at the start and the end: a gap past the table */
+            int touch = r == 0 ? (t < 3 || t == STEPS - 1) : hc_rng_float(&g) < 0.3f;
+            if (!touch)
+                continue;
+            for (int c = 0; c < D; c++) {
+                float v = (float)hc_rng_normal(&g);
+                G[r * D + c] = v;
+                Gl[n * D + c] = v;
+            }
+            rows[n++] = r;
+        }
+        hc_adam_begin_step(&ad);
+        hc_adam_dense(&ad, Wd, G, Md, Vd, R * D);
+        hc_adam_begin_step(&al);
+        TU_OK(hc_adam_table_step(&al, &tb, Gl, rows, n));
+    }
+    hc_adam_table_flush(&al, &tb);
+    for (int k = 0; k < R * D; k++)
+        if (fabsf(Wd[k] - Wl[k]) > 1e-4f * (fabsf(Wd[k]) + 1e-2f))
+            fail_msg("param %d: dense %g lazy %g", k, (double)Wd[k], (double)Wl[k]);
+    hc_adam_table_free(&tb);
+}
+
 static void test_score_and_file(void **state)
 {
     (void)state;
@@ -303,9 +349,13 @@ static void test_learns(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bpr_gradient),   cmocka_unit_test(test_cml_gradient),
-        cmocka_unit_test(test_gnn_gradient),   cmocka_unit_test(test_adam_step),
-        cmocka_unit_test(test_score_and_file), cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_bpr_gradient),
+        cmocka_unit_test(test_cml_gradient),
+        cmocka_unit_test(test_gnn_gradient),
+        cmocka_unit_test(test_adam_step),
+        cmocka_unit_test(test_adam_lazy_follows_dense),
+        cmocka_unit_test(test_score_and_file),
+        cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_learns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

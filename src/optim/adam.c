@@ -90,7 +90,11 @@ int hc_adam_table_init(hc_adam_table *tb, float *W, int32_t rows, int32_t dim)
     tb->M = calloc(n ? n : 1, sizeof(float));
     tb->V = calloc(n ? n : 1, sizeof(float));
     tb->last = calloc((size_t)(rows > 0 ? rows : 1), sizeof(int64_t));
-    if (!tb->M || !tb->V || !tb->last) {
+    tb->cu = malloc((HC_ADAM_TABLE + 1) * sizeof(float));
+    tb->b1k = malloc((HC_ADAM_TABLE + 1) * sizeof(float));
+    tb->b2k = malloc((HC_ADAM_TABLE + 1) * sizeof(float));
+    tb->table_t = -1;
+    if (!tb->M || !tb->V || !tb->last || !tb->cu || !tb->b1k || !tb->b2k) {
         hc_adam_table_free(tb);
         return hc_error(HC_ENOMEM, "adam: out of memory for %zu moments", 2 * n);
     }
@@ -105,6 +109,9 @@ void hc_adam_table_free(hc_adam_table *tb)
     free(tb->V);
     free(tb->last);
     free(tb->coef);
+    free(tb->cu);
+    free(tb->b1k);
+    free(tb->b2k);
     memset(tb, 0, sizeof *tb);
 }
 
@@ -137,9 +144,36 @@ static void catchup_row(const hc_adam *a, float coef, float b1k, float b2k, floa
     }
 }
 
+/* Fills tb's tables for step a->t: a row last brought to step t0 = t - 1 - k missed k steps
+ * t0 + 1 .. t - 1, whose coefficient S(k) = lr sum_{i=0}^{k-1} c(t-1-i) r^(k-i) (c = c1 /
+ * sqrt(c2) at that step, r = b1 / sqrt(b2)) obeys S(k) = r S(k-1) + r lr c(t-k). */
+static void build_tables(const hc_adam *a, hc_adam_table *tb)
+{
+    if (tb->table_t == a->t)
+        return;
+    double b1 = (double)a->beta1, b2 = (double)a->beta2, r = b1 / sqrt(b2);
+    double S = 0.0, p1 = 1.0, p2 = 1.0;
+    tb->cu[0] = 0.0f;
+    tb->b1k[0] = tb->b2k[0] = 1.0f;
+    for (int64_t k = 1; k <= HC_ADAM_TABLE; k++) {
+        int64_t step = a->t - k; /* the k-th most recent missed step */
+        if (step >= 1) {
+            double c = sqrt(1.0 - pow(b2, (double)step)) / (1.0 - pow(b1, (double)step));
+            S = r * S + r * (double)a->lr * c;
+        }
+        p1 *= b1;
+        p2 *= b2;
+        tb->cu[k] = (float)S;
+        tb->b1k[k] = (float)p1;
+        tb->b2k[k] = (float)p2;
+    }
+    tb->table_t = a->t;
+}
+
 int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
                        int32_t n)
 {
+    build_tables(a, tb);
     if (n > tb->coef_cap) {
         float *nc = realloc(tb->coef, (size_t)n * 3 * sizeof *nc);
         if (!nc)
@@ -147,24 +181,23 @@ int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, cons
         tb->coef = nc;
         tb->coef_cap = n;
     }
-    /* the coefficients depend only on (last, t): rows touched together share them */
-    int64_t memo_t0 = -1;
-    float memo[3] = {0, 0, 0};
+    /* the coefficients depend only on k = t - 1 - last: a table lookup, or the direct sum for
+     * rows untouched for longer than the table */
     for (int32_t r = 0; r < n; r++) {
         int64_t t0 = tb->last[rows[r]], k = a->t - 1 - t0;
         float *c = tb->coef + 3 * (int64_t)r;
         if (k <= 0) {
             c[0] = 0.0f;
             c[1] = c[2] = 1.0f;
-            continue;
+        } else if (k <= HC_ADAM_TABLE) {
+            c[0] = tb->cu[k];
+            c[1] = tb->b1k[k];
+            c[2] = tb->b2k[k];
+        } else {
+            c[0] = catchup_coef(a, t0, k);
+            c[1] = (float)pow((double)a->beta1, (double)k);
+            c[2] = (float)pow((double)a->beta2, (double)k);
         }
-        if (t0 != memo_t0) {
-            memo_t0 = t0;
-            memo[0] = catchup_coef(a, t0, k);
-            memo[1] = (float)pow((double)a->beta1, (double)k);
-            memo[2] = (float)pow((double)a->beta2, (double)k);
-        }
-        memcpy(c, memo, sizeof memo);
     }
     float c1, c2;
     corrections(a, &c1, &c2);

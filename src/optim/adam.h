@@ -41,7 +41,13 @@ typedef struct {
     int64_t *last; /* rows: the step each row was last brought to (owned) */
     float *coef;   /* scratch: per touched row catch-up coefficient */
     int32_t rows, dim, coef_cap;
+    /* catch-up coefficients by the number of missed steps k (1 <= k <= HC_ADAM_TABLE), for
+     * the step table_t: rebuilt once per step by a recurrence, so a row costs a lookup */
+    float *cu, *b1k, *b2k;
+    int64_t table_t;
 } hc_adam_table;
+
+#define HC_ADAM_TABLE 4096
 
 int hc_adam_table_init(hc_adam_table *tb, float *W, int32_t rows, int32_t dim);
 void hc_adam_table_free(hc_adam_table *tb);
