@@ -6,11 +6,12 @@
  * Adam in parallel. The result is the same for any thread count. Memory: (U + I) x d floats
  * for the factors and 2x that for Adam's moments, plus O(batch x d) scratch.
  *
- * Optimiser: Adam on the touched rows only, with each row catching up the momentum steps it
- * missed in closed form when it is touched again (optim/adam.h, hc_adam_table). This follows
- * PyTorch's dense Adam, where a row keeps moving by its momentum between touches (about ten
- * times the single-step update for the rare items of sparse data), at O(batch x d) per step
- * instead of O((U + I) x d).
+ * Optimiser: PyTorch's dense Adam moves every row at every step (by its momentum, and by the
+ * Adam-normalised weight decay). Small tables (at most HC_FACTOR_DENSE_MAX parameters, e.g.
+ * a d = 6 student) use exactly that. Large ones use Adam on the touched rows only, each row
+ * catching up the momentum steps it missed in closed form when it is touched again
+ * (optim/adam.h, hc_adam_table): the same trajectory except for the weight decay of
+ * untouched rows, at O(batch x d) per step instead of O((U + I) x d).
  */
 #include "model/factor.h"
 
@@ -57,6 +58,12 @@ static int train_state(hc_factor_model *f)
     int rc = hc_adam_table_init(&f->aP, f->P, m->n_users, d);
     if (!rc)
         rc = hc_adam_table_init(&f->aQ, f->Q, m->n_items, d);
+    int64_t total = ((int64_t)m->n_users + m->n_items) * d;
+    if (!rc && total <= HC_FACTOR_DENSE_MAX) {
+        f->dense_g = calloc((size_t)total, sizeof(float));
+        if (!f->dense_g)
+            rc = hc_error(HC_ENOMEM, "%s: out of memory", m->type->name);
+    }
     if (!rc)
         rc = hc_rowgrad_init(&f->gP, m->n_users, d);
     if (!rc)
@@ -72,11 +79,30 @@ int hc_factor_prepare(hc_model *m, const hc_dataset *ds)
 {
     (void)ds;
     hc_factor_model *f = (hc_factor_model *)m;
-    if (f->have_state) {
+    if (f->have_state && !f->dense_g) {
         hc_adam_table_flush(&f->adam, &f->aP);
         hc_adam_table_flush(&f->adam, &f->aQ);
     }
     return HC_OK;
+}
+
+/* Dense Adam: scatter the touched rows' gradients into the zeroed full gradient, step every
+ * parameter, and zero the touched rows again. */
+static void dense_step(hc_factor_model *f)
+{
+    const int32_t d = f->base.hp.dim;
+    const int64_t nu = (int64_t)f->base.n_users * d, ni = (int64_t)f->base.n_items * d;
+    float *gu = f->dense_g, *gi = f->dense_g + nu;
+    for (int32_t k = 0; k < f->gP.n; k++)
+        memcpy(gu + (int64_t)f->gP.rows[k] * d, f->gP.g + (int64_t)k * d, (size_t)d * 4);
+    for (int32_t k = 0; k < f->gQ.n; k++)
+        memcpy(gi + (int64_t)f->gQ.rows[k] * d, f->gQ.g + (int64_t)k * d, (size_t)d * 4);
+    hc_adam_dense(&f->adam, f->P, gu, f->aP.M, f->aP.V, nu);
+    hc_adam_dense(&f->adam, f->Q, gi, f->aQ.M, f->aQ.V, ni);
+    for (int32_t k = 0; k < f->gP.n; k++)
+        memset(gu + (int64_t)f->gP.rows[k] * d, 0, (size_t)d * 4);
+    for (int32_t k = 0; k < f->gQ.n; k++)
+        memset(gi + (int64_t)f->gQ.rows[k] * d, 0, (size_t)d * 4);
 }
 
 int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_triple_fn loss,
@@ -95,7 +121,7 @@ int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_
     for (int64_t b0 = 0; b0 < s->n; b0 += m->hp.batch) {
         int64_t b1 = b0 + m->hp.batch < s->n ? b0 + m->hp.batch : s->n;
         int64_t nt = (b1 - b0) * negs; /* triples in this step */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nt * d >= (1 << 16))
         for (int64_t t = 0; t < nt; t++) {
             int64_t k = b0 + t / negs;
             int32_t u = s->user[k], i = s->pos[k], j = s->neg[k * negs + t % negs];
@@ -119,9 +145,14 @@ int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_
             sum += (double)f->tloss[t];
         }
         hc_adam_begin_step(&f->adam);
-        if ((rc = hc_adam_table_step(&f->adam, &f->aP, f->gP.g, f->gP.rows, f->gP.n)) != HC_OK ||
-            (rc = hc_adam_table_step(&f->adam, &f->aQ, f->gQ.g, f->gQ.rows, f->gQ.n)) != HC_OK)
+        if (f->dense_g) {
+            dense_step(f);
+        } else if ((rc = hc_adam_table_step(&f->adam, &f->aP, f->gP.g, f->gP.rows, f->gP.n)) !=
+                       HC_OK ||
+                   (rc = hc_adam_table_step(&f->adam, &f->aQ, f->gQ.g, f->gQ.rows, f->gQ.n)) !=
+                       HC_OK) {
             return rc;
+        }
         if (post_step)
             post_step(f);
         hc_rowgrad_reset(&f->gP);
@@ -162,6 +193,7 @@ void hc_factor_free(hc_model *m)
     hc_factor_model *f = (hc_factor_model *)m;
     free(f->P);
     free(f->Q);
+    free(f->dense_g);
     hc_adam_table_free(&f->aP);
     hc_adam_table_free(&f->aQ);
     free(f->tg);

@@ -11,6 +11,9 @@
 #include "optim/rowgrad.h"
 #include "optim/sampler.h"
 
+/* Tables of at most this many parameters train with dense Adam (see factor.c). */
+#define HC_FACTOR_DENSE_MAX (1 << 20)
+
 /* Loss of one (u, i, j) triple and its gradients with respect to p_u, q_i, q_j (each d). */
 typedef float (*hc_triple_fn)(const float *pu, const float *qi, const float *qj, int32_t d,
                               float margin, float *gu, float *gi, float *gj);
@@ -22,6 +25,7 @@ typedef struct {
     /* training state, allocated on the first epoch (absent in loaded models) */
     hc_adam adam;
     hc_adam_table aP, aQ; /* Adam state of P and Q (moments, last-step stamps) */
+    float *dense_g;       /* (U + I) x dim gradient for dense Adam on small tables, or NULL */
     int have_state;
     hc_epoch_samples samples;
     hc_rowgrad gP, gQ;

@@ -54,7 +54,7 @@ void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *
     corrections(a, &c1, &c2);
     const int64_t chunk = 16384;
     int64_t nchunks = (n + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) if (nchunks > 4)
+#pragma omp parallel for schedule(static) if (nchunks > 64)
     for (int64_t b = 0; b < nchunks; b++) {
         int64_t lo = b * chunk, len = n - lo < chunk ? n - lo : chunk;
         adam_span(a, c1, c2, w + lo, g + lo, m + lo, v + lo, len);
