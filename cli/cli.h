@@ -29,6 +29,9 @@ int cmd_teacher(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
 int cmd_distill(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Prints "hetcomp: <hc_errmsg() or hc_strerror(rc)>" to stderr; returns CLI_EXIT_ERROR. */
 int cli_fail(int rc);

@@ -1,0 +1,133 @@
+/*
+ * cmd_serve.c - `hetcomp serve`: answers top-K recommendation requests over HTTP from a saved
+ * model (src/serve/http.c; endpoints in docs/serving.md) until SIGINT or SIGTERM.
+ *
+ * SIGINT/SIGTERM are blocked before the daemon's threads start (so they inherit the mask) and
+ * the main thread waits for them with sigwait, then stops the daemon cleanly. Scoring one user
+ * is small, so OpenMP/BLAS run single-threaded and concurrency comes from the worker pool.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model/model.h"
+#include "serve/http.h"
+
+static const char *CMD = "serve";
+
+static void help(const hc_server_opts *d)
+{
+    printf("usage: hetcomp serve --model M.hcm --data DS.hcd [options]\n\n"
+           "Serves top-K recommendations over HTTP/1.1 until SIGINT or SIGTERM:\n"
+           "  GET /v1/recommend?user=ID&k=10[&include_seen=1]   top-K as JSON\n"
+           "  GET /healthz                                      model and dataset sizes\n"
+           "  GET /metrics                                      request counts, latency\n\n"
+           "options:\n"
+           "  --model FILE        model file (required)\n"
+           "  --data FILE         the dataset file the model was trained on (required)\n"
+           "  --port N            TCP port, 0 picks a free one (%d)\n"
+           "  --bind ADDR         IPv4 or IPv6 address to listen on (%s)\n"
+           "  --threads N         HTTP worker threads (%d)\n"
+           "  --max-k N           largest k a request may ask for (%d)\n"
+           "  --quiet             only errors on stderr (still prints the listening line)\n"
+           "  --verbose           also log malformed HTTP requests the daemon rejected\n",
+           d->port, d->bind, d->threads, d->max_k);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    enum { O_PORT = 256, O_BIND, O_THREADS, O_MAXK, O_QUIET, O_VERBOSE };
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"port", required_argument, 0, O_PORT},
+                                         {"bind", required_argument, 0, O_BIND},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"max-k", required_argument, 0, O_MAXK},
+                                         {"quiet", no_argument, 0, O_QUIET},
+                                         {"verbose", no_argument, 0, O_VERBOSE},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    hc_server_opts so;
+    hc_server_opts_default(&so);
+    const char *model = NULL, *data = NULL;
+    int32_t port = so.port, threads = so.threads;
+    int quiet = 0, verbose = 0, rc = 0, c;
+    optind = 1;
+    while (!rc && (c = getopt_long(argc, argv, "m:d:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            model = optarg;
+            break;
+        case 'd':
+            data = optarg;
+            break;
+        case O_PORT:
+            rc = cli_int(CMD, "--port", optarg, 0, 65535, &port);
+            break;
+        case O_BIND:
+            so.bind = optarg;
+            break;
+        case O_THREADS:
+            rc = cli_int(CMD, "--threads", optarg, 1, 1024, &threads);
+            break;
+        case O_MAXK:
+            rc = cli_int(CMD, "--max-k", optarg, 1, 1000000, &so.max_k);
+            break;
+        case O_QUIET:
+            quiet = 1;
+            break;
+        case O_VERBOSE:
+            verbose = 1;
+            break;
+        case 'h':
+            help(&so);
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error(CMD, "unknown option");
+        }
+    }
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!model || !data)
+        return cli_usage_error(CMD, "--model and --data are required");
+    so.port = port;
+    so.threads = threads;
+    so.label = model;
+    cli_log_init(verbose, quiet);
+    cli_threads(1);
+
+    hc_dataset ds = {0};
+    hc_model *m = NULL;
+    hc_server *srv = NULL;
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = hc_dataset_load(data, &ds)) != HC_OK || (rc = hc_model_load(model, &ds, &m)) != HC_OK)
+        goto done;
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    if ((rc = hc_server_start(m, &ds, &so, &srv)) != HC_OK)
+        goto done;
+    int v6 = strchr(so.bind, ':') != NULL;
+    if (!quiet)
+        fprintf(stderr, "hetcomp serve: %s model, %d users, %d items, %d threads\n", m->type->name,
+                ds.n_users, ds.n_items, so.threads);
+    fprintf(stderr, "listening on http://%s%s%s:%d\n", v6 ? "[" : "", so.bind, v6 ? "]" : "",
+            hc_server_port(srv));
+    fflush(stderr);
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    if (!quiet)
+        fprintf(stderr, "hetcomp serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+done:
+    hc_server_stop(srv);
+    hc_model_free(m);
+    hc_dataset_free(&ds);
+    return rc ? cli_fail(rc) : CLI_EXIT_OK;
+}

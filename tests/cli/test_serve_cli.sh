@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# test_serve_cli.sh - end-to-end checks of `hetcomp recommend`, `hetcomp serve` and
+# `hetcomp export`.
+# Usage: bash test_serve_cli.sh <hetcomp-binary> <shared-data-dir>
+# Covers: a tiny synthetic dataset and MF teacher; recommend for one user (TSV, train items
+# left out, unknown user -> exit 1, usage errors -> exit 2) and for all users (atomic file,
+# same rows as the single-user command); the HTTP server on a free port: the same top-5 as the
+# CLI, /healthz, bad requests answered 400/404/405 with JSON error bodies, /metrics counting
+# them, still answering afterwards, a second server on the same port failing cleanly, and a
+# clean exit on SIGTERM; export: .npy files that NumPy loads with the right shapes and
+# tools/load_model.py giving the CLI's --include-seen list (NumPy parts skipped without it).
+# Every wait is bounded (server up within 10 s, each request 5 s, shutdown 10 s).
+set -euo pipefail
+HC=${1:?usage: test_serve_cli.sh <hetcomp> <shared-data-dir>}
+HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC") # absolute: the script runs in $T
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/hc_serve_cli.XXXXXX")
+SRV=""
+cleanup() {
+    if [ -n "$SRV" ] && kill -0 "$SRV" 2>/dev/null; then
+        kill -TERM "$SRV" 2>/dev/null || true
+        wait "$SRV" 2>/dev/null || true
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T"
+
+die() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# expect CODE CMD... : runs CMD with stdout/stderr in $T/out / $T/err; checks the exit code
+expect() {
+    local want=$1 got=0
+    shift
+    "$@" >"$T/out" 2>"$T/err" || got=$?
+    if [ "$got" != "$want" ]; then
+        sed 's/^/  stderr: /' "$T/err" >&2
+        die "expected exit $want, got $got: $*"
+    fi
+}
+
+contains() {
+    grep -qF -- "$2" "$1" || {
+        sed 's/^/  | /' "$1" >&2
+        die "'$2' not found in $(basename "$1")"
+    }
+}
+
+# json FILE EXPR : evaluates a Python expression over the parsed JSON document j
+json() {
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# http METHOD PATH : body to $T/body, prints the status code (000 when no answer)
+if command -v curl >/dev/null 2>&1; then
+    http() {
+        curl -s --max-time 5 -o "$T/body" -w '%{http_code}' -X "$1" "$BASE$2" || echo 000
+    }
+else
+    http() {
+        python3 - "$1" "$BASE$2" "$T/body" <<'EOF'
+import sys, urllib.request, urllib.error
+m, url, out = sys.argv[1:4]
+try:
+    r = urllib.request.urlopen(urllib.request.Request(url, method=m), timeout=5)
+    code, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    code, body = e.code, e.read()
+except Exception:
+    code, body = 0, b""
+open(out, "wb").write(body)
+print("%03d" % code)
+EOF
+    }
+fi
+
+# status METHOD PATH WANT : the request answers WANT with a JSON body
+status() {
+    local got
+    got=$(http "$1" "$2")
+    [ "$got" = "$3" ] || die "$1 $2: status $got, expected $3 (body: $(cat "$T/body"))"
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/body" ||
+        die "$1 $2: body is not JSON: $(cat "$T/body")"
+}
+
+echo "- synth + split + a tiny MF teacher"
+expect 0 "$HC" synth --users 300 --items 400 --interactions 8000 --out X.tsv
+expect 0 "$HC" split --data X.tsv --out ds.hcd
+expect 0 "$HC" teacher --model mf --dim 8 --epochs 6 --eval-every 3 --quiet --no-trajectory \
+    --data ds.hcd --out t --threads 1
+M=t/model.hcm
+
+echo "- recommend: one user as TSV, train items left out"
+expect 0 "$HC" recommend --model $M --data ds.hcd --user u0 -k 5
+[ "$(head -1 out)" = "$(printf 'rank\titem\tscore')" ] || die "recommend header: $(head -1 out)"
+[ "$(tail -n +2 out | wc -l)" = 5 ] || die "recommend -k 5 printed $(wc -l <out) lines"
+tail -n +2 out | cut -f2 >cli_items
+awk -F'\t' 'NR > 1 && ($1 != NR - 1 || $3 + 0 != $3) { exit 1 }' out || die "bad TSV rows"
+# k above the item count lists every selectable item; the items only --include-seen lists
+# are u0's own (train) items from X.tsv
+expect 0 "$HC" recommend --model $M --data ds.hcd --user u0 -k 100000 --include-seen
+tail -n +2 out | cut -f2 | sort >all_seen
+expect 0 "$HC" recommend --model $M --data ds.hcd --user u0 -k 100000
+tail -n +2 out | cut -f2 | sort >all_unseen
+awk -F'\t' '$1 == "u0" { print $2 }' X.tsv | sort >u0_items
+comm -23 all_seen all_unseen >only_seen
+[ -s only_seen ] || die "--include-seen added no item"
+[ -z "$(comm -23 only_seen u0_items)" ] || die "masked items that are not u0's: $(cat only_seen)"
+[ -z "$(sort cli_items | comm -12 - only_seen)" ] || die "top-5 holds a train item"
+
+echo "- recommend: unknown user -> 1, usage errors -> 2"
+expect 1 "$HC" recommend --model $M --data ds.hcd --user nobody
+contains err "unknown user 'nobody'"
+expect 2 "$HC" recommend --model $M --data ds.hcd
+expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --all-users
+expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 -k 0
+expect 1 "$HC" recommend --model missing.hcm --data ds.hcd --user u0
+
+echo "- recommend --all-users: one file, same rows as the single-user command"
+expect 0 "$HC" recommend --model $M --data ds.hcd --all-users -k 5 --out all.tsv --block 7
+contains err "300 users x top-5"
+[ "$(wc -l <all.tsv)" = $((1 + 300 * 5)) ] || die "all.tsv has $(wc -l <all.tsv) lines"
+awk -F'\t' '$1 == "u0" { print $3 }' all.tsv | cmp -s - cli_items || die "all.tsv u0 differs"
+[ -z "$(find . -name '*.tmp.*')" ] || die "temporary files left"
+expect 0 "$HC" recommend --model $M --data ds.hcd --all-users -k 5 --out all256.tsv --quiet
+# BLAS may round a 7-row and a 256-row product differently in the last bit: same items (but
+# for near-ties) and scores within 1e-5 relative
+python3 - all.tsv all256.tsv <<'EOF' || die "block 7 and block 256 outputs differ"
+import sys
+a = [l.split("\t") for l in open(sys.argv[1]).read().split("\n")[1:] if l]
+b = [l.split("\t") for l in open(sys.argv[2]).read().split("\n")[1:] if l]
+assert len(a) == len(b), (len(a), len(b))
+for x, y in zip(a, b):
+    sx, sy = float(x[3]), float(y[3])
+    assert x[:2] == y[:2] and abs(sx - sy) <= 1e-5 * max(abs(sx), abs(sy), 1e-6), (x, y)
+    assert x[2] == y[2] or abs(sx - sy) <= 1e-5 * max(abs(sx), 1e-6), (x, y)
+EOF
+
+echo "- serve: starts on a free port within 10 s"
+"$HC" serve --model $M --data ds.hcd --port 0 --threads 2 2>serve.err &
+SRV=$!
+PORT=""
+for _ in $(seq 100); do
+    PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' serve.err)
+    [ -n "$PORT" ] && break
+    kill -0 "$SRV" 2>/dev/null || die "server exited: $(cat serve.err)"
+    sleep 0.1
+done
+[ -n "$PORT" ] || die "server not listening within 10 s: $(cat serve.err)"
+BASE="http://127.0.0.1:$PORT"
+
+echo "- serve: /v1/recommend gives the CLI's top-5, /healthz"
+status GET "/v1/recommend?user=u0&k=5" 200
+json body '"\n".join(e["item"] for e in j["items"])' >srv_items
+cmp -s srv_items cli_items || die "server items $(tr '\n' ' ' <srv_items)!= CLI $(tr '\n' ' ' <cli_items)"
+[ "$(json body 'j["user"], j["k"]')" = "('u0', 5)" ] || die "recommend body: $(cat body)"
+status GET "/v1/recommend?user=u0&k=3&include_seen=1" 200
+[ "$(json body 'len(j["items"])')" = 3 ] || die "include_seen body: $(cat body)"
+status GET /healthz 200
+[ "$(json body 'j["status"], j["model"], j["users"]')" = "('ok', 'mf', 300)" ] ||
+    die "healthz: $(cat body)"
+N_ITEMS=$(json body 'j["items"]')
+
+echo "- serve: bad requests get JSON errors; the server keeps answering"
+status GET "/v1/recommend?user=nobody" 404
+contains body "unknown user"
+status GET "/v1/recommend?user=u0&k=0" 400
+status GET "/v1/recommend?user=u0&k=1001" 400
+status GET "/v1/recommend?user=u0&k=12abc" 400
+status GET "/v1/recommend?user=u0&k=-3" 400
+status GET "/v1/recommend?k=5" 400
+status GET "/v1/recommend?user=" 400
+status GET "/v1/recommend?user=u0&user=u1" 400
+status GET "/v1/recommend?user=u0&bogus=1" 400
+status GET "/v1/recommend?user=u0&include_seen=maybe" 400
+status GET "/v1/recommend?user=%ff%fe%00" 404
+status GET "/no/such/path" 404
+status POST "/v1/recommend?user=u0" 405
+status DELETE /healthz 405
+N_BAD=14
+for i in $(seq 20); do
+    status GET "/v1/recommend?user=u$((i * 7))&k=$i" 200
+done
+status GET /healthz 200
+
+echo "- serve: /metrics counts every request and reports latency percentiles"
+status GET /metrics 200
+# before this one: 2 recommend + 1 healthz ok, N_BAD errors, 20 recommend + 1 healthz ok
+[ "$(json body 'j["requests"]["4xx"]')" = $N_BAD ] || die "metrics 4xx: $(cat body)"
+[ "$(json body 'j["requests"]["2xx"]')" = 24 ] || die "metrics 2xx: $(cat body)"
+[ "$(json body 'j["requests"]["total"]')" = $((24 + N_BAD)) ] || die "metrics total: $(cat body)"
+[ "$(json body 'j["requests"]["recommend_ok"]')" = 22 ] || die "metrics recommend: $(cat body)"
+json body 'j["latency_ms"]["p50"] <= j["latency_ms"]["p90"] <= j["latency_ms"]["p99"]' |
+    grep -qx True || die "percentiles not ordered: $(cat body)"
+
+echo "- serve: a second server on the same port fails cleanly; bad --bind"
+expect 1 "$HC" serve --model $M --data ds.hcd --port "$PORT"
+contains err "cannot listen"
+expect 1 "$HC" serve --model $M --data ds.hcd --port 0 --bind not-an-address
+expect 2 "$HC" serve --model $M --data ds.hcd --port 70000
+
+echo "- serve: SIGTERM stops it with exit 0"
+kill -TERM "$SRV"
+for _ in $(seq 100); do
+    kill -0 "$SRV" 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 "$SRV" 2>/dev/null && die "server still running 10 s after SIGTERM"
+rc=0
+wait "$SRV" || rc=$?
+SRV=""
+[ $rc = 0 ] || die "server exit code $rc: $(cat serve.err)"
+
+echo "- export: .npy tensors, id maps, model.json"
+expect 0 "$HC" export --model $M --data ds.hcd --format npy --out ex
+for f in user_factors.npy item_factors.npy users.tsv items.tsv model.json; do
+    [ -s "ex/$f" ] || die "ex/$f missing"
+done
+[ "$(wc -l <ex/users.tsv)" = 300 ] || die "users.tsv lines"
+[ "$(wc -l <ex/items.tsv)" = "$N_ITEMS" ] || die "items.tsv lines"
+[ "$(json ex/model.json 'j["family"], j["tensors"][0]["shape"]')" = "('mf', [300, 8])" ] ||
+    die "model.json: $(cat ex/model.json)"
+# the .npy header: magic, version 1.0, data at a multiple of 64 bytes
+head -c 8 ex/user_factors.npy | od -An -tx1 | tr -d ' \n' | grep -qx 934e554d50590100 ||
+    die "npy magic"
+[ $(($(stat -c %s ex/user_factors.npy) - 300 * 8 * 4)) = 128 ] || die "npy header size"
+expect 2 "$HC" export --model $M --data ds.hcd --format csv --out ex2
+[ -z "$(find . -name '*.tmp.*')" ] || die "temporary files left"
+
+NP=""
+for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import numpy' 2>/dev/null; then
+        NP=$py
+        break
+    fi
+done
+if [ -z "$NP" ]; then
+    echo "- export: NumPy not available, load checks skipped"
+else
+    echo "- export: NumPy loads the tensors; load_model.py matches recommend --include-seen"
+    "$NP" - ex "$N_ITEMS" <<'EOF' || die "numpy load"
+import sys, numpy as np
+d, ni = sys.argv[1], int(sys.argv[2])
+P, Q = np.load(d + "/user_factors.npy"), np.load(d + "/item_factors.npy")
+assert P.dtype == np.float32 and P.shape == (300, 8) and P.flags.c_contiguous, P.shape
+assert Q.dtype == np.float32 and Q.shape == (ni, 8), Q.shape
+EOF
+    expect 0 "$NP" "$ROOT/tools/load_model.py" ex u0 -k 10
+    mv out np.tsv
+    expect 0 "$HC" recommend --model $M --data ds.hcd --user u0 -k 10 --include-seen
+    # same scores (float32 sums in another order: 1e-5 relative), same items but for near-ties
+    "$NP" - np.tsv out <<'EOF' || die "load_model.py disagrees with recommend"
+import sys
+a = [l.split("\t") for l in open(sys.argv[1]).read().split("\n")[1:] if l]
+b = [l.split("\t") for l in open(sys.argv[2]).read().split("\n")[1:] if l]
+assert len(a) == len(b) == 10, (len(a), len(b))
+for x, y in zip(a, b):
+    sx, sy = float(x[2]), float(y[2])
+    assert abs(sx - sy) <= 1e-5 * max(abs(sx), abs(sy), 1e-3), (x, y)
+    assert x[1] == y[1] or abs(sx - sy) <= 1e-5 * max(abs(sx), 1e-3), (x, y)
+EOF
+    expect 0 "$NP" "$ROOT/tools/load_model.py" ex --shapes
+    contains out "$(printf 'item_factors\t%s\t8' "$N_ITEMS")"
+fi
+
+echo "all serve CLI checks passed"
