@@ -16,8 +16,10 @@
 #include <string.h>
 
 extern const hc_model_type hc_model_mf, hc_model_ml, hc_model_gnn;
+extern const hc_model_type hc_model_dl, hc_model_ae, hc_model_iae;
 
-const hc_model_type *const hc_model_types[] = {&hc_model_mf, &hc_model_ml, &hc_model_gnn, NULL};
+const hc_model_type *const hc_model_types[] = {
+    &hc_model_mf, &hc_model_ml, &hc_model_gnn, &hc_model_dl, &hc_model_ae, &hc_model_iae, NULL};
 
 #define MODEL_MAGIC          "HCMD"
 #define MODEL_FORMAT_VERSION 1u

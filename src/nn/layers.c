@@ -1,0 +1,603 @@
+/*
+ * layers.c - dense-network layers and their backward passes (see layers.h).
+ *
+ * Gradients, for one row (x input, y output, dy upstream gradient):
+ *   linear       y = W x + b           dx = W^T dy, dW += dy x^T, db += dy
+ *   sparse       y = Wt^T x + b        dWt[c] += x_c dy (rows c with x_c != 0 only)
+ *   relu/tanh/sigmoid                  dx = dy * {[y > 0], 1 - y^2, y (1 - y)}
+ *   dropout      y = x m               dx = dy m
+ *   softmax      y = e^x / sum e^x     dx = y (dy - <dy, y>)
+ *   log-softmax  y = x - lse(x)        dx = dy - e^y sum(dy)
+ *   L2 norm      y = x / ||x||         dx = (dy - y <y, dy>) / ||x||
+ *   BCE logits   l = softplus(z) - t z dl/dz = sigmoid(z) - t
+ *   mult. NLL    l = -<t, log_softmax(z)>   dl/dz = softmax(z) sum(t) - t
+ *
+ * Work: products are single-threaded BLAS sgemm calls on fixed tiles spread over OpenMP
+ * threads (hc_nn_gemm: a multithreaded BLAS call rounds differently with the thread count);
+ * row-wise loops run under OpenMP over rows, column sums over blocks of columns with rows
+ * added in row order, so no result depends on the thread count. Only hc_nn_gemm's k-split
+ * and the workspace functions allocate.
+ */
+/* GCC's default -ftrapping-math keeps the clamps of hc_nn_expf from being if-converted next
+ * to its float-to-int conversion, and the exp loops below then stay scalar (about 5x slower).
+ * Nothing here reads floating-point exception flags. Before the includes, so that the inline
+ * approximations in layers.h are compiled with the same options as the loops using them. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
+#include "nn/layers.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dense/blas.h"
+
+/* Below this many entries an elementwise loop runs on one thread: a parallel region costs a
+ * few microseconds on an idle machine and milliseconds on an oversubscribed one. */
+#define PAR_MIN (1 << 18)
+/* Columns per block of a column sum. */
+#define COL_BLOCK 512
+
+/* db = beta db + sum over rows of dY (n x cols), each column summed in row order. */
+static void colsum(int32_t n, int32_t cols, const float *dY, float *db, float beta)
+{
+    int32_t nblk = (cols + COL_BLOCK - 1) / COL_BLOCK;
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t bk = 0; bk < nblk; bk++) {
+        int32_t c0 = bk * COL_BLOCK, c1 = c0 + COL_BLOCK < cols ? c0 + COL_BLOCK : cols;
+        float *acc = db + c0;
+        if (beta == 0.0f)
+            memset(acc, 0, (size_t)(c1 - c0) * sizeof *acc);
+        for (int32_t r = 0; r < n; r++) {
+            const float *row = dY + (int64_t)r * cols + c0;
+#pragma omp simd
+            for (int32_t c = 0; c < c1 - c0; c++)
+                acc[c] += row[c];
+        }
+    }
+}
+
+/* Y[r] = b for every row. */
+static void fill_rows(int32_t n, int32_t cols, const float *b, float *Y)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t r = 0; r < n; r++)
+        memcpy(Y + (int64_t)r * cols, b, (size_t)cols * sizeof(float));
+}
+
+/* Tiles of C and chunks of k for hc_nn_gemm (multiples of the BLAS micro-kernel sizes). */
+#define GEMM_MB 256
+#define GEMM_NB 512
+#define GEMM_KB 1024
+
+/* Element (r, c) of op(X) for a row-major X with leading dimension ld. */
+static const float *op_at(const float *X, int32_t ld, int trans, int32_t r, int32_t c)
+{
+    return trans ? X + (int64_t)c * ld + r : X + (int64_t)r * ld + c;
+}
+
+int hc_nn_gemm(int trans_a, int trans_b, int32_t m, int32_t n, int32_t k, float alpha,
+               const float *A, int32_t lda, const float *B, int32_t ldb, float beta, float *C,
+               int32_t ldc)
+{
+    if (m <= 0 || n <= 0)
+        return HC_OK;
+    const int32_t tm = (m + GEMM_MB - 1) / GEMM_MB, tn = (n + GEMM_NB - 1) / GEMM_NB;
+    const int32_t kc = (k + GEMM_KB - 1) / GEMM_KB;
+    /* every tile runs inside an active parallel region (with two or more threads), where the
+     * BLAS stays on one thread; with one thread it is single-threaded anyway */
+    if (tm * tn >= 4 || kc < 2) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int32_t t = 0; t < tm * tn; t++) {
+            int32_t r0 = (t / tn) * GEMM_MB, c0 = (t % tn) * GEMM_NB;
+            int32_t mr = m - r0 < GEMM_MB ? m - r0 : GEMM_MB,
+                    nc = n - c0 < GEMM_NB ? n - c0 : GEMM_NB;
+            hc_sgemm(trans_a, trans_b, mr, nc, k, alpha, op_at(A, lda, trans_a, r0, 0), lda,
+                     op_at(B, ldb, trans_b, 0, c0), ldb, beta, C + (int64_t)r0 * ldc + c0, ldc);
+        }
+        return HC_OK;
+    }
+    /* few output tiles and a long k: partial products over fixed k chunks, summed in order */
+    float *part = malloc((size_t)kc * (size_t)m * (size_t)n * sizeof(float));
+    if (!part)
+        return hc_error(HC_ENOMEM, "gemm: out of memory for %d partial products", kc);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int32_t q = 0; q < kc; q++) {
+        int32_t k0 = q * GEMM_KB, kn = k - k0 < GEMM_KB ? k - k0 : GEMM_KB;
+        hc_sgemm(trans_a, trans_b, m, n, kn, 1.0f, op_at(A, lda, trans_a, 0, k0), lda,
+                 op_at(B, ldb, trans_b, k0, 0), ldb, 0.0f, part + (int64_t)q * m * n, n);
+    }
+#pragma omp parallel for schedule(static) if ((int64_t)m * n > PAR_MIN)
+    for (int32_t r = 0; r < m; r++) {
+        float *c = C + (int64_t)r * ldc;
+        for (int32_t j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (int32_t q = 0; q < kc; q++)
+                s += part[((int64_t)q * m + r) * n + j];
+            c[j] = beta == 0.0f ? alpha * s : alpha * s + beta * c[j];
+        }
+    }
+    free(part);
+    return HC_OK;
+}
+
+int hc_nn_linear_fwd(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
+                     const float *b, float *Y)
+{
+    /* the bias goes in first and the product is added to it (beta = 1): one pass over Y
+     * instead of the BLAS's zeroing pass and a bias pass */
+    if (b)
+        fill_rows(n, out, b, Y);
+    return hc_nn_gemm(0, 1, n, out, in, 1.0f, X, in, W, in, b ? 1.0f : 0.0f, Y, out);
+}
+
+int hc_nn_linear_bwd(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
+                     const float *dY, float *dX, float *dW, float *db, float beta)
+{
+    int rc = HC_OK;
+    if (dX)
+        rc = hc_nn_gemm(0, 0, n, in, out, 1.0f, dY, out, W, in, 0.0f, dX, in);
+    if (dW && !rc)
+        rc = hc_nn_gemm(1, 0, out, in, n, 1.0f, dY, out, X, in, beta, dW, in);
+    if (db)
+        colsum(n, out, dY, db, beta);
+    return rc;
+}
+
+int hc_nn_ws_reserve(hc_nn_ws *ws, size_t bytes)
+{
+    if (bytes <= ws->cap)
+        return HC_OK;
+    free(ws->p);
+    ws->p = malloc(bytes);
+    ws->cap = ws->p ? bytes : 0;
+    if (!ws->p)
+        return hc_error(HC_ENOMEM, "out of memory for %zu bytes of scratch", bytes);
+    return HC_OK;
+}
+
+void hc_nn_ws_free(hc_nn_ws *ws)
+{
+    if (!ws)
+        return;
+    free(ws->p);
+    ws->p = NULL;
+    ws->cap = 0;
+}
+
+int32_t hc_nn_fwd_tiles(int32_t n, int32_t out)
+{
+    return ((n + GEMM_MB - 1) / GEMM_MB) * ((out + GEMM_NB - 1) / GEMM_NB);
+}
+
+int hc_nn_linear_fwd_hook(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
+                          const float *b, float *Y, hc_nn_fwd_hook hook, void *ctx)
+{
+    const int32_t tn = (out + GEMM_NB - 1) / GEMM_NB, nt = hc_nn_fwd_tiles(n, out);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int32_t t = 0; t < nt; t++) {
+        const int32_t r0 = (t / tn) * GEMM_MB, c0 = (t % tn) * GEMM_NB;
+        const int32_t nr = n - r0 < GEMM_MB ? n - r0 : GEMM_MB;
+        const int32_t nc = out - c0 < GEMM_NB ? out - c0 : GEMM_NB;
+        float *y = Y + (int64_t)r0 * out + c0;
+        if (b)
+            for (int32_t r = 0; r < nr; r++)
+                memcpy(y + (int64_t)r * out, b + c0, (size_t)nc * sizeof(float));
+        hc_sgemm(0, 1, nr, nc, in, 1.0f, X + (int64_t)r0 * in, in, W + (int64_t)c0 * in, in,
+                 b ? 1.0f : 0.0f, y, out);
+        if (hook)
+            hook(ctx, t, r0, nr, c0, nc);
+    }
+    return HC_OK;
+}
+
+int hc_nn_linear_bwd_chunks(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
+                            float *dY, float *dX, int32_t chunk, hc_nn_chunk_prep prep,
+                            hc_nn_chunk_step step, void *ctx, hc_nn_ws *ws)
+{
+    const int32_t nch = (out + chunk - 1) / chunk, threads = omp_get_max_threads();
+    const size_t per_thread = (size_t)chunk * (size_t)(in + 1);
+    const size_t part = dX ? (size_t)nch * (size_t)n * (size_t)in : 0;
+    int rc = hc_nn_ws_reserve(ws, ((size_t)threads * per_thread + part) * sizeof(float));
+    if (rc)
+        return rc;
+    float *parts = ws->p, *scr = parts + part;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int32_t q = 0; q < nch; q++) {
+        const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
+        float *dW = scr + (size_t)omp_get_thread_num() * per_thread, *db = dW + (size_t)nr * in;
+        if (prep)
+            prep(ctx, r0, nr);
+        if (dX) /* the chunk's share of dY W, from W's rows before the step */
+            hc_sgemm(0, 0, n, in, nr, 1.0f, dY + r0, out, W + (int64_t)r0 * in, in, 0.0f,
+                     parts + (size_t)q * n * in, in);
+        hc_sgemm(1, 0, nr, in, n, 1.0f, dY + r0, out, X, in, 0.0f, dW, in);
+        memset(db, 0, (size_t)nr * sizeof(float));
+        for (int32_t r = 0; r < n; r++) {
+            const float *row = dY + (int64_t)r * out + r0;
+#pragma omp simd
+            for (int32_t c = 0; c < nr; c++)
+                db[c] += row[c];
+        }
+        step(ctx, r0, nr, dW, db);
+    }
+    if (dX) {
+        const int64_t len = (int64_t)n * in;
+        memcpy(dX, parts, (size_t)len * sizeof(float));
+        for (int32_t q = 1; q < nch; q++) {
+            const float *pq = parts + (size_t)q * (size_t)len;
+#pragma omp simd
+            for (int64_t k = 0; k < len; k++)
+                dX[k] += pq[k];
+        }
+    }
+    return HC_OK;
+}
+
+void hc_nn_sparse_linear_fwd(const hc_nn_sparse *x, int32_t out, const float *Wt, const float *b,
+                             float *Y)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)x->n * out > PAR_MIN)
+    for (int32_t r = 0; r < x->n; r++) {
+        float *y = Y + (int64_t)r * out;
+        if (b)
+            memcpy(y, b, (size_t)out * sizeof *y);
+        else
+            memset(y, 0, (size_t)out * sizeof *y);
+        for (int64_t k = x->ptr[r]; k < x->ptr[r + 1]; k++) {
+            const float *w = Wt + (int64_t)x->col[k] * out;
+            const float v = x->val[k];
+#pragma omp simd
+            for (int32_t c = 0; c < out; c++)
+                y[c] += v * w[c];
+        }
+    }
+}
+
+void hc_nn_sparse_linear_bwd(const hc_nn_sparse *x, int32_t out, const float *dY, float *dWt,
+                             float *db, float beta)
+{
+    /* entries of different rows may share a column: scatter in entry order, one thread */
+    for (int32_t r = 0; r < x->n; r++) {
+        const float *dy = dY + (int64_t)r * out;
+        for (int64_t k = x->ptr[r]; k < x->ptr[r + 1]; k++) {
+            float *w = dWt + (int64_t)x->col[k] * out;
+            const float v = x->val[k];
+#pragma omp simd
+            for (int32_t c = 0; c < out; c++)
+                w[c] += v * dy[c];
+        }
+    }
+    if (db)
+        colsum(x->n, out, dY, db, beta);
+}
+
+void hc_nn_act_fwd(hc_act a, int64_t n, const float *x, float *y)
+{
+    switch (a) {
+    case HC_ACT_RELU:
+#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+        for (int64_t k = 0; k < n; k++)
+            y[k] = x[k] > 0.0f ? x[k] : 0.0f;
+        break;
+    case HC_ACT_TANH:
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+        for (int64_t k = 0; k < n; k++)
+            y[k] = tanhf(x[k]);
+        break;
+    case HC_ACT_SIGMOID:
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+        for (int64_t b = 0; b < (n + 4095) / 4096; b++) {
+            int64_t k1 = (b + 1) * 4096 < n ? (b + 1) * 4096 : n;
+            for (int64_t k = b * 4096; k < k1; k++)
+                y[k] = hc_nn_sigmoidf(x[k]);
+        }
+        break;
+    }
+}
+
+void hc_nn_act_bwd(hc_act a, int64_t n, const float *y, const float *dy, float *dx)
+{
+    switch (a) {
+    case HC_ACT_RELU:
+#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+        for (int64_t k = 0; k < n; k++)
+            dx[k] = y[k] > 0.0f ? dy[k] : 0.0f;
+        break;
+    case HC_ACT_TANH:
+#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+        for (int64_t k = 0; k < n; k++)
+            dx[k] = dy[k] * (1.0f - y[k] * y[k]);
+        break;
+    case HC_ACT_SIGMOID:
+#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+        for (int64_t k = 0; k < n; k++)
+            dx[k] = dy[k] * y[k] * (1.0f - y[k]);
+        break;
+    }
+}
+
+void hc_nn_dropout_mask(hc_rng *r, int64_t n, float p, float *mask)
+{
+    if (p <= 0.0f) {
+        for (int64_t k = 0; k < n; k++)
+            mask[k] = 1.0f;
+        return;
+    }
+    const float keep = 1.0f / (1.0f - p);
+    for (int64_t k = 0; k < n; k++)
+        mask[k] = hc_rng_float(r) < p ? 0.0f : keep;
+}
+
+void hc_nn_dropout_fwd(int64_t n, const float *x, const float *mask, float *y)
+{
+#pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+    for (int64_t k = 0; k < n; k++)
+        y[k] = x[k] * mask[k];
+}
+
+void hc_nn_dropout_bwd(int64_t n, const float *dy, const float *mask, float *dx)
+{
+    hc_nn_dropout_fwd(n, dy, mask, dx);
+}
+
+/* Row kernels that dominate the autoencoders' steps (an exp over every logit) are compiled
+ * twice, for AVX2 and for the baseline, and picked at load time by the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* Maximum of a row. */
+HOT static float row_max(int32_t cols, const float *x)
+{
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (int32_t c = 0; c < cols; c++)
+        mx = x[c] > mx ? x[c] : mx;
+    return mx;
+}
+
+/* y = exp(x - mx) (no OpenMP simd here: its privatisation defeats hc_nn_expf's bit cast, the
+ * auto-vectoriser does not). y may alias x. */
+HOT static void exp_shift(int32_t n, const float *x, float mx, float *y)
+{
+    for (int32_t c = 0; c < n; c++)
+        y[c] = hc_nn_expf(x[c] - mx);
+}
+
+HOT static float row_sum(int32_t n, const float *x)
+{
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int32_t c = 0; c < n; c++)
+        s += x[c];
+    return s;
+}
+
+HOT static void row_scale(int32_t n, float *y, float a)
+{
+    for (int32_t c = 0; c < n; c++)
+        y[c] *= a;
+}
+
+/* sum of exp(x - mx) over n entries, through a block buffer. */
+static float sum_exp(int32_t n, const float *x, float mx)
+{
+    float buf[256], s = 0.0f;
+    for (int32_t c0 = 0; c0 < n; c0 += 256) {
+        int32_t k = n - c0 < 256 ? n - c0 : 256;
+        exp_shift(k, x + c0, mx, buf);
+        s += row_sum(k, buf);
+    }
+    return s;
+}
+
+float hc_nn_max(int32_t n, const float *x)
+{
+    return row_max(n, x);
+}
+
+float hc_nn_sum_exp(int32_t n, const float *x, float mx)
+{
+    return sum_exp(n, x, mx);
+}
+
+/* y = a * exp(x - mx) */
+HOT static void exp_affine(int32_t n, const float *x, float mx, float a, float *y)
+{
+    for (int32_t c = 0; c < n; c++)
+        y[c] = a * hc_nn_expf(x[c] - mx);
+}
+
+void hc_nn_exp_affine(int32_t n, const float *x, float shift, float scale, float *y)
+{
+    exp_affine(n, x, shift, scale, y);
+}
+
+void hc_nn_softmax_row(int32_t cols, const float *x, float *y, float scale, float *lse)
+{
+    float mx = row_max(cols, x);
+    exp_shift(cols, x, mx, y);
+    float s = row_sum(cols, y);
+    row_scale(cols, y, scale / s);
+    if (lse)
+        *lse = mx + logf(s);
+}
+
+void hc_nn_softmax_rows(int32_t n, int32_t cols, const float *x, float *y, float *lse)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t r = 0; r < n; r++)
+        hc_nn_softmax_row(cols, x + (int64_t)r * cols, y + (int64_t)r * cols, 1.0f,
+                          lse ? lse + r : NULL);
+}
+
+void hc_nn_softmax_bwd(int32_t n, int32_t cols, const float *y, const float *dy, float *dx)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t r = 0; r < n; r++) {
+        const float *yr = y + (int64_t)r * cols, *gr = dy + (int64_t)r * cols;
+        float *dr = dx + (int64_t)r * cols;
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (int32_t c = 0; c < cols; c++)
+            dot += yr[c] * gr[c];
+#pragma omp simd
+        for (int32_t c = 0; c < cols; c++)
+            dr[c] = yr[c] * (gr[c] - dot);
+    }
+}
+
+void hc_nn_log_softmax_rows(int32_t n, int32_t cols, const float *x, float *y)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t r = 0; r < n; r++) {
+        const float *xr = x + (int64_t)r * cols;
+        float *yr = y + (int64_t)r * cols;
+        float mx = row_max(cols, xr), l = mx + logf(sum_exp(cols, xr, mx));
+#pragma omp simd
+        for (int32_t c = 0; c < cols; c++)
+            yr[c] = xr[c] - l;
+    }
+}
+
+void hc_nn_log_softmax_bwd(int32_t n, int32_t cols, const float *y, const float *dy, float *dx)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t r = 0; r < n; r++) {
+        const float *yr = y + (int64_t)r * cols, *gr = dy + (int64_t)r * cols;
+        float *dr = dx + (int64_t)r * cols;
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int32_t c = 0; c < cols; c++)
+            s += gr[c];
+        for (int32_t c = 0; c < cols; c++)
+            dr[c] = gr[c] - hc_nn_expf(yr[c]) * s;
+    }
+}
+
+void hc_nn_l2norm_rows(int32_t n, int32_t cols, const float *x, float *y, float *norm)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t r = 0; r < n; r++) {
+        const float *xr = x + (int64_t)r * cols;
+        float *yr = y + (int64_t)r * cols;
+        float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+        for (int32_t c = 0; c < cols; c++)
+            sq += xr[c] * xr[c];
+        float nr = sqrtf(sq), inv = 1.0f / (nr > HC_NN_NORM_EPS ? nr : HC_NN_NORM_EPS);
+        if (norm)
+            norm[r] = nr;
+#pragma omp simd
+        for (int32_t c = 0; c < cols; c++)
+            yr[c] = xr[c] * inv;
+    }
+}
+
+void hc_nn_l2norm_bwd(int32_t n, int32_t cols, const float *y, const float *norm, const float *dy,
+                      float *dx)
+{
+#pragma omp parallel for schedule(static) if ((int64_t)n * cols > PAR_MIN)
+    for (int32_t r = 0; r < n; r++) {
+        const float *yr = y + (int64_t)r * cols, *gr = dy + (int64_t)r * cols;
+        float *dr = dx + (int64_t)r * cols;
+        if (!(norm[r] > HC_NN_NORM_EPS)) { /* the clamp is active: y = x / eps, linear */
+            for (int32_t c = 0; c < cols; c++)
+                dr[c] = gr[c] / HC_NN_NORM_EPS;
+            continue;
+        }
+        float dot = 0.0f, inv = 1.0f / norm[r];
+#pragma omp simd reduction(+ : dot)
+        for (int32_t c = 0; c < cols; c++)
+            dot += yr[c] * gr[c];
+#pragma omp simd
+        for (int32_t c = 0; c < cols; c++)
+            dr[c] = (gr[c] - yr[c] * dot) * inv;
+    }
+}
+
+/* BCE terms of k entries: loss terms into l, gradients into dz (no OpenMP simd here: the
+ * auto-vectoriser handles hc_nn_expf's bit cast, an omp simd loop would not). */
+HOT static void bce_block(int32_t k, const float *z, const float *y, float scale, float *l,
+                          float *dz)
+{
+    if (y) {
+        for (int32_t q = 0; q < k; q++) {
+            float zq = z[q], t = y[q], az = zq < 0.0f ? -zq : zq;
+            float e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
+            float sig = zq >= 0.0f ? s : e * s;
+            l[q] = (zq > 0.0f ? zq : 0.0f) + hc_nn_log1p_unit(e) - t * zq;
+            dz[q] = scale * (sig - t);
+        }
+    } else {
+        for (int32_t q = 0; q < k; q++) {
+            float zq = z[q], az = zq < 0.0f ? -zq : zq;
+            float e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
+            l[q] = (zq > 0.0f ? zq : 0.0f) + hc_nn_log1p_unit(e);
+            dz[q] = scale * (zq >= 0.0f ? s : e * s);
+        }
+    }
+}
+
+double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz)
+{
+    float l[256];
+    double loss = 0.0;
+    for (int64_t k0 = 0; k0 < n; k0 += 256) {
+        int32_t k = (int32_t)(n - k0 < 256 ? n - k0 : 256);
+        bce_block(k, z + k0, y ? y + k0 : NULL, scale, l, dz + k0);
+#pragma omp simd reduction(+ : loss)
+        for (int32_t q = 0; q < k; q++)
+            loss += (double)l[q];
+    }
+    return loss;
+}
+
+double hc_nn_mult_nll(int32_t cols, const float *z, const float *y, float *dz)
+{
+    float mx = row_max(cols, z), s = sum_exp(cols, z, mx), ty = 0.0f;
+    for (int32_t c = 0; c < cols; c++)
+        ty += y[c];
+    float lse = mx + logf(s), inv = 1.0f / s;
+    double loss = 0.0;
+    for (int32_t c = 0; c < cols; c++) {
+        float zc = z[c];
+        loss += (double)(y[c] * (lse - zc));
+        dz[c] = hc_nn_expf(zc - mx) * inv * ty - y[c];
+    }
+    return loss;
+}
+
+void hc_nn_init_uniform(hc_rng *r, float *w, int64_t n, float bound)
+{
+    for (int64_t k = 0; k < n; k++)
+        w[k] = bound * (2.0f * hc_rng_float(r) - 1.0f);
+}
+
+void hc_nn_init_xavier(hc_rng *r, float *w, int64_t n, int32_t fan_in, int32_t fan_out)
+{
+    hc_nn_init_uniform(r, w, n, sqrtf(6.0f / (float)(fan_in + fan_out)));
+}
+
+void hc_nn_init_normal(hc_rng *r, float *w, int64_t n, float std)
+{
+    for (int64_t k = 0; k < n; k++)
+        w[k] = std * (float)hc_rng_normal(r);
+}
+
+void hc_nn_exp(int64_t n, const float *x, float *y)
+{
+    int64_t nblk = (n + 4095) / 4096;
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t b = 0; b < nblk; b++) {
+        int64_t k1 = (b + 1) * 4096 < n ? (b + 1) * 4096 : n;
+        for (int64_t k = b * 4096; k < k1; k++)
+            y[k] = hc_nn_expf(x[k]);
+    }
+}

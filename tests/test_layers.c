@@ -1,0 +1,480 @@
+/*
+ * test_layers.c - the dense-network layers (nn/layers.h): every backward pass against central
+ * finite differences of a scalar probe loss L = <C, layer(x)> (C random), the fused losses
+ * against their definitions in double, dropout masks, and the vectorised exp / softplus /
+ * sigmoid against libm.
+ *
+ * Tolerance: relative error below 1e-3 with a 2e-5 absolute floor, step h = 1e-2 (float
+ * rounding of L, ~1e-7 relative, stays far below the tolerance at this step; the truncation
+ * error of these smooth functions is O(h^2) ~ 1e-5).
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layers.h"
+
+#define H_STEP 1e-2f
+
+static void fill(hc_rng *r, float *x, int n, float scale)
+{
+    for (int k = 0; k < n; k++)
+        x[k] = scale * (float)hc_rng_normal(r);
+}
+
+static double dotd(const float *a, const float *b, int n)
+{
+    double s = 0.0;
+    for (int k = 0; k < n; k++)
+        s += (double)a[k] * (double)b[k];
+    return s;
+}
+
+static void check_close(const char *what, int k, double analytic, double numeric)
+{
+    double err = fabs(analytic - numeric);
+    if (err > 1e-3 * (fabs(analytic) + fabs(numeric)) + 2e-5)
+        fail_msg("%s[%d]: analytic %g numeric %g", what, k, analytic, numeric);
+}
+
+/* |a - b| <= tol, in double (cmocka's assert_float_equal works in float). */
+#define assert_near(a, b, tol) assert_near_((double)(a), (double)(b), (double)(tol), __LINE__)
+static void assert_near_(double a, double b, double tol, int line)
+{
+    if (!(fabs(a - b) <= tol))
+        fail_msg("line %d: %.9g vs %.9g (tolerance %g)", line, a, b, tol);
+}
+
+/* A probe: the layer's forward as a function of its parameters, evaluated as <C, y>. */
+typedef double (*probe_fn)(void *ctx);
+
+/* Checks grad (n entries) against central differences of probe over x[0..n). */
+static void check_grad(const char *what, float *x, const float *grad, int n, probe_fn probe,
+                       void *ctx)
+{
+    for (int k = 0; k < n; k++) {
+        float keep = x[k];
+        x[k] = keep + H_STEP;
+        double lp = probe(ctx);
+        x[k] = keep - H_STEP;
+        double lm = probe(ctx);
+        x[k] = keep;
+        check_close(what, k, (double)grad[k], (lp - lm) / (2.0 * (double)H_STEP));
+    }
+}
+
+/* ------------------------------------------------------------------ linear */
+
+enum { N = 3, IN = 4, OUT = 5 };
+
+typedef struct {
+    float X[N * IN], W[OUT * IN], b[OUT], C[N * OUT], Y[N * OUT];
+} lin_ctx;
+
+static double lin_probe(void *p)
+{
+    lin_ctx *c = p;
+    hc_nn_linear_fwd(N, IN, OUT, c->X, c->W, c->b, c->Y);
+    return dotd(c->C, c->Y, N * OUT);
+}
+
+static void test_linear(void **state)
+{
+    (void)state;
+    hc_rng r;
+    hc_rng_init(&r, 1, 1);
+    lin_ctx c;
+    fill(&r, c.X, N * IN, 1.0f);
+    fill(&r, c.W, OUT * IN, 1.0f);
+    fill(&r, c.b, OUT, 1.0f);
+    fill(&r, c.C, N * OUT, 1.0f);
+    float dX[N * IN], dW[OUT * IN], db[OUT];
+    hc_nn_linear_bwd(N, IN, OUT, c.X, c.W, c.C, dX, dW, db, 0.0f);
+    check_grad("linear dX", c.X, dX, N * IN, lin_probe, &c);
+    check_grad("linear dW", c.W, dW, OUT * IN, lin_probe, &c);
+    check_grad("linear db", c.b, db, OUT, lin_probe, &c);
+    /* beta = 1 accumulates */
+    float dW2[OUT * IN], db2[OUT];
+    memcpy(dW2, dW, sizeof dW);
+    memcpy(db2, db, sizeof db);
+    hc_nn_linear_bwd(N, IN, OUT, c.X, c.W, c.C, NULL, dW2, db2, 1.0f);
+    for (int k = 0; k < OUT * IN; k++)
+        assert_near(dW2[k], 2.0f * dW[k], 1e-5);
+    for (int k = 0; k < OUT; k++)
+        assert_near(db2[k], 2.0f * db[k], 1e-5);
+    /* the forward against the definition */
+    hc_nn_linear_fwd(N, IN, OUT, c.X, c.W, c.b, c.Y);
+    for (int i = 0; i < N; i++)
+        for (int o = 0; o < OUT; o++)
+            assert_near(c.Y[i * OUT + o], (double)c.b[o] + dotd(c.X + i * IN, c.W + o * IN, IN),
+                        1e-5);
+}
+
+/* ------------------------------------------------------------------ sparse input layer */
+
+typedef struct {
+    hc_nn_sparse x;
+    float Wt[6 * OUT], b[OUT], C[N * OUT], Y[N * OUT];
+} sp_ctx;
+
+static double sp_probe(void *p)
+{
+    sp_ctx *c = p;
+    hc_nn_sparse_linear_fwd(&c->x, OUT, c->Wt, c->b, c->Y);
+    return dotd(c->C, c->Y, N * OUT);
+}
+
+static void test_sparse_linear(void **state)
+{
+    (void)state;
+    /* 3 rows over 6 input columns; column 2 is shared by rows 0 and 2, row 1 is empty */
+    static const int64_t ptr[N + 1] = {0, 2, 2, 5};
+    static const int32_t col[5] = {2, 4, 0, 2, 5};
+    static const float val[5] = {0.5f, -1.0f, 2.0f, 1.5f, 0.25f};
+    sp_ctx c;
+    c.x = (hc_nn_sparse){N, ptr, col, val};
+    hc_rng r;
+    hc_rng_init(&r, 2, 1);
+    fill(&r, c.Wt, 6 * OUT, 1.0f);
+    fill(&r, c.b, OUT, 1.0f);
+    fill(&r, c.C, N * OUT, 1.0f);
+    float dWt[6 * OUT] = {0}, db[OUT];
+    hc_nn_sparse_linear_bwd(&c.x, OUT, c.C, dWt, db, 0.0f);
+    check_grad("sparse dWt", c.Wt, dWt, 6 * OUT, sp_probe, &c);
+    check_grad("sparse db", c.b, db, OUT, sp_probe, &c);
+    /* untouched columns (1, 3) get no gradient; the empty row is the bias */
+    for (int o = 0; o < OUT; o++) {
+        assert_true(dWt[1 * OUT + o] == 0.0f && dWt[3 * OUT + o] == 0.0f);
+        sp_probe(&c);
+        assert_true(c.Y[1 * OUT + o] == c.b[o]);
+    }
+}
+
+/* ------------------------------------------------------------------ activations */
+
+enum { NA = 24 };
+
+typedef struct {
+    hc_act a;
+    float x[NA], C[NA], y[NA];
+} act_ctx;
+
+static double act_probe(void *p)
+{
+    act_ctx *c = p;
+    hc_nn_act_fwd(c->a, NA, c->x, c->y);
+    return dotd(c->C, c->y, NA);
+}
+
+static void test_activations(void **state)
+{
+    (void)state;
+    const hc_act acts[3] = {HC_ACT_RELU, HC_ACT_TANH, HC_ACT_SIGMOID};
+    const char *names[3] = {"relu", "tanh", "sigmoid"};
+    for (int k = 0; k < 3; k++) {
+        act_ctx c;
+        c.a = acts[k];
+        hc_rng r;
+        hc_rng_init(&r, 3, (uint64_t)k);
+        fill(&r, c.x, NA, 2.0f);
+        /* keep relu inputs off its kink by more than the step */
+        for (int q = 0; q < NA; q++)
+            if (fabsf(c.x[q]) < 0.05f)
+                c.x[q] = 0.3f;
+        fill(&r, c.C, NA, 1.0f);
+        float dx[NA];
+        hc_nn_act_fwd(c.a, NA, c.x, c.y);
+        hc_nn_act_bwd(c.a, NA, c.y, c.C, dx);
+        check_grad(names[k], c.x, dx, NA, act_probe, &c);
+        hc_nn_act_fwd(c.a, NA, c.x, c.y);
+        for (int q = 0; q < NA; q++) {
+            double x = (double)c.x[q];
+            double want = k == 0 ? (x > 0 ? x : 0) : k == 1 ? tanh(x) : 1.0 / (1.0 + exp(-x));
+            assert_near(c.y[q], want, 1e-6);
+        }
+        /* in place: dx aliasing dy */
+        float g[NA];
+        memcpy(g, c.C, sizeof g);
+        hc_nn_act_bwd(c.a, NA, c.y, g, g);
+        assert_memory_equal(g, dx, sizeof g);
+    }
+}
+
+/* ------------------------------------------------------------------ dropout */
+
+static void test_dropout(void **state)
+{
+    (void)state;
+    enum { M = 20000 };
+    float *mask = malloc(M * sizeof(float));
+    hc_rng r;
+    hc_rng_init(&r, 4, 1);
+    hc_nn_dropout_mask(&r, M, 0.5f, mask);
+    int zeros = 0;
+    for (int k = 0; k < M; k++) {
+        assert_true(mask[k] == 0.0f || mask[k] == 2.0f);
+        zeros += mask[k] == 0.0f;
+    }
+    /* binomial(20000, 0.5): sd 71 */
+    assert_true(abs(zeros - M / 2) < 400);
+    /* the same stream gives the same mask */
+    float m2[64];
+    hc_rng_init(&r, 4, 1);
+    hc_nn_dropout_mask(&r, 64, 0.5f, m2);
+    assert_memory_equal(m2, mask, sizeof m2);
+    /* p = 0: all ones */
+    hc_nn_dropout_mask(&r, 64, 0.0f, m2);
+    for (int k = 0; k < 64; k++)
+        assert_true(m2[k] == 1.0f);
+    /* forward and backward with a fixed mask: d<C, x m>/dx = C m */
+    act_ctx c; /* reuse the buffers */
+    hc_rng_init(&r, 5, 1);
+    fill(&r, c.x, NA, 1.0f);
+    fill(&r, c.C, NA, 1.0f);
+    float dx[NA], y[NA];
+    hc_nn_dropout_fwd(NA, c.x, mask, y);
+    hc_nn_dropout_bwd(NA, c.C, mask, dx);
+    for (int k = 0; k < NA; k++) {
+        assert_true(y[k] == c.x[k] * mask[k]);
+        /* the layer is linear in x: the central difference is exact up to rounding */
+        float keep = c.x[k];
+        c.x[k] = keep + H_STEP;
+        hc_nn_dropout_fwd(NA, c.x, mask, y);
+        double lp = dotd(c.C, y, NA);
+        c.x[k] = keep - H_STEP;
+        hc_nn_dropout_fwd(NA, c.x, mask, y);
+        double lm = dotd(c.C, y, NA);
+        c.x[k] = keep;
+        check_close("dropout", k, (double)dx[k], (lp - lm) / (2.0 * (double)H_STEP));
+    }
+    free(mask);
+}
+
+/* ------------------------------------------------------------------ softmax family */
+
+enum { SR = 3, SC = 7 };
+
+typedef struct {
+    int log;
+    float x[SR * SC], C[SR * SC], y[SR * SC];
+} sm_ctx;
+
+static double sm_probe(void *p)
+{
+    sm_ctx *c = p;
+    if (c->log)
+        hc_nn_log_softmax_rows(SR, SC, c->x, c->y);
+    else
+        hc_nn_softmax_rows(SR, SC, c->x, c->y, NULL);
+    return dotd(c->C, c->y, SR * SC);
+}
+
+static void test_softmax(void **state)
+{
+    (void)state;
+    for (int lg = 0; lg < 2; lg++) {
+        sm_ctx c;
+        c.log = lg;
+        hc_rng r;
+        hc_rng_init(&r, 6, (uint64_t)lg);
+        fill(&r, c.x, SR * SC, 2.0f);
+        fill(&r, c.C, SR * SC, 1.0f);
+        float dx[SR * SC], lse[SR];
+        sm_probe(&c);
+        if (lg)
+            hc_nn_log_softmax_bwd(SR, SC, c.y, c.C, dx);
+        else
+            hc_nn_softmax_bwd(SR, SC, c.y, c.C, dx);
+        check_grad(lg ? "log_softmax" : "softmax", c.x, dx, SR * SC, sm_probe, &c);
+        /* forward against the definition; lse */
+        hc_nn_softmax_rows(SR, SC, c.x, c.y, lse);
+        for (int i = 0; i < SR; i++) {
+            double s = 0.0;
+            for (int k = 0; k < SC; k++)
+                s += exp((double)c.x[i * SC + k]);
+            assert_near(lse[i], log(s), 1e-5);
+            for (int k = 0; k < SC; k++)
+                assert_near(c.y[i * SC + k], exp((double)c.x[i * SC + k]) / s, 1e-6);
+        }
+    }
+    /* large logits do not overflow */
+    float big[4] = {1000.0f, 999.0f, -1000.0f, 0.0f}, p[4], l;
+    hc_nn_softmax_rows(1, 4, big, p, &l);
+    assert_near(p[0], 1.0 / (1.0 + exp(-1.0)), 1e-6);
+    assert_near(l, 1000.0 + log(1.0 + exp(-1.0)), 1e-3);
+}
+
+/* log-softmax + NLL: the fused multinomial loss against the composition. */
+typedef struct {
+    float z[SC], t[SC], dz[SC];
+} nll_ctx;
+
+static double nll_probe(void *p)
+{
+    nll_ctx *c = p;
+    return hc_nn_mult_nll(SC, c->z, c->t, c->dz);
+}
+
+static void test_mult_nll(void **state)
+{
+    (void)state;
+    nll_ctx c;
+    hc_rng r;
+    hc_rng_init(&r, 7, 1);
+    fill(&r, c.z, SC, 2.0f);
+    for (int k = 0; k < SC; k++)
+        c.t[k] = (k % 3 == 0) ? 1.0f : 0.0f;
+    float dz[SC], ls[SC], dls[SC], dls_z[SC];
+    double loss = hc_nn_mult_nll(SC, c.z, c.t, dz);
+    check_grad("mult_nll", c.z, dz, SC, nll_probe, &c);
+    /* = -<t, log_softmax(z)>, and its gradient through log_softmax_bwd with dy = -t */
+    hc_nn_log_softmax_rows(1, SC, c.z, ls);
+    for (int k = 0; k < SC; k++)
+        dls[k] = -c.t[k];
+    hc_nn_log_softmax_bwd(1, SC, ls, dls, dls_z);
+    assert_near(loss, -dotd(c.t, ls, SC), 1e-5);
+    for (int k = 0; k < SC; k++)
+        assert_near(dz[k], dls_z[k], 1e-6);
+}
+
+/* ------------------------------------------------------------------ L2 normalisation */
+
+static double l2_probe(void *p)
+{
+    sm_ctx *c = p;
+    hc_nn_l2norm_rows(SR, SC, c->x, c->y, NULL);
+    return dotd(c->C, c->y, SR * SC);
+}
+
+static void test_l2norm(void **state)
+{
+    (void)state;
+    sm_ctx c;
+    hc_rng r;
+    hc_rng_init(&r, 8, 1);
+    fill(&r, c.x, SR * SC, 1.0f);
+    fill(&r, c.C, SR * SC, 1.0f);
+    float dx[SR * SC], norm[SR];
+    hc_nn_l2norm_rows(SR, SC, c.x, c.y, norm);
+    hc_nn_l2norm_bwd(SR, SC, c.y, norm, c.C, dx);
+    check_grad("l2norm", c.x, dx, SR * SC, l2_probe, &c);
+    for (int i = 0; i < SR; i++) {
+        assert_near(norm[i], sqrt(dotd(c.x + i * SC, c.x + i * SC, SC)), 1e-5);
+        assert_near(dotd(c.y + i * SC, c.y + i * SC, SC), 1.0, 1e-5);
+    }
+    /* a zero row stays zero (torch's eps clamp) */
+    float z[3] = {0, 0, 0}, zy[3];
+    hc_nn_l2norm_rows(1, 3, z, zy, norm);
+    assert_true(zy[0] == 0.0f && zy[1] == 0.0f && zy[2] == 0.0f && norm[0] == 0.0f);
+}
+
+/* ------------------------------------------------------------------ BCE with logits */
+
+typedef struct {
+    float z[NA], t[NA], dz[NA];
+} bce_ctx;
+
+static double bce_probe(void *p)
+{
+    bce_ctx *c = p;
+    return hc_nn_bce_logits(NA, c->z, c->t, 1.0f, c->dz);
+}
+
+static void test_bce(void **state)
+{
+    (void)state;
+    bce_ctx c;
+    hc_rng r;
+    hc_rng_init(&r, 9, 1);
+    fill(&r, c.z, NA, 3.0f);
+    for (int k = 0; k < NA; k++)
+        c.t[k] = (float)(k % 2);
+    float dz[NA], dz0[NA];
+    double loss = hc_nn_bce_logits(NA, c.z, c.t, 1.0f, dz);
+    check_grad("bce", c.z, dz, NA, bce_probe, &c);
+    double want = 0.0, want0 = 0.0;
+    for (int k = 0; k < NA; k++) {
+        double z = (double)c.z[k];
+        double sp = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+        want += sp - (double)c.t[k] * z;
+        want0 += sp;
+    }
+    assert_near(loss, want, 1e-5 * want);
+    /* y NULL: all-zero targets; scale multiplies the gradient only */
+    double loss0 = hc_nn_bce_logits(NA, c.z, NULL, 0.5f, dz0);
+    assert_near(loss0, want0, 1e-5 * want0);
+    for (int k = 0; k < NA; k++)
+        assert_near(dz0[k], 0.5f * (dz[k] + c.t[k]), 1e-6);
+    /* extreme logits: finite loss, exact limits */
+    float ext[4] = {-200.0f, 200.0f, -30.0f, 30.0f}, g[4];
+    double le = hc_nn_bce_logits(4, ext, NULL, 1.0f, g);
+    assert_true(isfinite(le));
+    assert_near(le, 200.0 + 30.0, 1e-3);
+    assert_true(g[0] < 1e-30f && g[1] == 1.0f);
+}
+
+/* ------------------------------------------------------------------ vector math */
+
+static void test_fast_math(void **state)
+{
+    (void)state;
+    double worst = 0.0;
+    for (int k = -8700; k <= 8800; k++) {
+        float x = (float)k * 0.01f + 0.003f;
+        double want = exp((double)x), got = (double)hc_nn_expf(x);
+        double rel = fabs(got - want) / want;
+        worst = rel > worst ? rel : worst;
+    }
+    if (worst > 3e-7)
+        fail_msg("expf relative error %g", worst);
+    float xs[5] = {-3.0f, 0.0f, 1.0f, 10.0f, 80.0f}, ys[5];
+    hc_nn_exp(5, xs, ys);
+    for (int k = 0; k < 5; k++)
+        assert_near(ys[k] / expf(xs[k]), 1.0, 3e-7);
+    for (int k = -400; k <= 400; k++) {
+        float x = (float)k * 0.05f;
+        double sp = x > 0 ? (double)x + log1p(exp(-(double)x)) : log1p(exp((double)x));
+        assert_near(hc_nn_softplusf(x), sp, 3e-7 * (sp > 1 ? sp : 1));
+        assert_near(hc_nn_sigmoidf(x), 1.0 / (1.0 + exp(-(double)x)), 3e-7);
+    }
+}
+
+static void test_init(void **state)
+{
+    (void)state;
+    enum { M = 10000 };
+    float *w = malloc(M * sizeof(float));
+    hc_rng r;
+    hc_rng_init(&r, 10, 1);
+    hc_nn_init_xavier(&r, w, M, 100, 50);
+    float a = sqrtf(6.0f / 150.0f);
+    double mean = 0.0, sq = 0.0;
+    for (int k = 0; k < M; k++) {
+        assert_true(w[k] >= -a && w[k] <= a);
+        mean += (double)w[k];
+        sq += (double)w[k] * (double)w[k];
+    }
+    /* U(-a, a): variance a^2 / 3 */
+    assert_near(mean / M, 0.0, 0.01);
+    assert_near(sq / M, (double)(a * a) / 3.0, 0.05 * (double)(a * a) / 3.0);
+    hc_nn_init_normal(&r, w, M, 0.01f);
+    sq = 0.0;
+    for (int k = 0; k < M; k++)
+        sq += (double)w[k] * (double)w[k];
+    assert_near(sqrt(sq / M), 0.01, 0.0005);
+    free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linear),      cmocka_unit_test(test_sparse_linear),
+        cmocka_unit_test(test_activations), cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_softmax),     cmocka_unit_test(test_mult_nll),
+        cmocka_unit_test(test_l2norm),      cmocka_unit_test(test_bce),
+        cmocka_unit_test(test_fast_math),   cmocka_unit_test(test_init),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
