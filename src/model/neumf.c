@@ -64,12 +64,6 @@
 
 enum { T_PG, T_QG, T_PM, T_QM, N_EMB }; /* embedding tables, in tensor order */
 
-/* Coefficients of a gap of zero-gradient steps (table optimiser, below). */
-typedef struct {
-    float a, b, s;  /* cA, cB, cS */
-    float b1k, b2k; /* b1^k, b2^k */
-    int64_t stamp;  /* the step the gap ends at */
-} gap_coef;
 #define N_TENSORS 10
 
 typedef struct {
@@ -83,10 +77,6 @@ typedef struct {
     hc_adam_table tab[N_EMB]; /* the tables' moments and last steps (table_step below) */
     float *gmlp, *mm, *mv;    /* MLP gradient and moments, n_mlp each */
     hc_rowgrad rg[N_EMB];
-    double *fs; /* f(s) of the table optimiser, s = 1..fs_n (fs_cap entries) */
-    int64_t fs_n, fs_cap;
-    double *gj;   /* g(j), j = 1..GAP_MAX */
-    gap_coef *gc; /* gap coefficients by gap length, valid for the step in stamp */
     hc_adam adam;
     int have_train;
     hc_epoch_samples samples;
@@ -323,144 +313,19 @@ double hc_dl_batch_grad(hc_model *m, const int32_t *user, const int32_t *item, c
     return loss;
 }
 
-/* ------------------------------------------------------------------ table optimiser
- *
- * The embedding tables follow the reference's dense Adam with coupled weight decay at the
- * cost of the rows a step touches. Between two touches of a row (a gap of k steps after step
- * t0) its data gradient is zero, so dense Adam sees g = wd w only:
- *   m_j = b1^j m + (1 - b1^j) wd w,  v_j = b2^j v + (1 - b2^j) (wd w)^2,
- *   w -= lr c1(t0+j) m_j / (sqrt(c2(t0+j) v_j) + eps),  j = 1..k.
- * With w held at its value at the start of the gap and v_j ~ b2^j v (the data gradients'
- * history dominates v), the k updates sum to
- *   dw = (cA m + cB wd w) / (sqrt(v) + eps),
- *   cA = lr sum_j f(t0+j) r^j,  cB = lr sum_j f(t0+j) (q^j - r^j),
- * with f(s) = c1(s) / sqrt(c2(s)), q = 1 / sqrt(b2), r = b1 q: the momentum the row keeps
- * after a touch (cA, as hc_adam_table's catch-up) and the weight decay's shrinking (cB). When
- * v is small against (wd w)^2 dense Adam moves the row by sign descent instead, at most
- *   cS = lr sum_j f(t0+j) (1 - b1^j) / sqrt(1 - b2^j)
- * in all; the shrinking is capped there, and a row it would take past zero stays at
- * magnitude min(|w|, lr), where sign descent leaves it oscillating. The moments end the gap
- * at m_k, v_k above. The decay matters: NeuMF's rows overfit, and dense Adam's decay of the
- * rows a step does not touch is most of its regularisation (validation R@50 0.213 without
- * it, 0.225 with it, on CiteULike-t). Coefficients depend on the gap only through (t0, k),
- * so they are cached per step by gap length. */
-
-#define GAP_MAX 2048 /* gap lengths whose coefficients are summed term by term and cached */
-
-/* f(s) = sqrt(1 - b2^s) / (1 - b1^s) for s = 1..T (fs[s]); g(j) for j = 1..GAP_MAX. */
-static int gap_tables(dl_model *f, int64_t T)
-{
-    const double b1 = (double)f->adam.beta1, b2 = (double)f->adam.beta2;
-    if (!f->gj) {
-        f->gj = malloc((GAP_MAX + 1) * sizeof(double));
-        f->gc = calloc(GAP_MAX + 1, sizeof(gap_coef));
-        if (!f->gj || !f->gc)
-            return hc_error(HC_ENOMEM, "dl: out of memory");
-        for (int j = 1; j <= GAP_MAX; j++)
-            f->gj[j] = (1.0 - pow(b1, j)) / sqrt(1.0 - pow(b2, j));
-        for (int j = 0; j <= GAP_MAX; j++)
-            f->gc[j].stamp = -1;
-    }
-    if (T + 1 > f->fs_cap) {
-        int64_t cap = (T + 1) * 2 > 4096 ? (T + 1) * 2 : 4096;
-        double *nf = realloc(f->fs, (size_t)cap * sizeof(double));
-        if (!nf)
-            return hc_error(HC_ENOMEM, "dl: out of memory");
-        f->fs = nf;
-        f->fs_cap = cap;
-    }
-    for (int64_t s = f->fs_n + 1; s <= T; s++)
-        f->fs[s] = sqrt(1.0 - pow(b2, (double)s)) / (1.0 - pow(b1, (double)s));
-    if (T > f->fs_n)
-        f->fs_n = T;
-    return HC_OK;
-}
-
-/* The coefficients of the gap of k steps ending at step T (fs filled up to T). */
-static gap_coef gap_coefs(dl_model *f, int64_t T, int64_t k)
-{
-    if (k <= GAP_MAX && f->gc[k].stamp == T)
-        return f->gc[k];
-    const double b1 = (double)f->adam.beta1, b2 = (double)f->adam.beta2, lr = (double)f->adam.lr;
-    const double q = 1.0 / sqrt(b2), r = b1 * q;
-    const int64_t t0 = T - k, jmax = k < GAP_MAX ? k : GAP_MAX;
-    double sa = 0.0, sb = 0.0, ss = 0.0, rj = 1.0, qj = 1.0;
-    for (int64_t j = 1; j <= jmax; j++) {
-        rj *= r;
-        qj *= q;
-        const double fv = f->fs[t0 + j];
-        sa += fv * rj;
-        sb += fv * (qj - rj);
-        ss += fv * f->gj[j];
-    }
-    for (int64_t j = jmax + 1; j <= k; j++) /* long gaps: sign descent at about f(s) per step */
-        ss += f->fs[t0 + j];
-    gap_coef c = {(float)(lr * sa),          (float)(lr * sb),          (float)(lr * ss),
-                  (float)pow(b1, (double)k), (float)pow(b2, (double)k), T};
-    if (k <= GAP_MAX)
-        f->gc[k] = c;
-    return c;
-}
-
-/* Applies a gap's k zero-data-gradient steps to one row (see above). */
-static void gap_row(const gap_coef *c, float wd, float eps, float floor_mag, float *restrict w,
-                    float *restrict m, float *restrict v, int32_t dim)
-{
-    for (int32_t q = 0; q < dim; q++) {
-        const float w0 = w[q], den = sqrtf(v[q]) + eps, aw = fabsf(w0);
-        float dec = c->b * wd * aw / den;
-        dec = dec < c->s ? dec : c->s;
-        float mag = aw - dec;
-        if (mag < floor_mag)
-            mag = aw < floor_mag ? aw : floor_mag;
-        w[q] = copysignf(mag, w0) - c->a * m[q] / den;
-        m[q] = c->b1k * m[q] + (1.0f - c->b1k) * wd * w0;
-        v[q] = c->b2k * v[q] + (1.0f - c->b2k) * wd * wd * w0 * w0;
-    }
-}
-
-/* Brings row r of table t from its last step to step T. */
-static void catch_up(dl_model *f, int t, int32_t r, int64_t T)
-{
-    hc_adam_table *tb = &f->tab[t];
-    const int64_t k = T - tb->last[r];
-    if (k <= 0)
-        return;
-    const gap_coef c = gap_coefs(f, T, k);
-    const int64_t off = (int64_t)r * tb->dim;
-    gap_row(&c, f->adam.wd, f->adam.eps, f->adam.lr, tb->W + off, tb->M + off, tb->V + off,
-            tb->dim);
-    tb->last[r] = T;
-}
-
-/* Adam step of table t (after hc_adam_begin_step): the touched rows catch up the steps they
- * missed, then move with their gradient. */
+/* Adam step of table t (after hc_adam_begin_step): optim/adam.c's table optimiser (the
+ * touched rows catch up the steps they missed, momentum and weight decay, then move). */
 static int table_step(dl_model *f, int t)
 {
     const hc_rowgrad *rg = &f->rg[t];
-    const int64_t T = f->adam.t;
-    int rc = gap_tables(f, T);
-    if (rc)
-        return rc;
-    for (int32_t s = 0; s < rg->n; s++)
-        catch_up(f, t, rg->rows[s], T - 1);
-    hc_adam_rows(&f->adam, f->tab[t].W, rg->g, f->tab[t].M, f->tab[t].V, table_dim(f, t), rg->rows,
-                 rg->n);
-    for (int32_t s = 0; s < rg->n; s++)
-        f->tab[t].last[rg->rows[s]] = T;
-    return HC_OK;
+    return hc_adam_table_step(&f->adam, &f->tab[t], rg->g, rg->rows, rg->n);
 }
 
 /* Brings every row of every table to the current step (before scoring or saving). */
 static int tables_flush(dl_model *f)
 {
-    const int64_t T = f->adam.t;
-    int rc = gap_tables(f, T);
-    if (rc)
-        return rc;
     for (int t = 0; t < N_EMB; t++)
-        for (int32_t r = 0; r < f->tab[t].rows; r++)
-            catch_up(f, t, r, T);
+        hc_adam_table_flush(&f->adam, &f->tab[t]);
     return HC_OK;
 }
 
@@ -758,9 +623,6 @@ static void dl_free(hc_model *m)
         hc_adam_table_free(&f->tab[t]);
         hc_rowgrad_free(&f->rg[t]);
     }
-    free(f->fs);
-    free(f->gj);
-    free(f->gc);
     free(f->mlp);
     free(f->gmlp);
     free(f->mm);

@@ -27,32 +27,34 @@ void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *
 void hc_adam_rows(const hc_adam *a, float *W, const float *G, float *M, float *V, int32_t dim,
                   const int32_t *rows, int32_t nrows);
 
-/* An embedding table under "lazy but exact-momentum" Adam: rows move only when a step
- * touches them, and a touched row first catches up the steps it missed, in closed form. With
- * a zero gradient, k missed steps scale m by b1^k and v by b2^k and move w by
- *   - lr * sum_{j=1..k} c1(t0+j) / sqrt(c2(t0+j)) * (b1 / sqrt(b2))^j * m / sqrt(v),
- * c1, c2 the bias corrections; so the table follows torch's dense Adam (whose embedding rows
- * keep moving by their momentum between touches) at the cost of the touched rows only. The
- * missed steps' weight-decay gradient (wd * w, ~1e-6 here) is ignored, and eps is applied
- * once per catch-up instead of once per step. */
+/* An embedding table under Adam at the cost of the rows a step touches. Between two touches
+ * a row's data gradient is zero, so torch's dense Adam still moves it, by its momentum and
+ * by the Adam-normalised weight decay; a touched row first catches up those missed steps in
+ * closed form (adam.c derives the coefficients), so the table follows dense Adam (exactly
+ * for the momentum, to first order for the decay) without touching the other rows. */
+typedef struct {
+    float a, b, s;  /* momentum, decay and sign-descent coefficients of a gap */
+    float b1k, b2k; /* b1^k, b2^k */
+    int64_t stamp;  /* the step the cached gap ends at */
+} hc_adam_gap;
+
 typedef struct {
     float *W;      /* rows x dim parameters (not owned) */
     float *M, *V;  /* moments (owned) */
     int64_t *last; /* rows: the step each row was last brought to (owned) */
-    float *coef;   /* scratch: per touched row catch-up coefficient */
-    int32_t rows, dim, coef_cap;
-    /* catch-up coefficients by the number of missed steps k (1 <= k <= HC_ADAM_TABLE), for
-     * the step table_t: rebuilt once per step by a recurrence, so a row costs a lookup */
-    float *cu, *b1k, *b2k;
-    int64_t table_t;
+    int32_t rows, dim;
+    double *fs; /* f(s) = sqrt(1 - b2^s) / (1 - b1^s), s = 1..fs_n (fs_cap entries) */
+    int64_t fs_n, fs_cap;
+    double *gj;      /* (1 - b1^j) / sqrt(1 - b2^j), j = 1..HC_ADAM_GAP_MAX */
+    hc_adam_gap *gc; /* gap coefficients by gap length, valid for the step in stamp */
 } hc_adam_table;
 
-#define HC_ADAM_TABLE 4096
+#define HC_ADAM_GAP_MAX 2048 /* gap lengths whose coefficients are cached per step */
 
 int hc_adam_table_init(hc_adam_table *tb, float *W, int32_t rows, int32_t dim);
 void hc_adam_table_free(hc_adam_table *tb);
-/* One step (after hc_adam_begin_step): rows[0..n) (unique) catch up, then move with the
- * gradient rows G[r * dim ..]. */
+/* One step (after hc_adam_begin_step): rows[0..n) (unique) catch up the steps they missed,
+ * then move with the gradient rows G[r * dim ..]. */
 int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
                        int32_t n);
 /* Brings every row to step a->t (call before reading W: evaluation, saving). */
