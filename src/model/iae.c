@@ -57,10 +57,7 @@ typedef struct {
     float *g[N_T], *am[N_T], *av[N_T]; /* gradients and dense Adam moments */
     hc_adam adam;
     hc_adam_table enc_tab; /* Adam state of the encoder rows (touched rows, with catch-up) */
-    int32_t *trows;        /* a step's touched encoder rows, unique */
-    float *tgrad;          /* their gradients, compact (tgrad_rows rows) */
-    int32_t tgrad_rows;
-    uint8_t *mark; /* n_users: row already listed */
+    hc_adam_gather gather; /* the encoder step's scratch */
     int have_train;
     int32_t *order; /* item order of an epoch */
     float *logits;  /* rows x U */
@@ -105,9 +102,7 @@ static int ensure_rt(iae_model *a, const hc_dataset *ds)
         return hc_error(HC_EINVAL, "iae: the dataset's train matrix is %d x %d, model %d x %d",
                         ds->train.nrows, ds->train.ncols, a->base.n_users, a->base.n_items);
     hc_adam_table_free(&a->enc_tab);
-    free(a->trows);
-    free(a->tgrad);
-    free(a->mark);
+    hc_adam_gather_free(&a->gather);
     hc_csr_free(&a->RT);
     free(a->ones);
     a->ones = NULL;
@@ -177,10 +172,8 @@ static int train_state(iae_model *a, int32_t rows, int64_t nnz)
         int rc = hc_adam_table_init(&a->enc_tab, a->t[ENC_W].data, U, h);
         if (rc)
             return rc;
-        a->trows = malloc((size_t)(U > 0 ? U : 1) * sizeof(int32_t));
-        a->mark = calloc((size_t)(U > 0 ? U : 1), 1);
-        if (!a->trows || !a->mark)
-            return hc_error(HC_ENOMEM, "iae: out of memory");
+        if ((rc = hc_adam_gather_init(&a->gather, U)) != HC_OK)
+            return rc;
         a->have_train = 1;
     }
     if (rows > a->rows) {
@@ -332,33 +325,12 @@ double hc_iae_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *items
     return loss;
 }
 
-/* The encoder weight's Adam step: the batch's kept users (the rows with a gradient) are listed
- * once each in entry order, their gradient rows gathered and zeroed, and the table moves. */
+/* The encoder weight's Adam step: its gradient is non-zero only on the batch's input
+ * columns. */
 static int enc_step(iae_model *a, int32_t n)
 {
-    const int32_t h = a->h;
-    int32_t nr = 0;
-    for (int64_t k = 0; k < a->ptr[n]; k++) {
-        int32_t c = a->col[k];
-        if (!a->mark[c]) {
-            a->mark[c] = 1;
-            a->trows[nr++] = c;
-        }
-    }
-    if (nr > a->tgrad_rows) {
-        free(a->tgrad);
-        a->tgrad = malloc((size_t)nr * (size_t)h * sizeof(float));
-        a->tgrad_rows = a->tgrad ? nr : 0;
-        if (!a->tgrad)
-            return hc_error(HC_ENOMEM, "iae: out of memory");
-    }
-    for (int32_t r = 0; r < nr; r++) {
-        float *g = a->g[ENC_W] + (int64_t)a->trows[r] * h;
-        memcpy(a->tgrad + (int64_t)r * h, g, (size_t)h * sizeof(float));
-        memset(g, 0, (size_t)h * sizeof(float));
-        a->mark[a->trows[r]] = 0;
-    }
-    return hc_adam_table_step(&a->adam, &a->enc_tab, a->tgrad, a->trows, nr);
+    return hc_adam_table_step_dense(&a->adam, &a->enc_tab, a->g[ENC_W], a->col, a->ptr[n],
+                                    &a->gather);
 }
 
 static int iae_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *loss)
@@ -464,9 +436,7 @@ static void iae_free(hc_model *m)
         free(a->av[k]);
     }
     hc_adam_table_free(&a->enc_tab);
-    free(a->trows);
-    free(a->tgrad);
-    free(a->mark);
+    hc_adam_gather_free(&a->gather);
     hc_csr_free(&a->RT);
     free(a->ones);
     free(a->order);

@@ -65,10 +65,7 @@ typedef struct {
     float *g[MAX_T], *am[MAX_T], *av[MAX_T]; /* gradients and dense Adam moments */
     hc_adam adam;
     hc_adam_table enc_tab; /* Adam state of the encoder rows (touched rows, with catch-up) */
-    int32_t *trows;        /* a step's touched encoder rows, unique */
-    float *tgrad;          /* their gradients, compact (tgrad_rows rows) */
-    int32_t tgrad_rows;
-    uint8_t *mark; /* n_items: row already listed */
+    hc_adam_gather gather; /* the encoder step's scratch */
     int have_train;
     int32_t *order; /* users with train items */
     int32_t n_order;
@@ -443,10 +440,8 @@ static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
         int rc = hc_adam_table_init(&a->enc_tab, a->t[ENC_W].data, a->base.n_items, a->e);
         if (rc)
             return rc;
-        a->trows = malloc((size_t)a->base.n_items * sizeof(int32_t));
-        a->mark = calloc((size_t)a->base.n_items, 1);
-        if (!a->trows || !a->mark)
-            return hc_error(HC_ENOMEM, "ae: out of memory");
+        if ((rc = hc_adam_gather_init(&a->gather, a->base.n_items)) != HC_OK)
+            return rc;
         a->order = malloc((size_t)(ds->n_users > 0 ? ds->n_users : 1) * sizeof(int32_t));
         if (!a->order)
             return hc_error(HC_ENOMEM, "ae: out of memory");
@@ -482,33 +477,12 @@ double hc_ae_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *users,
     return loss;
 }
 
-/* The encoder weight's Adam step: the batch's kept items (the rows with a gradient) are listed
- * once each in entry order, their gradient rows gathered and zeroed, and the table moves. */
+/* The encoder weight's Adam step: its gradient is non-zero only on the batch's input
+ * columns. */
 static int enc_step(ae_model *a, int32_t n)
 {
-    const int32_t e = a->e;
-    int32_t nr = 0;
-    for (int64_t k = 0; k < a->ptr[n]; k++) {
-        int32_t c = a->col[k];
-        if (!a->mark[c]) {
-            a->mark[c] = 1;
-            a->trows[nr++] = c;
-        }
-    }
-    if (nr > a->tgrad_rows) {
-        free(a->tgrad);
-        a->tgrad = malloc((size_t)nr * (size_t)e * sizeof(float));
-        a->tgrad_rows = a->tgrad ? nr : 0;
-        if (!a->tgrad)
-            return hc_error(HC_ENOMEM, "ae: out of memory");
-    }
-    for (int32_t r = 0; r < nr; r++) {
-        float *g = a->g[ENC_W] + (int64_t)a->trows[r] * e;
-        memcpy(a->tgrad + (int64_t)r * e, g, (size_t)e * sizeof(float));
-        memset(g, 0, (size_t)e * sizeof(float));
-        a->mark[a->trows[r]] = 0;
-    }
-    return hc_adam_table_step(&a->adam, &a->enc_tab, a->tgrad, a->trows, nr);
+    return hc_adam_table_step_dense(&a->adam, &a->enc_tab, a->g[ENC_W], a->col, a->ptr[n],
+                                    &a->gather);
 }
 
 static int ae_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *loss)
@@ -594,9 +568,7 @@ static void ae_free(hc_model *m)
         free(a->av[k]);
     }
     hc_adam_table_free(&a->enc_tab);
-    free(a->trows);
-    free(a->tgrad);
-    free(a->mark);
+    hc_adam_gather_free(&a->gather);
     free(a->order);
     free(a->logits);
     free(a->ptr);

@@ -237,3 +237,51 @@ void hc_adam_table_flush(const hc_adam *a, hc_adam_table *tb)
     for (int32_t r = 0; r < tb->rows; r++)
         catch_up(a, tb, r, T);
 }
+
+int hc_adam_gather_init(hc_adam_gather *w, int32_t table_rows)
+{
+    memset(w, 0, sizeof *w);
+    w->rows = malloc((size_t)(table_rows > 0 ? table_rows : 1) * sizeof *w->rows);
+    w->mark = calloc((size_t)(table_rows > 0 ? table_rows : 1), 1);
+    if (!w->rows || !w->mark) {
+        hc_adam_gather_free(w);
+        return hc_error(HC_ENOMEM, "adam: out of memory");
+    }
+    return HC_OK;
+}
+
+void hc_adam_gather_free(hc_adam_gather *w)
+{
+    if (!w)
+        return;
+    free(w->rows);
+    free(w->mark);
+    free(w->g);
+    memset(w, 0, sizeof *w);
+}
+
+int hc_adam_table_step_dense(const hc_adam *a, hc_adam_table *tb, float *G, const int32_t *idx,
+                             int64_t n, hc_adam_gather *w)
+{
+    const int32_t d = tb->dim;
+    int32_t nr = 0;
+    for (int64_t k = 0; k < n; k++)
+        if (!w->mark[idx[k]]) {
+            w->mark[idx[k]] = 1;
+            w->rows[nr++] = idx[k];
+        }
+    if (nr > w->g_rows) {
+        free(w->g);
+        w->g = malloc((size_t)nr * (size_t)d * sizeof(float));
+        w->g_rows = w->g ? nr : 0;
+        if (!w->g)
+            return hc_error(HC_ENOMEM, "adam: out of memory");
+    }
+    for (int32_t r = 0; r < nr; r++) {
+        float *g = G + (int64_t)w->rows[r] * d;
+        memcpy(w->g + (int64_t)r * d, g, (size_t)d * sizeof(float));
+        memset(g, 0, (size_t)d * sizeof(float));
+        w->mark[w->rows[r]] = 0;
+    }
+    return hc_adam_table_step(a, tb, w->g, w->rows, nr);
+}

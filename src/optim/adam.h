@@ -57,6 +57,20 @@ void hc_adam_table_free(hc_adam_table *tb);
  * then move with the gradient rows G[r * dim ..]. */
 int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
                        int32_t n);
+/* Scratch of hc_adam_table_step_dense (hc_adam_gather_init / _free). */
+typedef struct {
+    int32_t *rows;  /* the step's distinct rows */
+    uint8_t *mark;  /* table rows: already listed */
+    float *g;       /* their gradients, compact */
+    int32_t g_rows; /* rows g holds */
+} hc_adam_gather;
+int hc_adam_gather_init(hc_adam_gather *w, int32_t table_rows);
+void hc_adam_gather_free(hc_adam_gather *w);
+/* A step of table tb whose gradient G (rows x dim) was accumulated densely and is non-zero
+ * only on the rows listed, with repeats, in idx[0..n) (e.g. a sparse input layer's columns):
+ * those rows, each once in order of first appearance, are gathered, zeroed in G and stepped. */
+int hc_adam_table_step_dense(const hc_adam *a, hc_adam_table *tb, float *G, const int32_t *idx,
+                             int64_t n, hc_adam_gather *w);
 /* Brings every row to step a->t (call before reading W: evaluation, saving). */
 void hc_adam_table_flush(const hc_adam *a, hc_adam_table *tb);
 
