@@ -211,6 +211,7 @@ void hc_adam_table_free(hc_adam_table *tb)
     free(tb->fs);
     free(tb->gj);
     free(tb->gc);
+    free(tb->row_gap);
     memset(tb, 0, sizeof *tb);
 }
 
@@ -221,11 +222,30 @@ int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, cons
     int rc = gap_tables(a, tb, T);
     if (rc)
         return rc;
-    for (int32_t r = 0; r < n; r++)
-        catch_up(a, tb, rows[r], T - 1);
-    hc_adam_rows(a, tb->W, G, tb->M, tb->V, tb->dim, rows, n);
-    for (int32_t r = 0; r < n; r++)
+    if (n > tb->row_gap_cap) {
+        hc_adam_gap *ng = realloc(tb->row_gap, (size_t)n * sizeof *ng);
+        if (!ng)
+            return hc_error(HC_ENOMEM, "adam: out of memory");
+        tb->row_gap = ng;
+        tb->row_gap_cap = n;
+    }
+    /* the coefficients (cached by gap length) serially, then the rows in parallel */
+    for (int32_t r = 0; r < n; r++) {
+        int64_t k = T - 1 - tb->last[rows[r]];
+        tb->row_gap[r] = k > 0 ? gap_coefs(a, tb, T - 1, k) : (hc_adam_gap){0, 0, 0, 1, 1, 0};
+    }
+    float c1, c2;
+    corrections(a, &c1, &c2);
+    const int32_t d = tb->dim;
+#pragma omp parallel for schedule(static) if ((int64_t)n * d >= (1 << 18))
+    for (int32_t r = 0; r < n; r++) {
+        int64_t off = (int64_t)rows[r] * d;
+        if (T - 1 > tb->last[rows[r]])
+            gap_row(&tb->row_gap[r], a->wd, a->eps, a->lr, tb->W + off, tb->M + off, tb->V + off,
+                    d);
+        adam_span(a, c1, c2, tb->W + off, G + (int64_t)r * d, tb->M + off, tb->V + off, d);
         tb->last[rows[r]] = T;
+    }
     return HC_OK;
 }
 

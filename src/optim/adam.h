@@ -45,8 +45,10 @@ typedef struct {
     int32_t rows, dim;
     double *fs; /* f(s) = sqrt(1 - b2^s) / (1 - b1^s), s = 1..fs_n (fs_cap entries) */
     int64_t fs_n, fs_cap;
-    double *gj;      /* (1 - b1^j) / sqrt(1 - b2^j), j = 1..HC_ADAM_GAP_MAX */
-    hc_adam_gap *gc; /* gap coefficients by gap length, valid for the step in stamp */
+    double *gj;           /* (1 - b1^j) / sqrt(1 - b2^j), j = 1..HC_ADAM_GAP_MAX */
+    hc_adam_gap *gc;      /* gap coefficients by gap length, valid for the step in stamp */
+    hc_adam_gap *row_gap; /* scratch: a step's coefficients per touched row */
+    int32_t row_gap_cap;
 } hc_adam_table;
 
 #define HC_ADAM_GAP_MAX 2048 /* gap lengths whose coefficients are cached per step */
