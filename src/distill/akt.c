@@ -11,10 +11,13 @@
  *
  * The kernel works on a group of users and tiles of items, so the transposed item factors
  * (d x I) and the item-gradient accumulator are streamed once per group instead of once per
- * user: pass 1 computes s = p Q^T, e = exp(clamp(s)) (kept in E, negated where the clamp is
- * active) and the level sums; the list terms give each user's coefficients; pass 2 forms
- * g = E c[level] and accumulates dp_u = g Q and dQ += g^T p_u per tile. The tile loops are
- * compiled for x86-64-v3 (AVX2, FMA) beside the baseline and picked at run time.
+ * user. Pass 1 computes s = p Q^T and e = exp(clamp(s)), kept in E (negated where the clamp
+ * is active). Between the passes each user's listed and train items are taken out of E (their
+ * e kept aside), so E sums to exactly Z(T) with no level lookups, and the list terms give the
+ * user's rest coefficient and the full gradient of each listed item. Pass 2 forms g = c E
+ * over the tile and accumulates dp_u = g Q and dQ += g^T p_u; the listed items' gradients are
+ * added last. The tile loops are compiled for x86-64-v3 (AVX2, FMA) beside the baseline and
+ * picked at run time.
  */
 #include "distill/akt.h"
 
