@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh - installs what the benchmarks need beside hetcomp's own build dependencies:
-# the PyTorch reference's Debian packages (python3-torch python3-numpy libopenblas0-pthread)
-# and GNU time (peak RSS), when missing and running as root; otherwise says what to run.
+# the PyTorch reference's Debian packages (python3-torch python3-numpy libopenblas0-pthread),
+# GNU time (peak RSS) and wrk (the HTTP load generator of bench_serve.sh), when missing and
+# running as root; otherwise says what to run.
 # Then checks that torch multiplies on OpenBLAS (not the reference BLAS, ~38x slower) and
 # that hetcomp's binary, if built, still loads the OpenMP OpenBLAS it was linked against.
 #
@@ -30,7 +31,7 @@ case ${1:-} in
 *) bc_die "unknown argument '$1' (see --help)" ;;
 esac
 
-pkgs=(python3-torch python3-numpy libopenblas0-pthread time)
+pkgs=(python3-torch python3-numpy libopenblas0-pthread time wrk)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -76,4 +77,4 @@ if [ -x "$BC_BIN" ]; then
 else
     echo "hetcomp not built at $BC_BIN yet (make bench): nothing to check"
 fi
-echo "ready: bench/bench_teachers.sh, bench/bench_eval.sh"
+echo "ready: bench/bench_teachers.sh, bench/bench_eval.sh, bench/bench_distill.sh, bench/bench_serve.sh"

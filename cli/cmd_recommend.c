@@ -1,10 +1,13 @@
 /*
  * cmd_recommend.c - `hetcomp recommend`: top-K items of one user (the dataset's own user id),
- * or of every user into a TSV file, from any saved model (teacher or student).
+ * or of every user into a TSV file, or a latency benchmark of single-user queries, from any
+ * saved model (teacher or student) or from the live rank-importance ensemble of several.
  *
  * Train items are excluded unless --include-seen. All users are scored a block at a time
- * (one model call per block, top-K in parallel over the block's users; src/serve/recommend.c)
- * and written as they are produced, atomically (temp file + rename).
+ * (one score call per model per block, top-K in parallel over the block's users;
+ * src/serve/recommend.c) and written as they are produced, atomically (temp file + rename).
+ * --bench answers N queries for seeded uniformly drawn users one at a time, as the server
+ * does (a context of one row), and reports latency percentiles and queries per second.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,31 +16,49 @@
 
 #include "cli.h"
 #include "model/model.h"
+#include "serve/latency.h"
 #include "serve/recommend.h"
 
 static const char *CMD = "recommend";
 
+#define BENCH_WARMUP 10 /* untimed queries before a benchmark */
+
 static void help(void)
 {
-    printf("usage: hetcomp recommend --model M.hcm --data DS.hcd --user ID [options]\n"
-           "       hetcomp recommend --model M.hcm --data DS.hcd --all-users [--out FILE.tsv]\n\n"
+    printf("usage: hetcomp recommend --model M.hcm [--model M2.hcm ...] --data DS.hcd --user ID\n"
+           "       hetcomp recommend --model M.hcm ... --data DS.hcd --all-users [--out FILE]\n"
+           "       hetcomp recommend --model M.hcm ... --data DS.hcd --bench N [--json FILE]\n\n"
            "Prints a user's top-K items as TSV (rank, item, score), best first; the user's\n"
            "train items are left out unless --include-seen. With --all-users, writes every\n"
            "user's list (user, rank, item, score) to FILE.tsv (atomically) or stdout.\n"
            "Ids are the dataset's own user and item ids. Ties go to the item read first.\n\n"
+           "With two or more --model, ranks by their live ensemble (method.md section 3):\n"
+           "each model's top --ensemble-k unobserved items, importance sum w exp(-rank / T);\n"
+           "the score column is then the importance.\n\n"
+           "--bench N answers N single-user queries (users drawn uniformly with --seed, one\n"
+           "at a time as the server does, after %d untimed ones) and prints \"key<TAB>value\"\n"
+           "lines: p50_us, p90_us, p99_us, mean_us, max_us (microseconds) and qps; then it\n"
+           "computes every user's top-k in blocks as --all-users does (all_users_s, seconds).\n\n"
            "options:\n"
-           "  --model FILE        model file (model.hcm from teacher or distill; required)\n"
-           "  --data FILE         the dataset file the model was trained on (required)\n"
+           "  --model FILE        model file (model.hcm from teacher or distill; required;\n"
+           "                      repeat for an ensemble)\n"
+           "  --data FILE         the dataset file the models were trained on (required)\n"
            "  --user ID           the user to recommend for\n"
            "  --all-users         every user, in dataset order\n"
+           "  --bench N           latency benchmark of N queries\n"
            "  -k, --k N           items per user (10)\n"
            "  --include-seen      keep the user's train items in the ranking\n"
+           "  --weights W1,W2,..  ensemble: one positive weight per model (all 1)\n"
+           "  --ensemble-k N      ensemble: list length taken from each model (%d)\n"
+           "  --temperature T     ensemble: rank temperature (%g)\n"
            "  --out FILE          with --all-users: output file (default stdout)\n"
            "  --no-header         omit the TSV header line\n"
            "  --block N           users per scoring block (%d)\n"
-           "  --threads N         threads (all cores)\n"
+           "  --seed S            with --bench: seed of the user draw (1)\n"
+           "  --json FILE         with --bench: also write the results as JSON\n"
+           "  --threads N         threads (all cores; 1 with --bench, like the server)\n"
            "  --quiet             no timing line on stderr\n",
-           HC_RECOMMEND_BLOCK);
+           BENCH_WARMUP, HC_REC_ENSEMBLE_K, (double)HC_REC_TEMPERATURE, HC_RECOMMEND_BLOCK);
 }
 
 /* Writes one user's rows "user\trank\titem\tscore" (user NULL: "rank\titem\tscore"). */
@@ -51,7 +72,7 @@ static void write_rows(FILE *fp, const hc_dataset *ds, const char *user, const i
     }
 }
 
-/* Every user's top-k into fp, block by block. */
+/* Every user's top-k into fp (NULL: computed, not written), block by block. */
 static int all_users(hc_recommender *r, const hc_dataset *ds, int32_t k, int seen, FILE *fp)
 {
     int32_t b = r->block, nu = ds->n_users;
@@ -69,7 +90,7 @@ static int all_users(hc_recommender *r, const hc_dataset *ds, int32_t k, int see
             users[j] = s + j;
         if ((rc = hc_recommend_users(r, users, n, k, seen, items, scores, cnt)) != HC_OK)
             goto done;
-        for (int32_t j = 0; j < n; j++)
+        for (int32_t j = 0; fp && j < n; j++)
             write_rows(fp, ds, hc_idmap_name(ds->users, s + j), items + (size_t)j * k,
                        scores + (size_t)j * k, cnt[j]);
     }
@@ -81,15 +102,147 @@ done:
     return rc;
 }
 
+/* What a benchmark was asked for (echoed in its output). */
+typedef struct {
+    int32_t n, k, threads;
+    int seen;
+    uint64_t seed;
+    const char *json;
+} bench_opts;
+
+/* The benchmark's JSON document (NULL on out of memory). */
+static json_t *bench_json(const bench_opts *bo, const hc_rec_spec *spec, const hc_lat_summary *ls,
+                          double qps, double all_s)
+{
+    json_t *o = json_object(), *models = json_array();
+    int bad = !o || !models;
+    for (int32_t x = 0; !bad && x < spec->n_models; x++)
+        bad |= json_array_append_new(models, json_string(spec->models[x]->type->name));
+    if (!bad) {
+        bad |= json_object_set(o, "models", models);
+        bad |= json_object_set_new(o, "queries", json_integer(bo->n));
+        bad |= json_object_set_new(o, "warmup", json_integer(BENCH_WARMUP));
+        bad |= json_object_set_new(o, "k", json_integer(bo->k));
+        bad |= json_object_set_new(o, "include_seen", json_boolean(bo->seen));
+        bad |= json_object_set_new(o, "seed", json_integer((json_int_t)bo->seed));
+        bad |= json_object_set_new(o, "threads", json_integer(bo->threads));
+        if (spec->n_models > 1) {
+            bad |= json_object_set_new(o, "ensemble_k", json_integer(spec->ens_k));
+            bad |= json_object_set_new(o, "temperature", json_real((double)spec->temperature));
+        }
+        bad |= json_object_set_new(o, "p50_us", json_real(ls->p50));
+        bad |= json_object_set_new(o, "p90_us", json_real(ls->p90));
+        bad |= json_object_set_new(o, "p99_us", json_real(ls->p99));
+        bad |= json_object_set_new(o, "mean_us", json_real(ls->mean));
+        bad |= json_object_set_new(o, "max_us", json_real(ls->max));
+        bad |= json_object_set_new(o, "qps", json_real(qps));
+        bad |= json_object_set_new(o, "all_users_s", json_real(all_s));
+    }
+    json_decref(models);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* --bench: bo->n single-user queries through r (one row), timed one by one. */
+static int bench(hc_recommender *r, const hc_rec_spec *spec, const hc_dataset *ds,
+                 const bench_opts *bo)
+{
+    int32_t total = bo->n + BENCH_WARMUP, k = bo->k;
+    int32_t *users = malloc((size_t)total * sizeof *users);
+    int32_t *items = malloc((size_t)k * sizeof *items);
+    float *scores = malloc((size_t)k * sizeof *scores);
+    double *lat = malloc((size_t)bo->n * sizeof *lat);
+    json_t *doc = NULL;
+    int rc = HC_OK;
+    if (ds->n_users < 1) {
+        rc = hc_error(HC_EEMPTY, "recommend: the dataset has no users to draw");
+        goto done;
+    }
+    if (!users || !items || !scores || !lat) {
+        rc = hc_error(HC_ENOMEM, "recommend: out of memory");
+        goto done;
+    }
+    hc_rng rng;
+    hc_rng_init(&rng, bo->seed, 0);
+    for (int32_t q = 0; q < total; q++)
+        users[q] = (int32_t)hc_rng_below(&rng, (uint32_t)ds->n_users);
+    int32_t got;
+    for (int32_t q = 0; q < BENCH_WARMUP; q++)
+        if ((rc = hc_recommend_users(r, &users[q], 1, k, bo->seen, items, scores, &got)) != HC_OK)
+            goto done;
+    double t0 = cli_now(), prev = t0;
+    for (int32_t q = 0; q < bo->n; q++) {
+        rc = hc_recommend_users(r, &users[BENCH_WARMUP + q], 1, k, bo->seen, items, scores, &got);
+        double now = cli_now();
+        if (rc)
+            goto done;
+        lat[q] = 1e6 * (now - prev);
+        prev = now;
+    }
+    double qps = (double)bo->n / (prev - t0);
+    /* then every user's top-k in blocks, as --all-users computes them (nothing written) */
+    hc_recommender rb = {0};
+    double ta = cli_now();
+    if ((rc = hc_recommend_init_spec(&rb, spec, ds, HC_RECOMMEND_BLOCK, NULL)) == HC_OK)
+        rc = all_users(&rb, ds, k, bo->seen, NULL);
+    double all_s = cli_now() - ta;
+    hc_recommend_free(&rb);
+    if (rc)
+        goto done;
+    hc_lat_summary ls;
+    hc_lat_summarise(lat, (size_t)bo->n, &ls);
+    printf("queries\t%d\nk\t%d\nmodels\t%d\n", bo->n, k, spec->n_models);
+    printf("p50_us\t%.1f\np90_us\t%.1f\np99_us\t%.1f\nmean_us\t%.1f\nmax_us\t%.1f\nqps\t%.1f\n"
+           "all_users_s\t%.3f\n",
+           ls.p50, ls.p90, ls.p99, ls.mean, ls.max, qps, all_s);
+    if (fflush(stdout) != 0) {
+        rc = hc_error(HC_EIO, "recommend: write to stdout failed");
+        goto done;
+    }
+    if (bo->json) {
+        doc = bench_json(bo, spec, &ls, qps, all_s);
+        rc = cli_json_write(doc, bo->json);
+    }
+done:
+    json_decref(doc);
+    free(users);
+    free(items);
+    free(scores);
+    free(lat);
+    return rc;
+}
+
 int cmd_recommend(int argc, char **argv)
 {
-    enum { O_ALL = 256, O_SEEN, O_NOHDR, O_BLOCK, O_THREADS, O_QUIET };
+    enum {
+        O_ALL = 256,
+        O_SEEN,
+        O_NOHDR,
+        O_BLOCK,
+        O_THREADS,
+        O_QUIET,
+        O_WEIGHTS,
+        O_ENSK,
+        O_TEMP,
+        O_BENCH,
+        O_SEED,
+        O_JSON
+    };
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"data", required_argument, 0, 'd'},
                                          {"user", required_argument, 0, 'u'},
                                          {"all-users", no_argument, 0, O_ALL},
                                          {"k", required_argument, 0, 'k'},
                                          {"include-seen", no_argument, 0, O_SEEN},
+                                         {"weights", required_argument, 0, O_WEIGHTS},
+                                         {"ensemble-k", required_argument, 0, O_ENSK},
+                                         {"temperature", required_argument, 0, O_TEMP},
+                                         {"bench", required_argument, 0, O_BENCH},
+                                         {"seed", required_argument, 0, O_SEED},
+                                         {"json", required_argument, 0, O_JSON},
                                          {"out", required_argument, 0, 'o'},
                                          {"no-header", no_argument, 0, O_NOHDR},
                                          {"block", required_argument, 0, O_BLOCK},
@@ -97,14 +250,17 @@ int cmd_recommend(int argc, char **argv)
                                          {"quiet", no_argument, 0, O_QUIET},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *model = NULL, *data = NULL, *user = NULL, *out = NULL;
-    int32_t k = 10, block = HC_RECOMMEND_BLOCK, threads = 0;
-    int all = 0, seen = 0, header = 1, quiet = 0, rc = 0, c;
+    const char *data = NULL, *user = NULL, *out = NULL;
+    int32_t k = 10, block = HC_RECOMMEND_BLOCK, threads = -1;
+    hc_rec_args ra = {0};
+    bench_opts bo = {.seed = 1};
+    int all = 0, header = 1, quiet = 0, rc = 0, c;
     optind = 1;
     while (!rc && (c = getopt_long(argc, argv, "m:d:u:k:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            model = optarg;
+            if (hc_rec_args_add_model(&ra, optarg) != HC_OK)
+                return cli_usage_error(CMD, "%s", hc_errmsg());
             break;
         case 'd':
             data = optarg;
@@ -119,7 +275,25 @@ int cmd_recommend(int argc, char **argv)
             rc = cli_int(CMD, "-k", optarg, 1, 1000000, &k);
             break;
         case O_SEEN:
-            seen = 1;
+            bo.seen = 1;
+            break;
+        case O_WEIGHTS:
+            ra.weights = optarg;
+            break;
+        case O_ENSK:
+            rc = cli_int(CMD, "--ensemble-k", optarg, 1, 100000, &ra.ens_k);
+            break;
+        case O_TEMP:
+            rc = cli_double(CMD, "--temperature", optarg, 1e-6, 1e9, &ra.temperature);
+            break;
+        case O_BENCH:
+            rc = cli_int(CMD, "--bench", optarg, 1, 100000000, &bo.n);
+            break;
+        case O_SEED:
+            rc = cli_u64(CMD, "--seed", optarg, &bo.seed);
+            break;
+        case O_JSON:
+            bo.json = optarg;
             break;
         case 'o':
             out = optarg;
@@ -147,26 +321,40 @@ int cmd_recommend(int argc, char **argv)
         return rc;
     if (optind < argc)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!model || !data)
-        return cli_usage_error(CMD, "--model and --data are required");
-    if (!!user + all != 1)
-        return cli_usage_error(CMD, "give exactly one of --user ID and --all-users");
+    if (!data)
+        return cli_usage_error(CMD, "--data is required");
+    hc_rec_spec spec;
+    if (hc_rec_args_spec(&ra, &spec) != HC_OK)
+        return cli_usage_error(CMD, "%s", hc_errmsg());
+    if (!!user + all + (bo.n > 0) != 1)
+        return cli_usage_error(CMD, "give exactly one of --user ID, --all-users and --bench N");
     if (out && !all)
         return cli_usage_error(CMD, "--out goes with --all-users");
+    if (bo.json && !bo.n)
+        return cli_usage_error(CMD, "--json goes with --bench");
+    if (threads < 0)
+        threads = bo.n ? 1 : 0;
+    bo.k = k;
+    bo.threads = threads;
     cli_log_init(0, quiet);
     cli_threads(threads);
 
     hc_dataset ds = {0};
-    hc_model *m = NULL;
     hc_recommender r = {0};
     hc_afile af = {0};
     int have_af = 0;
     int32_t *items = NULL;
     float *scores = NULL;
-    if ((rc = hc_dataset_load(data, &ds)) != HC_OK || (rc = hc_model_load(model, &ds, &m)) != HC_OK)
+    if ((rc = hc_dataset_load(data, &ds)) != HC_OK ||
+        (rc = hc_rec_spec_load(&spec, ra.path, ra.n_paths, &ds)) != HC_OK)
         goto done;
     if (k > ds.n_items)
-        k = ds.n_items > 0 ? ds.n_items : 1;
+        k = bo.k = ds.n_items > 0 ? ds.n_items : 1;
+    if (bo.n) {
+        if ((rc = hc_recommend_init_spec(&r, &spec, &ds, 1, NULL)) == HC_OK)
+            rc = bench(&r, &spec, &ds, &bo);
+        goto done;
+    }
     if (!all) {
         int32_t u = hc_idmap_get(ds.users, user, strlen(user)), got = 0;
         if (u < 0) {
@@ -179,8 +367,8 @@ int cmd_recommend(int argc, char **argv)
             rc = hc_error(HC_ENOMEM, "recommend: out of memory");
             goto done;
         }
-        if ((rc = hc_recommend_init(&r, m, &ds, 1, NULL)) != HC_OK ||
-            (rc = hc_recommend_users(&r, &u, 1, k, seen, items, scores, &got)) != HC_OK)
+        if ((rc = hc_recommend_init_spec(&r, &spec, &ds, 1, NULL)) != HC_OK ||
+            (rc = hc_recommend_users(&r, &u, 1, k, bo.seen, items, scores, &got)) != HC_OK)
             goto done;
         if (header)
             printf("rank\titem\tscore\n");
@@ -195,11 +383,11 @@ int cmd_recommend(int argc, char **argv)
         fp = af.fp;
     }
     double t0 = cli_now();
-    if ((rc = hc_recommend_init(&r, m, &ds, block, NULL)) != HC_OK)
+    if ((rc = hc_recommend_init_spec(&r, &spec, &ds, block, NULL)) != HC_OK)
         goto done;
     if (header)
         fprintf(fp, "user\trank\titem\tscore\n");
-    if ((rc = all_users(&r, &ds, k, seen, fp)) != HC_OK)
+    if ((rc = all_users(&r, &ds, k, bo.seen, fp)) != HC_OK)
         goto done;
     if (have_af) {
         have_af = 0;
@@ -209,16 +397,20 @@ int cmd_recommend(int argc, char **argv)
         rc = hc_error(HC_EIO, "recommend: write to stdout failed");
         goto done;
     }
-    if (!quiet)
-        fprintf(stderr, "hetcomp recommend: %d users x top-%d (%s) in %.3f s\n", ds.n_users, k,
-                seen ? "seen included" : "seen excluded", cli_now() - t0);
+    if (!quiet) {
+        char what[64] = "";
+        if (ra.n_paths > 1)
+            snprintf(what, sizeof what, ", ensemble of %d models", ra.n_paths);
+        fprintf(stderr, "hetcomp recommend: %d users x top-%d (%s%s) in %.3f s\n", ds.n_users, k,
+                bo.seen ? "seen included" : "seen excluded", what, cli_now() - t0);
+    }
 done:
     if (have_af)
         hc_afile_abort(&af);
     free(items);
     free(scores);
     hc_recommend_free(&r);
-    hc_model_free(m);
+    hc_rec_spec_free(&spec);
     hc_dataset_free(&ds);
     return rc ? cli_fail(rc) : CLI_EXIT_OK;
 }

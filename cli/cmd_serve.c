@@ -1,6 +1,7 @@
 /*
  * cmd_serve.c - `hetcomp serve`: answers top-K recommendation requests over HTTP from a saved
- * model (src/serve/http.c; endpoints in docs/serving.md) until SIGINT or SIGTERM.
+ * model, or from the live rank-importance ensemble of several (src/serve/http.c; endpoints in
+ * docs/serving.md) until SIGINT or SIGTERM.
  *
  * SIGINT/SIGTERM are blocked before the daemon's threads start (so they inherit the mask) and
  * the main thread waits for them with sigwait, then stops the daemon cleanly. Scoring one user
@@ -12,35 +13,42 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/model.h"
 #include "serve/http.h"
 
 static const char *CMD = "serve";
 
 static void help(const hc_server_opts *d)
 {
-    printf("usage: hetcomp serve --model M.hcm --data DS.hcd [options]\n\n"
+    printf("usage: hetcomp serve --model M.hcm [--model M2.hcm ...] --data DS.hcd [options]\n\n"
            "Serves top-K recommendations over HTTP/1.1 until SIGINT or SIGTERM:\n"
            "  GET /v1/recommend?user=ID&k=10[&include_seen=1]   top-K as JSON\n"
            "  GET /healthz                                      model and dataset sizes\n"
            "  GET /metrics                                      request counts, latency\n\n"
+           "With two or more --model, answers with their live ensemble, as `hetcomp\n"
+           "recommend` with the same models does (scores are the importances).\n\n"
            "options:\n"
-           "  --model FILE        model file (required)\n"
-           "  --data FILE         the dataset file the model was trained on (required)\n"
+           "  --model FILE        model file (required; repeat for an ensemble)\n"
+           "  --data FILE         the dataset file the models were trained on (required)\n"
+           "  --weights W1,W2,..  ensemble: one positive weight per model (all 1)\n"
+           "  --ensemble-k N      ensemble: list length taken from each model (%d)\n"
+           "  --temperature T     ensemble: rank temperature (%g)\n"
            "  --port N            TCP port, 0 picks a free one (%d)\n"
            "  --bind ADDR         IPv4 or IPv6 address to listen on (%s)\n"
            "  --threads N         HTTP worker threads (%d)\n"
            "  --max-k N           largest k a request may ask for (%d)\n"
            "  --quiet             only errors on stderr (still prints the listening line)\n"
            "  --verbose           also log malformed HTTP requests the daemon rejected\n",
-           d->port, d->bind, d->threads, d->max_k);
+           HC_REC_ENSEMBLE_K, (double)HC_REC_TEMPERATURE, d->port, d->bind, d->threads, d->max_k);
 }
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_PORT = 256, O_BIND, O_THREADS, O_MAXK, O_QUIET, O_VERBOSE };
+    enum { O_PORT = 256, O_BIND, O_THREADS, O_MAXK, O_QUIET, O_VERBOSE, O_WEIGHTS, O_ENSK, O_TEMP };
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"data", required_argument, 0, 'd'},
+                                         {"weights", required_argument, 0, O_WEIGHTS},
+                                         {"ensemble-k", required_argument, 0, O_ENSK},
+                                         {"temperature", required_argument, 0, O_TEMP},
                                          {"port", required_argument, 0, O_PORT},
                                          {"bind", required_argument, 0, O_BIND},
                                          {"threads", required_argument, 0, O_THREADS},
@@ -51,14 +59,25 @@ int cmd_serve(int argc, char **argv)
                                          {0, 0, 0, 0}};
     hc_server_opts so;
     hc_server_opts_default(&so);
-    const char *model = NULL, *data = NULL;
+    const char *data = NULL;
     int32_t port = so.port, threads = so.threads;
+    hc_rec_args ra = {0};
     int quiet = 0, verbose = 0, rc = 0, c;
     optind = 1;
     while (!rc && (c = getopt_long(argc, argv, "m:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            model = optarg;
+            if (hc_rec_args_add_model(&ra, optarg) != HC_OK)
+                return cli_usage_error(CMD, "%s", hc_errmsg());
+            break;
+        case O_WEIGHTS:
+            ra.weights = optarg;
+            break;
+        case O_ENSK:
+            rc = cli_int(CMD, "--ensemble-k", optarg, 1, 100000, &ra.ens_k);
+            break;
+        case O_TEMP:
+            rc = cli_double(CMD, "--temperature", optarg, 1e-6, 1e9, &ra.temperature);
             break;
         case 'd':
             data = optarg;
@@ -92,31 +111,37 @@ int cmd_serve(int argc, char **argv)
         return rc;
     if (optind < argc)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!model || !data)
-        return cli_usage_error(CMD, "--model and --data are required");
+    if (!data)
+        return cli_usage_error(CMD, "--data is required");
+    hc_rec_spec spec;
+    if (hc_rec_args_spec(&ra, &spec) != HC_OK)
+        return cli_usage_error(CMD, "%s", hc_errmsg());
     so.port = port;
     so.threads = threads;
-    so.label = model;
+    so.labels = ra.path;
     cli_log_init(verbose, quiet);
     cli_threads(1);
 
     hc_dataset ds = {0};
-    hc_model *m = NULL;
     hc_server *srv = NULL;
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     signal(SIGPIPE, SIG_IGN);
-    if ((rc = hc_dataset_load(data, &ds)) != HC_OK || (rc = hc_model_load(model, &ds, &m)) != HC_OK)
+    if ((rc = hc_dataset_load(data, &ds)) != HC_OK ||
+        (rc = hc_rec_spec_load(&spec, ra.path, ra.n_paths, &ds)) != HC_OK)
         goto done;
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    if ((rc = hc_server_start(m, &ds, &so, &srv)) != HC_OK)
+    if ((rc = hc_server_start(&spec, &ds, &so, &srv)) != HC_OK)
         goto done;
     int v6 = strchr(so.bind, ':') != NULL;
-    if (!quiet)
-        fprintf(stderr, "hetcomp serve: %s model, %d users, %d items, %d threads\n", m->type->name,
-                ds.n_users, ds.n_items, so.threads);
+    if (!quiet && ra.n_paths == 1)
+        fprintf(stderr, "hetcomp serve: %s model, %d users, %d items, %d threads\n",
+                spec.models[0]->type->name, ds.n_users, ds.n_items, so.threads);
+    else if (!quiet)
+        fprintf(stderr, "hetcomp serve: ensemble of %d models, %d users, %d items, %d threads\n",
+                ra.n_paths, ds.n_users, ds.n_items, so.threads);
     fprintf(stderr, "listening on http://%s%s%s:%d\n", v6 ? "[" : "", so.bind, v6 ? "]" : "",
             hc_server_port(srv));
     fflush(stderr);
@@ -127,7 +152,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "hetcomp serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 done:
     hc_server_stop(srv);
-    hc_model_free(m);
+    hc_rec_spec_free(&spec);
     hc_dataset_free(&ds);
     return rc ? cli_fail(rc) : CLI_EXIT_OK;
 }

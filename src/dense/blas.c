@@ -20,6 +20,13 @@ void hc_sgemm(int trans_a, int trans_b, int32_t m, int32_t n, int32_t k, float a
                 C[(int64_t)r * ldc + c] = beta == 0.0f ? 0.0f : beta * C[(int64_t)r * ldc + c];
         return;
     }
+    if (m == 1) { /* one row: a matrix-vector product (OpenBLAS's sgemm packs all of B) */
+        /* C[0, :] = alpha * op(B)^T a + beta * C, a = op(A) row 0 (stride lda when A is
+         * transposed: column 0 of A) */
+        cblas_sgemv(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, trans_b ? n : k,
+                    trans_b ? k : n, alpha, B, ldb, A, trans_a ? lda : 1, beta, C, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -3,6 +3,7 @@
  */
 #include "ensemble/ensemble.h"
 
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -46,11 +47,9 @@ int hc_ensemble_init(hc_ensemble *e, const hc_traj *const *traj, int32_t n_teach
             len = len > 100000 ? len : 100000;
             break;
         }
-    e->decay = malloc((size_t)len * sizeof *e->decay);
-    if (!e->decay)
-        return hc_error(HC_ENOMEM, "ensemble: out of memory");
-    for (int32_t r = 0; r < len; r++)
-        e->decay[r] = (float)exp(-(double)r / (double)temperature);
+    int rc = hc_ensemble_decay(temperature, len > 0 ? len : 1, &e->decay);
+    if (rc)
+        return rc;
     e->decay_len = len;
     return HC_OK;
 }
@@ -63,25 +62,53 @@ void hc_ensemble_free(hc_ensemble *e)
     memset(e, 0, sizeof *e);
 }
 
-int hc_ensemble_scratch_init(const hc_ensemble *e, hc_ensemble_scratch *s)
+int hc_ensemble_decay(float temperature, int32_t len, float **out)
+{
+    *out = NULL;
+    if (!(temperature > 0.0f) || len < 1)
+        return hc_error(HC_EINVAL, "ensemble: temperature %g and list length %d must be positive",
+                        (double)temperature, len);
+    float *d = malloc((size_t)len * sizeof *d);
+    if (!d)
+        return hc_error(HC_ENOMEM, "ensemble: out of memory");
+    /* at least FLT_MIN: a listed item must get a non-zero importance (a zero one would be
+     * taken for a new candidate again by hc_ensemble_aggregate) */
+    for (int32_t r = 0; r < len; r++)
+        d[r] = fmaxf((float)exp(-(double)r / (double)temperature), FLT_MIN);
+    *out = d;
+    return HC_OK;
+}
+
+int hc_ensemble_scratch_alloc(hc_ensemble_scratch *s, int32_t n_items, int32_t n_lists, int32_t cap,
+                              int32_t pos_cap)
 {
     memset(s, 0, sizeof *s);
+    if (pos_cap < cap)
+        pos_cap = cap;
+    s->imp = calloc((size_t)(n_items > 0 ? n_items : 1), sizeof *s->imp);
+    s->cand = malloc((size_t)(cap + 1) * sizeof *s->cand);
+    s->cand_imp = malloc((size_t)(cap + 1) * sizeof *s->cand_imp);
+    s->pos = malloc((size_t)(pos_cap + 1) * sizeof *s->pos);
+    s->list = malloc((size_t)(n_lists > 0 ? n_lists : 1) * sizeof *s->list);
+    s->len = malloc((size_t)(n_lists > 0 ? n_lists : 1) * sizeof *s->len);
+    s->cap = cap;
+    s->n_lists = n_lists;
+    if (!s->imp || !s->cand || !s->cand_imp || !s->pos || !s->list || !s->len) {
+        hc_ensemble_scratch_free(s);
+        return hc_error(HC_ENOMEM, "ensemble: out of memory");
+    }
+    return HC_OK;
+}
+
+int hc_ensemble_scratch_init(const hc_ensemble *e, hc_ensemble_scratch *s)
+{
     int32_t cap = 0;
     for (int32_t x = 0; x < e->n_teachers; x++)
         cap += e->traj[x]->k;
     /* pos also receives hc_ensemble_observed's selection over a train row, which can be
      * longer than all the top lists together (at most n_items) */
-    int32_t pos_cap = cap > e->n_items ? cap : e->n_items;
-    s->imp = calloc((size_t)(e->n_items > 0 ? e->n_items : 1), sizeof *s->imp);
-    s->cand = malloc((size_t)(cap + 1) * sizeof *s->cand);
-    s->cand_imp = malloc((size_t)(cap + 1) * sizeof *s->cand_imp);
-    s->pos = malloc((size_t)(pos_cap + 1) * sizeof *s->pos);
-    s->cap = cap;
-    if (!s->imp || !s->cand || !s->cand_imp || !s->pos) {
-        hc_ensemble_scratch_free(s);
-        return hc_error(HC_ENOMEM, "ensemble: out of memory");
-    }
-    return HC_OK;
+    return hc_ensemble_scratch_alloc(s, e->n_items, e->n_teachers, cap,
+                                     cap > e->n_items ? cap : e->n_items);
 }
 
 void hc_ensemble_scratch_free(hc_ensemble_scratch *s)
@@ -92,6 +119,8 @@ void hc_ensemble_scratch_free(hc_ensemble_scratch *s)
     free(s->cand);
     free(s->cand_imp);
     free(s->pos);
+    free(s->list);
+    free(s->len);
     memset(s, 0, sizeof *s);
 }
 
@@ -101,36 +130,47 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int32_t hc_ensemble_user(const hc_ensemble *e, int32_t u, const int32_t *ckpt,
-                         hc_ensemble_scratch *s, int32_t *out, float *imp)
+int32_t hc_ensemble_aggregate(const int32_t *const *list, const int32_t *len, int32_t n,
+                              const float *weight, const float *decay, int32_t k,
+                              hc_ensemble_scratch *s, int32_t *out, float *imp)
 {
-    int32_t n = 0;
-    for (int32_t x = 0; x < e->n_teachers; x++) {
-        const hc_traj *t = e->traj[x];
-        int32_t c = ckpt ? ckpt[x] : t->n_ckpt - 1;
-        const int32_t *top = hc_traj_top(t, c, u);
-        float w = e->weight ? e->weight[x] : 1.0f;
-        for (int32_t r = 0; r < t->k && top[r] >= 0; r++) {
+    int32_t nc = 0;
+    for (int32_t x = 0; x < n; x++) {
+        const int32_t *top = list[x];
+        float w = weight ? weight[x] : 1.0f;
+        for (int32_t r = 0; r < len[x] && top[r] >= 0; r++) {
             int32_t it = top[r];
             if (s->imp[it] == 0.0f)
-                s->cand[n++] = it;
-            s->imp[it] += w * e->decay[r];
+                s->cand[nc++] = it;
+            s->imp[it] += w * decay[r];
         }
     }
     /* candidates in id order, so the selection's "smaller index first" tie rule is
      * "smaller item id first" */
-    qsort(s->cand, (size_t)n, sizeof *s->cand, cmp_i32);
-    for (int32_t j = 0; j < n; j++) {
+    qsort(s->cand, (size_t)nc, sizeof *s->cand, cmp_i32);
+    for (int32_t j = 0; j < nc; j++) {
         s->cand_imp[j] = s->imp[s->cand[j]];
         s->imp[s->cand[j]] = 0.0f;
     }
-    int32_t m = hc_topk(s->cand_imp, n, e->k, s->pos, NULL);
+    int32_t m = hc_topk(s->cand_imp, nc, k, s->pos, NULL);
     for (int32_t r = 0; r < m; r++) {
         out[r] = s->cand[s->pos[r]];
         if (imp)
             imp[r] = s->cand_imp[s->pos[r]];
     }
     return m;
+}
+
+int32_t hc_ensemble_user(const hc_ensemble *e, int32_t u, const int32_t *ckpt,
+                         hc_ensemble_scratch *s, int32_t *out, float *imp)
+{
+    for (int32_t x = 0; x < e->n_teachers; x++) {
+        const hc_traj *t = e->traj[x];
+        s->list[x] = hc_traj_top(t, ckpt ? ckpt[x] : t->n_ckpt - 1, u);
+        s->len[x] = t->k;
+    }
+    return hc_ensemble_aggregate(s->list, s->len, e->n_teachers, e->weight, e->decay, e->k, s, out,
+                                 imp);
 }
 
 int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t u, int32_t max_len,

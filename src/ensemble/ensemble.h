@@ -7,6 +7,10 @@
  * to the smaller item id. Only the at most M K listed items can score, so a user costs
  * O(M K log(M K)) whatever the catalog size. The observed list P_u orders the user's train
  * items the same way from the teachers' observed orders (final checkpoints).
+ *
+ * The aggregation of M ranked lists itself is hc_ensemble_aggregate: hc_ensemble_user feeds it
+ * the recorded trajectories' lists, the live ensemble of src/serve/recommend.c the lists its
+ * models rank at query time, so both give the same list for the same rankings.
  */
 #ifndef HC_ENSEMBLE_H
 #define HC_ENSEMBLE_H
@@ -26,13 +30,17 @@ typedef struct {
     int32_t decay_len;
 } hc_ensemble;
 
-/* Per-thread scratch for hc_ensemble_user (hc_ensemble_scratch_new/free). */
+/* Per-thread scratch for hc_ensemble_user and hc_ensemble_aggregate
+ * (hc_ensemble_scratch_init or _alloc, then _free). */
 typedef struct {
-    float *imp;      /* n_items, zero between calls */
-    int32_t *cand;   /* candidate items */
-    float *cand_imp; /* their importances, in cand order */
-    int32_t *pos;    /* selection output (max(cap, n_items) entries) */
-    int32_t cap;
+    float *imp;           /* n_items, zero between calls */
+    int32_t *cand;        /* candidate items (cap) */
+    float *cand_imp;      /* their importances, in cand order (cap) */
+    int32_t *pos;         /* selection output (pos_cap entries) */
+    int32_t cap;          /* most candidates: the summed length of the lists */
+    const int32_t **list; /* n_lists list pointers for hc_ensemble_user */
+    int32_t *len;         /* n_lists list lengths */
+    int32_t n_lists;
 } hc_ensemble_scratch;
 
 /* Checks the trajectories agree (users, items, dataset) and fills e. */
@@ -40,7 +48,28 @@ int hc_ensemble_init(hc_ensemble *e, const hc_traj *const *traj, int32_t n_teach
                      const float *weight, float temperature, int32_t k);
 void hc_ensemble_free(hc_ensemble *e);
 int hc_ensemble_scratch_init(const hc_ensemble *e, hc_ensemble_scratch *s);
+/* Scratch for aggregating n_lists lists of at most cap items in all over n_items items, whose
+ * selection output holds pos_cap entries (>= cap). HC_ENOMEM; s is zeroed on failure. */
+int hc_ensemble_scratch_alloc(hc_ensemble_scratch *s, int32_t n_items, int32_t n_lists, int32_t cap,
+                              int32_t pos_cap);
+/* Frees s (accepts a zeroed struct). */
 void hc_ensemble_scratch_free(hc_ensemble_scratch *s);
+
+/* The rank-decay table: *out (owned by the caller) receives decay[r] = exp(-r / temperature)
+ * for r < len (computed in double, stored as float, at least FLT_MIN). HC_EINVAL unless temperature
+ * > 0 and len >= 1; HC_ENOMEM. */
+int hc_ensemble_decay(float temperature, int32_t len, float **out);
+
+/* The rank-importance aggregation of n ranked lists (method.md §3). List x holds len[x] item
+ * ids in [0, n_items), best first (a -1 ends it early); its item at rank r gets importance
+ * weight[x] * decay[r] (weight NULL: 1), summed over the lists in list order. Writes the at
+ * most k items of highest importance into out, ties to the smaller item id, with their
+ * importances in imp (may be NULL), and returns how many (items in no list never appear).
+ * decay has at least max(len) entries; s was allocated for the dataset's n_items and at
+ * least sum(len) candidates, and its imp array is left zero again. No allocation. */
+int32_t hc_ensemble_aggregate(const int32_t *const *list, const int32_t *len, int32_t n,
+                              const float *weight, const float *decay, int32_t k,
+                              hc_ensemble_scratch *s, int32_t *out, float *imp);
 
 /* User u's top list from checkpoint ckpt[x] of each teacher x (ckpt NULL: every teacher's
  * last checkpoint). Writes at most e->k items into out (imp, when not NULL, receives their

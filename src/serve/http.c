@@ -11,8 +11,8 @@
  * Metrics: counters per status class (counted when the response is queued, so a client that
  * got its answer finds it counted) plus a ring of the last HC_LAT_RING latencies (recorded on
  * completion, from headers in to the response sent), all under
- * one mutex held for a few instructions per request; /metrics copies the ring and sorts the
- * copy outside the lock, then reports nearest-rank percentiles (p50, p90, p99, max).
+ * one mutex held for a few instructions per request; /metrics copies the ring and summarises
+ * the copy outside the lock (hc_lat_summarise: nearest-rank p50, p90, p99, max).
  *
  * Input is never trusted: parameters are checked strictly (unknown or repeated parameters,
  * non-numeric or out-of-range k, include_seen other than 0/1/true/false are 400s) and ids are
@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "serve/latency.h"
 #include "serve/recommend.h"
 
 #define HC_LAT_RING     2048 /* latencies kept for the percentiles */
@@ -52,13 +53,13 @@ typedef struct {
 
 struct hc_server {
     struct MHD_Daemon *daemon;
-    hc_model *model;      /* borrowed */
-    const hc_dataset *ds; /* borrowed */
-    hc_rec_pool pool;     /* one context per worker thread */
+    const hc_rec_spec *spec; /* borrowed */
+    const hc_dataset *ds;    /* borrowed */
+    hc_rec_pool pool;        /* one context per worker thread */
     int32_t max_k;
     int32_t *out_items; /* pool.n x max_k, row per context (owned) */
     float *out_scores;  /* pool.n x max_k (owned) */
-    char *label;        /* model file shown by /healthz (owned, may be NULL) */
+    char **labels;      /* spec->n_models model files shown by /healthz (owned, may be NULL) */
     double t_start;
     int port;
     server_metrics met;
@@ -185,19 +186,6 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, req_state *rq, unsi
 
 /* ------------------------------------------------------------------------------ metrics */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile p (0 < p <= 1) of sorted v[0..n), n >= 1. */
-static double percentile(const double *v, size_t n, double p)
-{
-    size_t r = (size_t)ceil(p * (double)n);
-    return v[r > 0 ? r - 1 : 0];
-}
-
 static json_t *metrics_json(hc_server *s)
 {
     server_metrics *m = &s->met;
@@ -210,7 +198,8 @@ static json_t *metrics_json(hc_server *s)
     size_t n = m->n_lat < HC_LAT_RING ? (size_t)m->n_lat : HC_LAT_RING;
     memcpy(lat, m->ring, n * sizeof *lat);
     pthread_mutex_unlock(&m->lock);
-    qsort(lat, n, sizeof *lat, cmp_double);
+    hc_lat_summary ls;
+    hc_lat_summarise(lat, n, &ls);
     json_t *req = json_object(), *l = json_object(), *o = json_object();
     int bad = !req || !l || !o;
     if (!bad) {
@@ -221,10 +210,10 @@ static json_t *metrics_json(hc_server *s)
         bad |= json_object_set_new(req, "5xx", json_integer((json_int_t)cls[5]));
         bad |= json_object_set_new(req, "recommend_ok", json_integer((json_int_t)rec));
         bad |= json_object_set_new(l, "window", json_integer((json_int_t)n));
-        bad |= json_object_set_new(l, "p50", n ? json_real(percentile(lat, n, 0.50)) : json_null());
-        bad |= json_object_set_new(l, "p90", n ? json_real(percentile(lat, n, 0.90)) : json_null());
-        bad |= json_object_set_new(l, "p99", n ? json_real(percentile(lat, n, 0.99)) : json_null());
-        bad |= json_object_set_new(l, "max", n ? json_real(lat[n - 1]) : json_null());
+        bad |= json_object_set_new(l, "p50", n ? json_real(ls.p50) : json_null());
+        bad |= json_object_set_new(l, "p90", n ? json_real(ls.p90) : json_null());
+        bad |= json_object_set_new(l, "p99", n ? json_real(ls.p99) : json_null());
+        bad |= json_object_set_new(l, "max", n ? json_real(ls.max) : json_null());
         bad |= json_object_set_new(o, "uptime_s", json_real(now_s() - s->t_start));
         bad |= json_object_set(o, "requests", req);
         bad |= json_object_set(o, "latency_ms", l);
@@ -364,19 +353,51 @@ static enum MHD_Result handle_recommend(hc_server *s, struct MHD_Connection *c, 
     return reply(c, rq, MHD_HTTP_OK, o);
 }
 
+/* The ensemble's members for /healthz: [{"model", "dim", "weight"[, "model_file"]}]. */
+static json_t *members_json(const hc_server *s)
+{
+    json_t *arr = json_array();
+    int bad = !arr;
+    for (int32_t x = 0; !bad && x < s->spec->n_models; x++) {
+        const hc_model *m = s->spec->models[x];
+        json_t *e = json_object();
+        bad |= !e || json_object_set_new(e, "model", json_string(m->type->name));
+        bad |= e && json_object_set_new(e, "dim", json_integer(m->hp.dim));
+        bad |= e && json_object_set_new(
+                        e, "weight", json_real(s->spec->weight ? (double)s->spec->weight[x] : 1.0));
+        if (e && s->labels)
+            bad |= json_object_set_new(e, "model_file", jstr(s->labels[x]));
+        bad |= json_array_append_new(arr, e);
+    }
+    if (bad) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
 static enum MHD_Result handle_health(hc_server *s, struct MHD_Connection *c, req_state *rq)
 {
+    const hc_rec_spec *sp = s->spec;
     json_t *o = json_object();
     int bad = !o;
-    if (!bad) {
+    if (!bad && sp->n_models == 1) {
         bad |= json_object_set_new(o, "status", json_string("ok"));
-        bad |= json_object_set_new(o, "model", json_string(s->model->type->name));
-        bad |= json_object_set_new(o, "dim", json_integer(s->model->hp.dim));
+        bad |= json_object_set_new(o, "model", json_string(sp->models[0]->type->name));
+        bad |= json_object_set_new(o, "dim", json_integer(sp->models[0]->hp.dim));
+    } else if (!bad) {
+        bad |= json_object_set_new(o, "status", json_string("ok"));
+        bad |= json_object_set_new(o, "model", json_string("ensemble"));
+        bad |= json_object_set_new(o, "models", members_json(s));
+        bad |= json_object_set_new(o, "ensemble_k", json_integer(s->pool.ctx[0].ens_k));
+        bad |= json_object_set_new(o, "temperature", json_real((double)sp->temperature));
+    }
+    if (!bad) {
         bad |= json_object_set_new(o, "users", json_integer(s->ds->n_users));
         bad |= json_object_set_new(o, "items", json_integer(s->ds->n_items));
         bad |= json_object_set_new(o, "threads", json_integer(s->pool.n));
-        if (s->label)
-            bad |= json_object_set_new(o, "model_file", jstr(s->label));
+        if (s->labels && sp->n_models == 1)
+            bad |= json_object_set_new(o, "model_file", jstr(s->labels[0]));
     }
     if (bad) {
         json_decref(o);
@@ -469,15 +490,20 @@ void hc_server_stop(hc_server *s)
     hc_rec_pool_free(&s->pool);
     free(s->out_items);
     free(s->out_scores);
-    free(s->label);
+    for (int32_t x = 0; s->labels && x < s->spec->n_models; x++)
+        free(s->labels[x]);
+    free(s->labels);
     if (s->met_inited)
         pthread_mutex_destroy(&s->met.lock);
     free(s);
 }
 
-int hc_server_start(hc_model *m, const hc_dataset *ds, const hc_server_opts *o, hc_server **out)
+int hc_server_start(const hc_rec_spec *spec, const hc_dataset *ds, const hc_server_opts *o,
+                    hc_server **out)
 {
     *out = NULL;
+    if (!spec || spec->n_models < 1 || !spec->models)
+        return hc_error(HC_EINVAL, "serve: no model");
     if (!o->bind || o->port < 0 || o->port > 65535 || o->threads < 1 || o->threads > 1024 ||
         o->max_k < 1)
         return hc_error(HC_EINVAL, "serve: bad options (port %d, threads %d, max k %d)", o->port,
@@ -504,7 +530,7 @@ int hc_server_start(hc_model *m, const hc_dataset *ds, const hc_server_opts *o, 
     if (!s)
         return hc_error(HC_ENOMEM, "serve: out of memory");
     int rc = HC_OK;
-    s->model = m;
+    s->spec = spec;
     s->ds = ds;
     s->max_k = o->max_k;
     s->t_start = now_s();
@@ -513,12 +539,17 @@ int hc_server_start(hc_model *m, const hc_dataset *ds, const hc_server_opts *o, 
         goto fail;
     }
     s->met_inited = 1;
-    if ((rc = hc_rec_pool_init(&s->pool, m, ds, o->threads, 1)) != HC_OK)
+    if ((rc = hc_rec_pool_init_spec(&s->pool, spec, ds, o->threads, 1)) != HC_OK)
         goto fail;
     s->out_items = malloc((size_t)o->threads * (size_t)o->max_k * sizeof *s->out_items);
     s->out_scores = malloc((size_t)o->threads * (size_t)o->max_k * sizeof *s->out_scores);
-    if (o->label && !(s->label = strdup(o->label)))
-        goto oom;
+    if (o->labels) {
+        if (!(s->labels = calloc((size_t)spec->n_models, sizeof *s->labels)))
+            goto oom;
+        for (int32_t x = 0; x < spec->n_models; x++)
+            if (!(s->labels[x] = strdup(o->labels[x] ? o->labels[x] : "")))
+                goto oom;
+    }
     if (!s->out_items || !s->out_scores)
         goto oom;
     errno = 0;

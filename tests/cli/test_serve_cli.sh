@@ -7,8 +7,13 @@
 # same rows as the single-user command); the HTTP server on a free port: the same top-5 as the
 # CLI, /healthz, bad requests answered 400/404/405 with JSON error bodies, /metrics counting
 # them, still answering afterwards, a second server on the same port failing cleanly, and a
-# clean exit on SIGTERM; export: .npy files that NumPy loads with the right shapes and
-# tools/load_model.py giving the CLI's --include-seen list (NumPy parts skipped without it).
+# clean exit on SIGTERM; the live ensemble of two teachers (mf, ml): recommend's lists equal
+# the rank-importance aggregation computed in Python from each model's own top lists (equal
+# weights and 1,3 weights, T 10 and 2), --all-users, a model of another dataset refused, usage
+# errors, --bench (TSV and JSON) for one model and the ensemble, and a 2-model server giving
+# `hetcomp recommend`'s lists and scores with the same 2 models; export: .npy files that NumPy
+# loads with the right shapes and tools/load_model.py giving the CLI's --include-seen list
+# (NumPy parts skipped without it).
 # Every wait is bounded (server up within 10 s, each request 5 s, shutdown 10 s).
 set -euo pipefail
 HC=${1:?usage: test_serve_cli.sh <hetcomp> <shared-data-dir>}
@@ -26,28 +31,8 @@ cleanup() {
 trap cleanup EXIT
 cd "$T"
 
-die() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-# expect CODE CMD... : runs CMD with stdout/stderr in $T/out / $T/err; checks the exit code
-expect() {
-    local want=$1 got=0
-    shift
-    "$@" >"$T/out" 2>"$T/err" || got=$?
-    if [ "$got" != "$want" ]; then
-        sed 's/^/  stderr: /' "$T/err" >&2
-        die "expected exit $want, got $got: $*"
-    fi
-}
-
-contains() {
-    grep -qF -- "$2" "$1" || {
-        sed 's/^/  | /' "$1" >&2
-        die "'$2' not found in $(basename "$1")"
-    }
-}
+# shellcheck source=tests/cli/lib.sh
+. "$ROOT/tests/cli/lib.sh" # die, expect, contains, no_tmp
 
 # json FILE EXPR : evaluates a Python expression over the parsed JSON document j
 json() {
@@ -124,7 +109,7 @@ expect 0 "$HC" recommend --model $M --data ds.hcd --all-users -k 5 --out all.tsv
 contains err "300 users x top-5"
 [ "$(wc -l <all.tsv)" = $((1 + 300 * 5)) ] || die "all.tsv has $(wc -l <all.tsv) lines"
 awk -F'\t' '$1 == "u0" { print $3 }' all.tsv | cmp -s - cli_items || die "all.tsv u0 differs"
-[ -z "$(find . -name '*.tmp.*')" ] || die "temporary files left"
+no_tmp
 expect 0 "$HC" recommend --model $M --data ds.hcd --all-users -k 5 --out all256.tsv --quiet
 # BLAS may round a 7-row and a 256-row product differently in the last bit: same items (but
 # for near-ties) and scores within 1e-5 relative
@@ -139,18 +124,38 @@ for x, y in zip(a, b):
     assert x[2] == y[2] or abs(sx - sy) <= 1e-5 * max(abs(sx), 1e-6), (x, y)
 EOF
 
+# start_server ARGS... : runs `hetcomp serve ARGS --port 0` in the background (stderr in
+# serve.err), waits at most 10 s for its listening line; sets SRV, PORT and BASE
+start_server() {
+    "$HC" serve "$@" --port 0 2>serve.err &
+    SRV=$!
+    PORT=""
+    for _ in $(seq 100); do
+        PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' serve.err)
+        [ -n "$PORT" ] && break
+        kill -0 "$SRV" 2>/dev/null || die "server exited: $(cat serve.err)"
+        sleep 0.1
+    done
+    [ -n "$PORT" ] || die "server not listening within 10 s: $(cat serve.err)"
+    BASE="http://127.0.0.1:$PORT"
+}
+
+# stop_server : SIGTERM, then at most 10 s for a clean exit 0
+stop_server() {
+    kill -TERM "$SRV"
+    for _ in $(seq 100); do
+        kill -0 "$SRV" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$SRV" 2>/dev/null && die "server still running 10 s after SIGTERM"
+    local rc=0
+    wait "$SRV" || rc=$?
+    SRV=""
+    [ $rc = 0 ] || die "server exit code $rc: $(cat serve.err)"
+}
+
 echo "- serve: starts on a free port within 10 s"
-"$HC" serve --model $M --data ds.hcd --port 0 --threads 2 2>serve.err &
-SRV=$!
-PORT=""
-for _ in $(seq 100); do
-    PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' serve.err)
-    [ -n "$PORT" ] && break
-    kill -0 "$SRV" 2>/dev/null || die "server exited: $(cat serve.err)"
-    sleep 0.1
-done
-[ -n "$PORT" ] || die "server not listening within 10 s: $(cat serve.err)"
-BASE="http://127.0.0.1:$PORT"
+start_server --model $M --data ds.hcd --threads 2
 
 echo "- serve: /v1/recommend gives the CLI's top-5, /healthz"
 status GET "/v1/recommend?user=u0&k=5" 200
@@ -203,16 +208,110 @@ expect 1 "$HC" serve --model $M --data ds.hcd --port 0 --bind not-an-address
 expect 2 "$HC" serve --model $M --data ds.hcd --port 70000
 
 echo "- serve: SIGTERM stops it with exit 0"
-kill -TERM "$SRV"
-for _ in $(seq 100); do
-    kill -0 "$SRV" 2>/dev/null || break
-    sleep 0.1
+stop_server
+
+echo "- ensemble: a second teacher (ml); recommend = the aggregation of the models' own lists"
+expect 0 "$HC" teacher --model ml --dim 8 --epochs 4 --eval-every 2 --quiet --no-trajectory \
+    --data ds.hcd --out t2 --threads 1
+M2=t2/model.hcm
+# the dataset's item order (ties go to the item read first): the item map of an export
+expect 0 "$HC" export --model $M --data ds.hcd --format npy --out exo
+cut -f2 exo/items.tsv >item_order
+# check_ens W1 W2 T EK USER K : USER's top-K ensemble list (in out) against the aggregation of
+# each model's own top-EK list: importance sum_x w_x exp(-rank / T), ties to the item read first
+check_ens() {
+    cp out "ens_$5.tsv"
+    expect 0 "$HC" recommend --model $M --data ds.hcd --user "$5" -k "$4"
+    mv out l1.tsv
+    expect 0 "$HC" recommend --model $M2 --data ds.hcd --user "$5" -k "$4"
+    mv out l2.tsv
+    python3 - "$1" "$2" "$3" "ens_$5.tsv" l1.tsv l2.tsv item_order "$6" <<'EOF' ||
+import math, sys
+w, T = [float(sys.argv[1]), float(sys.argv[2])], float(sys.argv[3])
+rows = lambda f: [l.split("\t") for l in open(f).read().split("\n")[1:] if l]
+ens, lists = rows(sys.argv[4]), [rows(sys.argv[5]), rows(sys.argv[6])]
+first = {it: n for n, it in enumerate(open(sys.argv[7]).read().split())}
+imp = {}
+for x, l in enumerate(lists):
+    for r, row in enumerate(l):
+        imp[row[1]] = imp.get(row[1], 0.0) + w[x] * math.exp(-r / T)
+ref = sorted(imp, key=lambda it: (-imp[it], first[it]))
+assert len(ens) == min(len(ref), int(sys.argv[8])), (len(ens), len(ref))
+for j, row in enumerate(ens):
+    s = float(row[2])
+    assert int(row[0]) == j + 1, row
+    assert abs(s - imp[row[1]]) <= 1e-5 * max(1.0, s), (row, imp[row[1]])
+    assert row[1] == ref[j] or abs(imp[row[1]] - imp[ref[j]]) <= 1e-5, (j, row, ref[j])
+EOF
+        die "the ensemble list of $5 is not the aggregation of the models' lists"
+}
+expect 0 "$HC" recommend --model $M --model $M2 --data ds.hcd --user u0 -k 5 --ensemble-k 20
+check_ens 1 1 10 20 u0 5
+tail -n +2 ens_u0.tsv | cut -f2 >ens_items
+expect 0 "$HC" recommend --model $M --model $M2 --data ds.hcd --user u3 -k 30 --ensemble-k 12 \
+    --weights 1,3 --temperature 2
+check_ens 1 3 2 12 u3 30
+[ "$(tail -n +2 ens_u3.tsv | wc -l)" -gt 12 ] || die "k 30 listed too few items"
+expect 0 "$HC" recommend --model $M --model $M2 --data ds.hcd --all-users -k 5 \
+    --ensemble-k 20 --out ens_all.tsv
+contains err "300 users x top-5 (seen excluded, ensemble of 2 models)"
+[ "$(wc -l <ens_all.tsv)" = $((1 + 300 * 5)) ] || die "ens_all.tsv has $(wc -l <ens_all.tsv) lines"
+
+echo "- ensemble: a model of another dataset is refused; usage errors"
+expect 0 "$HC" synth --users 300 --items 400 --interactions 8000 --seed 9 --out Y.tsv
+expect 0 "$HC" split --data Y.tsv --out other.hcd
+expect 0 "$HC" teacher --model mf --dim 4 --epochs 1 --eval-every 1 --quiet --no-trajectory \
+    --data other.hcd --out t3 --threads 1
+expect 1 "$HC" recommend --model $M --model t3/model.hcm --data ds.hcd --user u0
+contains err "trained on another dataset"
+expect 1 "$HC" serve --model $M --model t3/model.hcm --data ds.hcd --port 0
+contains err "trained on another dataset"
+expect 2 "$HC" recommend --model $M --model $M2 --data ds.hcd --user u0 --weights 1
+contains err "expected 2 comma-separated positive numbers"
+expect 2 "$HC" recommend --model $M --model $M2 --data ds.hcd --user u0 --weights 1,0
+expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --weights 1
+expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --ensemble-k 5
+expect 2 "$HC" recommend --model $M --model $M2 --data ds.hcd --user u0 --ensemble-k 0
+expect 2 "$HC" serve --model $M --model $M2 --data ds.hcd --weights 1,2,3
+expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --bench 10
+expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --json b.json
+
+echo "- recommend --bench: latency lines and JSON, one model and the ensemble"
+expect 0 "$HC" recommend --model $M --data ds.hcd --bench 200 -k 5 --seed 3 --json b1.json
+for key in p50_us p90_us p99_us mean_us max_us qps; do
+    awk -F'\t' -v k=$key '$1 == k && $2 + 0 > 0 { f = 1 } END { exit !f }' out ||
+        die "bench: no positive $key in: $(cat out)"
 done
-kill -0 "$SRV" 2>/dev/null && die "server still running 10 s after SIGTERM"
-rc=0
-wait "$SRV" || rc=$?
-SRV=""
-[ $rc = 0 ] || die "server exit code $rc: $(cat serve.err)"
+[ "$(json b1.json 'j["queries"], j["k"], j["models"], j["threads"]')" = "(200, 5, ['mf'], 1)" ] ||
+    die "bench json: $(cat b1.json)"
+json b1.json 'j["p50_us"] <= j["p90_us"] <= j["p99_us"] <= j["max_us"]' | grep -qx True ||
+    die "bench percentiles not ordered: $(cat b1.json)"
+expect 0 "$HC" recommend --model $M --model $M2 --data ds.hcd --bench 50 --ensemble-k 20 \
+    --json b2.json
+[ "$(json b2.json 'j["queries"], j["models"], j["ensemble_k"]')" = "(50, ['mf', 'ml'], 20)" ] ||
+    die "ensemble bench json: $(cat b2.json)"
+
+echo "- serve: a 2-model server answers like recommend with the same 2 models"
+start_server --model $M --model $M2 --data ds.hcd --threads 2 --ensemble-k 20
+status GET /healthz 200
+[ "$(json body 'j["model"], [m["model"] for m in j["models"]], j["ensemble_k"]')" = \
+    "('ensemble', ['mf', 'ml'], 20)" ] || die "ensemble healthz: $(cat body)"
+for u in u0 u5 u17 u123; do
+    expect 0 "$HC" recommend --model $M --model $M2 --data ds.hcd --user $u -k 7 --ensemble-k 20
+    tail -n +2 out | cut -f2,3 >cli_ens
+    status GET "/v1/recommend?user=$u&k=7" 200
+    json body '"\n".join("%s\t%.7g" % (e["item"], e["score"]) for e in j["items"])' >srv_ens
+    cmp -s srv_ens cli_ens || die "$u: server $(tr '\n' ' ' <srv_ens)!= CLI $(tr '\n' ' ' <cli_ens)"
+done
+status GET "/v1/recommend?user=u0&k=5" 200
+json body '"\n".join(e["item"] for e in j["items"])' | cmp -s - ens_items ||
+    die "server u0 top-5 differs from the CLI's"
+status GET "/v1/recommend?user=nobody" 404
+status GET "/v1/recommend?user=u0&k=0" 400
+status GET "/v1/recommend?user=u0&k=3&include_seen=1" 200
+status GET /metrics 200
+[ "$(json body 'j["requests"]["recommend_ok"]')" = 6 ] || die "ensemble metrics: $(cat body)"
+stop_server
 
 echo "- export: .npy tensors, id maps, model.json"
 expect 0 "$HC" export --model $M --data ds.hcd --format npy --out ex
@@ -228,7 +327,7 @@ head -c 8 ex/user_factors.npy | od -An -tx1 | tr -d ' \n' | grep -qx 934e554d505
     die "npy magic"
 [ $(($(stat -c %s ex/user_factors.npy) - 300 * 8 * 4)) = 128 ] || die "npy header size"
 expect 2 "$HC" export --model $M --data ds.hcd --format csv --out ex2
-[ -z "$(find . -name '*.tmp.*')" ] || die "temporary files left"
+no_tmp
 
 NP=""
 for py in python3 /usr/bin/python3; do
