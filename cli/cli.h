@@ -32,6 +32,8 @@ int cmd_distill(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints "hetcomp: <hc_errmsg() or hc_strerror(rc)>" to stderr; returns CLI_EXIT_ERROR. */
 int cli_fail(int rc);

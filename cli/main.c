@@ -7,11 +7,13 @@
 #include "cli.h"
 
 static const cli_command commands[] = {
+    {"run", cmd_run, "the whole pipeline: split, teachers, ensemble, distillation, report"},
+    {"report", cmd_report, "write the HTML report of a run directory"},
     {"synth", cmd_synth, "generate the built-in synthetic dataset (interactions as TSV)"},
     {"split", cmd_split, "read interactions, filter and split them into a dataset file"},
     {"stats", cmd_stats, "print counts, density and activity/popularity percentiles"},
     {"eval", cmd_eval, "full-ranking Recall/NDCG@10,20,50 of a model on a dataset"},
-    {"teacher", cmd_teacher, "train a teacher (mf, ml, gnn) and record its trajectory"},
+    {"teacher", cmd_teacher, "train a teacher (mf, ml, gnn, dl, ae, iae) and record its trajectory"},
     {"trajectory", cmd_trajectory, "show, export or import a trajectory (text rankings)"},
     {"ensemble", cmd_ensemble, "rank-importance ensemble of teachers' trajectories"},
     {"distill", cmd_distill, "distil teachers into a small MF student (hetcomp, bpr)"},

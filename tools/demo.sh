@@ -1,60 +1,21 @@
 #!/usr/bin/env bash
-# The main job on the built-in synthetic data: generate, split, train the teachers with their
-# trajectories, build the ensemble, distil a 6-dimensional student with HetComp and train the
-# same student without distillation (both capped at 200 epochs: DKC has moved every teacher
-# to its final checkpoint by epoch ~120), then print one comparison table.
+# The main job on the built-in synthetic data: `hetcomp run` generates the data (3,000 users x
+# 5,000 items), splits it, trains the six teacher families with their trajectories, builds their
+# ensemble, distils a 6-dimensional student with HetComp and trains the same student without
+# distillation, times inference, and writes OUTPUT_DIR/report.html; then the distilled student
+# recommends for one user. Teachers are capped at DEMO_TEACHER_EPOCHS epochs and the students at
+# DEMO_STUDENT_EPOCHS so that the demo takes a few minutes on 2 cores; run it again and every
+# finished stage is skipped.
 # Usage: tools/demo.sh HETCOMP_BINARY OUTPUT_DIR
 set -euo pipefail
 bin=${1:?usage: tools/demo.sh HETCOMP_BINARY OUTPUT_DIR}
 out=${2:?usage: tools/demo.sh HETCOMP_BINARY OUTPUT_DIR}
-mkdir -p "$out"
-step() { printf '\n== %s\n' "$*" >&2; }
 
-step "synthetic data (3,000 users x 5,000 items, 100,000 interactions)"
-"$bin" synth --out "$out/synth.tsv"
-step "benchmark split 60/20/20, seed 0"
-"$bin" split --data "$out/synth.tsv" --out "$out/data.hcd"
-"$bin" stats --data "$out/data.hcd"
-step "popularity baseline"
-"$bin" eval --data "$out/data.hcd" --model pop --json "$out/pop.json"
+"$bin" run --out "$out" --teacher-epochs "${DEMO_TEACHER_EPOCHS:-60}" --eval-every 5 \
+  --patience 4 --student-epochs "${DEMO_STUDENT_EPOCHS:-150}"
 
-teachers=()
-for m in $("$bin" teacher --help | awk '/^models:/{f=1;next} f&&NF==0{exit} f{print $1}'); do
-  step "teacher $m"
-  "$bin" teacher --model "$m" --data "$out/data.hcd" --out "$out/teacher-$m" --quiet \
-    --eval-every 5 --patience 4 > "$out/teacher-$m.txt"
-  grep -E "^(params|best_epoch|s_per_epoch|test_R@50|checkpoints)" "$out/teacher-$m.txt" >&2
-  teachers+=("$out/teacher-$m")
-done
-
-step "ensemble of the teachers (rank importance, final checkpoints)"
-"$bin" ensemble --data "$out/data.hcd" --teachers "${teachers[@]}" --out "$out/ensemble"
-
-step "student without distillation (BPR, d = 6)"
-"$bin" distill --method bpr --data "$out/data.hcd" --out "$out/student-bpr" --quiet --epochs 200 \
-  > "$out/student-bpr.txt"
-step "HetComp student (d = 6)"
-"$bin" distill --method hetcomp --data "$out/data.hcd" --teachers "${teachers[@]}" \
-  --out "$out/student-hetcomp" --quiet --epochs 200 > "$out/student-hetcomp.txt"
-
-step "summary (test set)"
-{
-  printf '%-16s %8s %8s %8s %8s %10s\n' model R@10 N@10 R@50 N@50 params
-  for t in "${teachers[@]}"; do
-    f="$t.txt"
-    printf '%-16s %8s %8s %8s %8s %10s\n' "teacher-$(basename "$t" | sed 's/teacher-//')" \
-      "$(awk '$1=="test_R@10"{print $2}' "$f")" "$(awk '$1=="test_N@10"{print $2}' "$f")" \
-      "$(awk '$1=="test_R@50"{print $2}' "$f")" "$(awk '$1=="test_N@50"{print $2}' "$f")" \
-      "$(awk '$1=="params"{print $2}' "$f")"
-  done
-  awk '$1=="ensemble"{printf "%-16s %8s %8s %8s %8s %10s\n", "ensemble", $2, $3, $6, $7, "-"}' \
-    < <("$bin" ensemble --data "$out/data.hcd" --teachers "${teachers[@]}")
-  for s in bpr hetcomp; do
-    f="$out/student-$s.txt"
-    printf '%-16s %8s %8s %8s %8s %10s\n' "student-$s" \
-      "$(awk '$1=="test_R@10"{print $2}' "$f")" "$(awk '$1=="test_N@10"{print $2}' "$f")" \
-      "$(awk '$1=="test_R@50"{print $2}' "$f")" "$(awk '$1=="test_N@50"{print $2}' "$f")" \
-      "$(awk '$1=="params"{print $2}' "$f")"
-  done
-} | tee "$out/summary.txt"
-echo "outputs in $out/ (models, trajectories, logs as JSON)" >&2
+user=$(awk -F'\t' 'NR == 2 {print $1}' "$out/synth.tsv")
+printf '\n== the HetComp student recommends for user %s (train items left out)\n' "$user" >&2
+"$bin" recommend --model "$out/students/hetcomp/model.hcm" --data "$out/data.hcd" --user "$user" \
+  -k 10
+printf '\nreport: %s/report.html (open it in a browser; it needs no network)\n' "$out" >&2

@@ -3,7 +3,7 @@
 # Usage: tools/install-deps.sh [extra-package ...]
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libopenblas-openmp-dev libcmocka-dev libjansson-dev
-      libxxhash-dev libmicrohttpd-dev curl python3-numpy "$@")
+      libxxhash-dev libmicrohttpd-dev curl python3-numpy gnuplot-nox "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

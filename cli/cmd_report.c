@@ -1,0 +1,65 @@
+/*
+ * cmd_report.c - `hetcomp report`: (re)writes the HTML report of a `hetcomp run` directory
+ * from what its stages wrote (cli/report.c), e.g. after a run was interrupted or to see a
+ * run that is still going.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "report.h"
+
+static const char *CMD = "report";
+
+static void help(void)
+{
+    printf("usage: hetcomp report --run DIR [--out FILE]\n\n"
+           "Writes the HTML report of a 'hetcomp run' directory: the comparison table\n"
+           "(teachers, ensemble, students: accuracy, parameters, training and inference cost)\n"
+           "and gnuplot plots, in one self-contained file. Stages that have not finished are\n"
+           "left out.\n\n"
+           "options:\n"
+           "  --run DIR    the run directory (required)\n"
+           "  --out FILE   output file (DIR/report.html)\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {{"run", required_argument, 0, 'r'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *run = NULL, *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            run = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            help();
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error(CMD, "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!run)
+        return cli_usage_error(CMD, "--run is required");
+    cli_log_init(0, 0);
+    char path[4200];
+    if (!out) {
+        snprintf(path, sizeof path, "%s/report.html", run);
+        out = path;
+    }
+    int rc = cli_report_write(run, out, NULL);
+    if (rc)
+        return cli_fail(rc);
+    printf("%s\n", out);
+    return CLI_EXIT_OK;
+}

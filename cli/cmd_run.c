@@ -1,0 +1,414 @@
+/*
+ * cmd_run.c - `hetcomp run`: from a ratings file (or the built-in synthetic data) to a
+ * distilled student and a report, in resumable stages (cli/stage.c):
+ *
+ *   synth (without --data) -> split -> teacher-<family> x 6 -> ensemble -> student-bpr,
+ *   student-hetcomp -> latency-<model> -> report
+ *
+ * Each stage is the matching subcommand run as a child process, so `hetcomp run` does exactly
+ * what the single commands do; a stage whose inputs (file contents) and flags are unchanged
+ * since it last finished is skipped, so re-running an interrupted run resumes it.
+ * Layout of the run directory: data.hcd, teachers/<family>/, ensemble/, students/{bpr,hetcomp}/,
+ * latency/<model>.json, logs/<stage>.txt (each child's stdout), run.json, report.html.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "model/model.h"
+#include "report.h"
+#include "stage.h"
+
+static const char *CMD = "run";
+
+#define MAX_TEACHERS 16
+
+static void help(void)
+{
+    printf("usage: hetcomp run --out DIR [--data FILE [--format F]] [options]\n\n"
+           "Runs the whole pipeline: split the data, train the teachers with their\n"
+           "trajectories, build their ensemble, distil the student with HetComp and train\n"
+           "the same student without distillation (BPR), measure inference latency, and\n"
+           "write DIR/report.html. Without --data it uses the built-in synthetic dataset.\n"
+           "Stages whose inputs and flags are unchanged are skipped, so running the same\n"
+           "command again resumes an interrupted run (--force runs everything again).\n\n"
+           "options:\n"
+           "  --out DIR              run directory (required; created)\n"
+           "  --data FILE            interactions file (see 'hetcomp split --help')\n"
+           "  --import DIR           a split made elsewhere (split's --import: DIR/train.tsv,\n"
+           "                         valid.tsv, test.tsv), instead of --data\n"
+           "  --format F             input format for split (auto)\n"
+           "  --threshold X          keep ratings >= X (split's --threshold)\n"
+           "  --split-seed N         split seed (0)\n"
+           "  --teachers LIST        teacher families, comma-separated (mf,ml,gnn,dl,ae,iae)\n"
+           "  --teacher-epochs N     cap on each teacher's epochs (none)\n"
+           "  --eval-every N         teachers' evaluation interval in epochs (5)\n"
+           "  --patience N           teachers' patience in evaluations (5)\n"
+           "  --student-epochs N     cap on the students' epochs (none: early stopping)\n"
+           "  --dim N                student dimension (6)\n"
+           "  --seed N               seed of teachers and students (0)\n"
+           "  --latency-queries N    single-user queries timed per model (500)\n"
+           "  --force                run every stage again\n"
+           "  --threads N            threads (all cores)\n");
+}
+
+typedef struct {
+    const char *data, *import, *format, *threshold, *split_seed, *teachers, *teacher_epochs;
+    const char *eval_every, *patience, *student_epochs, *dim, *seed, *queries;
+    int force, threads;
+} run_opts;
+
+/* Appends to a NULL-terminated argument vector of capacity 64. */
+static void push(const char **v, const char *a)
+{
+    int n = 0;
+    while (v[n])
+        n++;
+    if (n < 63) {
+        v[n] = a;
+        v[n + 1] = NULL;
+    }
+}
+
+static void push_opt(const char **v, const char *flag, const char *value)
+{
+    if (value) {
+        push(v, flag);
+        push(v, value);
+    }
+}
+
+/* Creates dir/sub. */
+static int make_subdir(const char *dir, const char *sub)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", dir, sub);
+    return cli_make_dir(p);
+}
+
+/* Splits a comma list into at most MAX_TEACHERS names (in buf). */
+static int split_list(char *buf, char **names)
+{
+    int n = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (!*tok)
+            continue;
+        if (n == MAX_TEACHERS)
+            return -1;
+        names[n++] = tok;
+    }
+    return n;
+}
+
+/* Inference latency of every teacher, the live ensemble of all teachers and both students:
+ * `hetcomp recommend --bench` (single-user queries, as the server answers them, plus one pass
+ * over all users) into latency/<name>.json. */
+static int run_latency(cli_stages *st, const run_opts *o, int nf, char (*tmodel)[640], char **fam)
+{
+    int rc = HC_OK;
+    for (int x = 0; !rc && x < nf + 3; x++) {
+        char name[64], json[96];
+        const char *a[64] = {"recommend", "--data",  "data.hcd", "-k",
+                             "50",        "--bench", o->queries, NULL};
+        const char *in[MAX_TEACHERS + 2] = {"data.hcd", NULL};
+        const char *label = x < nf        ? fam[x]
+                            : x == nf     ? "ensemble"
+                            : x == nf + 1 ? "bpr"
+                                          : "hetcomp";
+        if (x < nf) {
+            push_opt(a, "--model", tmodel[x]);
+            in[1] = tmodel[x];
+        } else if (x == nf) {
+            for (int y = 0; y < nf; y++) {
+                push_opt(a, "--model", tmodel[y]);
+                in[y + 1] = tmodel[y];
+            }
+            in[nf + 1] = NULL;
+        } else {
+            static char smodel[2][64];
+            snprintf(smodel[x - nf - 1], sizeof smodel[0], "students/%s/model.hcm", label);
+            push_opt(a, "--model", smodel[x - nf - 1]);
+            in[1] = smodel[x - nf - 1];
+        }
+        snprintf(name, sizeof name, "latency-%s", label);
+        snprintf(json, sizeof json, "latency/%s.json", label);
+        push_opt(a, "--json", json);
+        const char *out[] = {json, NULL};
+        rc = cli_stage_run(st, name, a, in, out);
+    }
+    return rc;
+}
+
+static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
+{
+    int rc;
+    const char *data = o->data;
+    if (o->import) {
+        /* a split made elsewhere: its files are the inputs */
+        static const char *const files[] = {"train.tsv", "valid.tsv", "test.tsv", "users.txt",
+                                            "items.txt"};
+        char paths[5][PATH_MAX + 16];
+        const char *in[6] = {NULL};
+        int n = 0;
+        for (int i = 0; i < 5; i++) {
+            snprintf(paths[i], sizeof paths[i], "%s/%s", o->import, files[i]);
+            if (access(paths[i], R_OK) == 0)
+                in[n++] = paths[i];
+        }
+        const char *a[64] = {"split", "--import", o->import, "--out", "data.hcd", NULL};
+        push_opt(a, "--format", o->format);
+        const char *out[] = {"data.hcd", NULL};
+        if ((rc = cli_stage_run(st, "split", a, in, out)))
+            return rc;
+    } else if (!data) {
+        const char *a[] = {"synth", "--out", "synth.tsv", NULL};
+        const char *out[] = {"synth.tsv", NULL};
+        if ((rc = cli_stage_run(st, "synth", a, NULL, out)))
+            return rc;
+        data = "synth.tsv";
+    }
+    if (!o->import) {
+        const char *a[64] = {"split", "--data", data, "--out", "data.hcd", NULL};
+        push_opt(a, "--format", o->format);
+        push_opt(a, "--threshold", o->threshold);
+        push_opt(a, "--seed", o->split_seed);
+        const char *in[] = {data, NULL}, *out[] = {"data.hcd", NULL};
+        if ((rc = cli_stage_run(st, "split", a, in, out)))
+            return rc;
+    }
+    if ((rc = make_subdir(st->dir, "teachers")) || (rc = make_subdir(st->dir, "students")) ||
+        (rc = make_subdir(st->dir, "latency")))
+        return rc;
+    char tdir[MAX_TEACHERS][600], ttraj[MAX_TEACHERS][640], tmodel[MAX_TEACHERS][640];
+    char tlog[MAX_TEACHERS][640];
+    for (int x = 0; x < nf; x++) {
+        char name[64];
+        snprintf(tdir[x], sizeof tdir[x], "teachers/%s", fam[x]);
+        snprintf(ttraj[x], sizeof ttraj[x], "teachers/%s/trajectory.hct", fam[x]);
+        snprintf(tmodel[x], sizeof tmodel[x], "teachers/%s/model.hcm", fam[x]);
+        snprintf(tlog[x], sizeof tlog[x], "teachers/%s/log.json", fam[x]);
+        snprintf(name, sizeof name, "teacher-%s", fam[x]);
+        const char *a[64] = {"teacher", "--model", fam[x],    "--data", "data.hcd",
+                             "--out",   tdir[x],   "--quiet", NULL};
+        push_opt(a, "--epochs", o->teacher_epochs);
+        push_opt(a, "--eval-every", o->eval_every);
+        push_opt(a, "--patience", o->patience);
+        push_opt(a, "--seed", o->seed);
+        const char *in[] = {"data.hcd", NULL}, *out[] = {tmodel[x], ttraj[x], tlog[x], NULL};
+        if ((rc = cli_stage_run(st, name, a, in, out)))
+            return rc;
+    }
+    const char *tin[MAX_TEACHERS + 2] = {"data.hcd"};
+    for (int x = 0; x < nf; x++)
+        tin[x + 1] = ttraj[x];
+    tin[nf + 1] = NULL;
+    {
+        const char *a[64] = {"ensemble", "--data",     "data.hcd", "--out",
+                             "ensemble", "--teachers", NULL};
+        for (int x = 0; x < nf; x++)
+            push(a, tdir[x]);
+        const char *out[] = {"ensemble/ensemble.json", "ensemble/ensemble.hct", NULL};
+        if ((rc = cli_stage_run(st, "ensemble", a, tin, out)))
+            return rc;
+    }
+    static const char *methods[] = {"bpr", "hetcomp"};
+    for (int m = 0; m < 2; m++) {
+        char name[64], dir[64], model[96], log[96];
+        snprintf(name, sizeof name, "student-%s", methods[m]);
+        snprintf(dir, sizeof dir, "students/%s", methods[m]);
+        snprintf(model, sizeof model, "%s/model.hcm", dir);
+        snprintf(log, sizeof log, "%s/log.json", dir);
+        const char *a[64] = {"distill", "--method", methods[m], "--data", "data.hcd",
+                             "--out",   dir,        "--quiet",  NULL};
+        push_opt(a, "--epochs", o->student_epochs);
+        push_opt(a, "--dim", o->dim);
+        push_opt(a, "--seed", o->seed);
+        if (m == 1) {
+            push(a, "--teachers");
+            for (int x = 0; x < nf; x++)
+                push(a, tdir[x]);
+        }
+        const char *out[] = {model, log, NULL};
+        const char *bin[] = {"data.hcd", NULL};
+        if ((rc = cli_stage_run(st, name, a, m == 1 ? tin : bin, out)))
+            return rc;
+    }
+    return run_latency(st, o, nf, tmodel, fam);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    enum {
+        O_OUT = 256,
+        O_DATA,
+        O_FORMAT,
+        O_THRESHOLD,
+        O_SPLIT_SEED,
+        O_TEACHERS,
+        O_TEPOCHS,
+        O_EVAL,
+        O_PAT,
+        O_SEPOCHS,
+        O_DIM,
+        O_SEED,
+        O_QUERIES,
+        O_FORCE,
+        O_THREADS,
+        O_IMPORT
+    };
+    static const struct option opts[] = {{"out", required_argument, 0, O_OUT},
+                                         {"import", required_argument, 0, O_IMPORT},
+                                         {"data", required_argument, 0, O_DATA},
+                                         {"format", required_argument, 0, O_FORMAT},
+                                         {"threshold", required_argument, 0, O_THRESHOLD},
+                                         {"split-seed", required_argument, 0, O_SPLIT_SEED},
+                                         {"teachers", required_argument, 0, O_TEACHERS},
+                                         {"teacher-epochs", required_argument, 0, O_TEPOCHS},
+                                         {"eval-every", required_argument, 0, O_EVAL},
+                                         {"patience", required_argument, 0, O_PAT},
+                                         {"student-epochs", required_argument, 0, O_SEPOCHS},
+                                         {"dim", required_argument, 0, O_DIM},
+                                         {"seed", required_argument, 0, O_SEED},
+                                         {"latency-queries", required_argument, 0, O_QUERIES},
+                                         {"force", no_argument, 0, O_FORCE},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    run_opts o = {.teachers = "mf,ml,gnn,dl,ae,iae", .queries = "500"};
+    const char *out = NULL;
+    int c, rc = 0;
+    int32_t iv;
+    double dv;
+    uint64_t uv;
+    optind = 1;
+    while (!rc && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_OUT:
+            out = optarg;
+            break;
+        case O_DATA:
+            o.data = optarg;
+            break;
+        case O_IMPORT:
+            o.import = optarg;
+            break;
+        case O_FORMAT:
+            o.format = optarg;
+            break;
+        case O_THRESHOLD:
+            rc = cli_double(CMD, "--threshold", optarg, -1e30, 1e30, &dv);
+            o.threshold = optarg;
+            break;
+        case O_SPLIT_SEED:
+            rc = cli_u64(CMD, "--split-seed", optarg, &uv);
+            o.split_seed = optarg;
+            break;
+        case O_TEACHERS:
+            o.teachers = optarg;
+            break;
+        case O_TEPOCHS:
+            rc = cli_int(CMD, "--teacher-epochs", optarg, 1, 1000000, &iv);
+            o.teacher_epochs = optarg;
+            break;
+        case O_EVAL:
+            rc = cli_int(CMD, "--eval-every", optarg, 1, 1000000, &iv);
+            o.eval_every = optarg;
+            break;
+        case O_PAT:
+            rc = cli_int(CMD, "--patience", optarg, 1, 1000000, &iv);
+            o.patience = optarg;
+            break;
+        case O_SEPOCHS:
+            rc = cli_int(CMD, "--student-epochs", optarg, 1, 1000000, &iv);
+            o.student_epochs = optarg;
+            break;
+        case O_DIM:
+            rc = cli_int(CMD, "--dim", optarg, 1, 4096, &iv);
+            o.dim = optarg;
+            break;
+        case O_SEED:
+            rc = cli_u64(CMD, "--seed", optarg, &uv);
+            o.seed = optarg;
+            break;
+        case O_QUERIES:
+            rc = cli_int(CMD, "--latency-queries", optarg, 1, 10000000, &iv);
+            o.queries = optarg;
+            break;
+        case O_FORCE:
+            o.force = 1;
+            break;
+        case O_THREADS:
+            rc = cli_int(CMD, "--threads", optarg, 0, 1024, &o.threads);
+            break;
+        case 'h':
+            help();
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error(CMD, "unknown option");
+        }
+    }
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!out)
+        return cli_usage_error(CMD, "--out is required");
+    char list[512];
+    char *fam[MAX_TEACHERS];
+    snprintf(list, sizeof list, "%s", o.teachers);
+    int nf = split_list(list, fam);
+    if (nf <= 0)
+        return cli_usage_error(CMD, "--teachers needs 1 to %d families", MAX_TEACHERS);
+    for (int x = 0; x < nf; x++) {
+        const hc_model_type *t = hc_model_type_find(fam[x]);
+        if (!t || !strcmp(fam[x], "pop"))
+            return cli_usage_error(CMD, "unknown teacher family '%s'", fam[x]);
+        for (int y = 0; y < x; y++)
+            if (!strcmp(fam[x], fam[y]))
+                return cli_usage_error(CMD, "teacher family '%s' listed twice", fam[x]);
+    }
+    if (o.data && o.import)
+        return cli_usage_error(CMD, "--data and --import exclude each other");
+    char data_abs[PATH_MAX], import_abs[PATH_MAX];
+    if (o.data && !realpath(o.data, data_abs)) {
+        hc_error(HC_EIO, "%s: cannot open: %s", o.data, strerror(errno));
+        return cli_fail(HC_EIO);
+    }
+    if (o.import && !realpath(o.import, import_abs)) {
+        hc_error(HC_EIO, "%s: cannot open: %s", o.import, strerror(errno));
+        return cli_fail(HC_EIO);
+    }
+    if (o.data)
+        o.data = data_abs;
+    if (o.import)
+        o.import = import_abs;
+    cli_log_init(0, 0);
+    cli_stages st;
+    double t0 = cli_now();
+    if ((rc = cli_stages_open(&st, out, o.force, o.threads)) != HC_OK) {
+        cli_stages_close(&st);
+        return cli_fail(rc);
+    }
+    int failed = run_pipeline(&st, &o, fam, nf);
+    if (failed)
+        cli_fail(failed); /* say why first; the report then shows what has finished */
+    char report[4200];
+    snprintf(report, sizeof report, "%s/report.html", out);
+    if ((rc = cli_report_write(out, report, failed ? NULL : stdout)) != HC_OK)
+        cli_fail(rc);
+    else if (failed)
+        hc_log(HC_LOG_INFO,
+               "[run] stopped; the report of the finished stages is in %s; run the "
+               "same command again to resume",
+               report);
+    else
+        hc_log(HC_LOG_INFO, "[run] finished in %.1f s (%d stages run, %d up to date); report: %s",
+               cli_now() - t0, st.n_run, st.n_skipped, report);
+    cli_stages_close(&st);
+    return failed || rc ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}

@@ -1,0 +1,50 @@
+/*
+ * stage.h - resumable pipeline stages for `hetcomp run`.
+ *
+ * A stage is one hetcomp subcommand run as a child process (the same binary), with its stdout
+ * kept in RUN/logs/<stage>.txt and its stderr passed through (progress stays visible). A stage
+ * is skipped when it finished before with the same key and its outputs still exist. The key is
+ * XXH3-64 over the hetcomp version, the stage name, the child's arguments and the contents of
+ * its input files: change an input (or a flag) and the stage runs again, and so does every
+ * later stage whose inputs it rewrites with different contents. The thread count is passed to
+ * every child but is not part of the key (it changes results only by float summation order).
+ * Finished stages are recorded in RUN/run.json (written atomically after each stage), so an
+ * interrupted run resumes at the first stage that had not finished.
+ */
+#ifndef HC_CLI_STAGE_H
+#define HC_CLI_STAGE_H
+
+#include <jansson.h>
+
+typedef struct {
+    char dir[2048]; /* the run directory */
+    json_t *state;  /* run.json: {"version", "stages": {name: {"key", "seconds"}}} */
+    int force;      /* run every stage */
+    int threads;    /* passed to children as --threads (0: all cores) */
+    int n_run, n_skipped;
+    char self[4096]; /* this executable */
+} cli_stages;
+
+/* Opens (creating dir and dir/logs) the run directory and reads its run.json if any. */
+int cli_stages_open(cli_stages *s, const char *dir, int force, int threads);
+void cli_stages_close(cli_stages *s);
+
+/* Runs `hetcomp args...` (args NULL-terminated, args[0] is the subcommand) as stage `name`,
+ * unless it is up to date. inputs and outputs are NULL-terminated lists of paths (may be NULL):
+ * inputs' contents enter the key; every output must exist for a skip. Arguments equal to an
+ * input path enter the key by content only, so moving an input file does not force a rerun.
+ * The child runs with cwd = the run directory (relative paths are inside it). Returns HC_OK,
+ * or an error naming the stage and its log when the child fails. */
+int cli_stage_run(cli_stages *s, const char *name, const char *const *args,
+                  const char *const *inputs, const char *const *outputs);
+
+/* Runs file (searched in PATH when it has no '/') with argv (argv[0] included, NULL-terminated)
+ * in directory cwd (NULL: the current one), its stdout into stdout_path (NULL: inherited),
+ * and waits. *status: the exit status, or minus the signal that killed it. */
+int cli_spawn(const char *file, const char *const *argv, const char *cwd, const char *stdout_path,
+              int *status);
+
+/* The seconds stage `name` took when it last ran (-1 if unknown). */
+double cli_stage_seconds(const cli_stages *s, const char *name);
+
+#endif
