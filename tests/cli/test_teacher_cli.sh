@@ -14,36 +14,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/hc_teacher_cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T"
 
-die() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-# expect CODE CMD... : runs CMD with stdout/stderr in $T/out / $T/err; checks the exit code
-expect() {
-    local want=$1 got=0
-    shift
-    "$@" >"$T/out" 2>"$T/err" || got=$?
-    if [ "$got" != "$want" ]; then
-        sed 's/^/  stderr: /' "$T/err" >&2
-        die "expected exit $want, got $got: $*"
-    fi
-}
-
-# contains FILE TEXT : FILE contains TEXT (fixed string)
-contains() {
-    grep -qF -- "$2" "$1" || {
-        sed 's/^/  | /' "$1" >&2
-        die "'$2' not found in $(basename "$1")"
-    }
-}
-
-# no_tmp : no temporary file of an atomic write is left anywhere under $T
-no_tmp() {
-    local left
-    left=$(find "$T" -name '*.tmp.*')
-    [ -z "$left" ] || die "temporary files left: $left"
-}
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TEACH=(--model mf --dim 8 --epochs 12 --eval-every 3 --checkpoints 3 --topk 20 --quiet)
 
