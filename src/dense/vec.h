@@ -32,6 +32,13 @@ static inline float hc_exp_core(float x)
     return p * scale.f;
 }
 
+/* Prefetches the n floats at x into the cache (a row about to be read from a random place). */
+static inline void hc_prefetch_floats(const float *x, int64_t n)
+{
+    for (int64_t c = 0; c < n; c += 16)
+        __builtin_prefetch(x + c);
+}
+
 /* y[i] = exp(min(max(x[i], lo), hi)) for i < n, relative error below 3e-7 on [-87, 88].
  * A Cephes-style range reduction (x = k ln2 + r) and a degree-6 polynomial for e^r, written
  * so that the loop vectorises; x and y must not overlap. */

@@ -6,37 +6,54 @@
  * <E_final[u], E_final[U + i]>. Loss per step (the reference's LightGCN): the mean BPR loss
  * of the batch's (u, i, j) on final embeddings plus l2 / 2 / B times the squared norms of the
  * batch's ego rows. Since A is symmetric, the gradient flows back through the same operator:
- *   dL/dE0 = (G + A G + ... + A^L G) / (L + 1) + l2 / B * E0[batch rows],
- * with G = dL/dE_final (non-zero on the batch's rows only). Dense Adam on E0 (every row
- * receives gradient through propagation). Memory: 6 (U + I) x d float arrays.
+ *   dL/dE0 = (S + A S + ... + A^L S) / (L + 1) + l2 / B * E0[batch rows],
+ * with S = dL/dE_final (non-zero on the batch's rows only). Dense Adam on E0 (every row
+ * receives gradient through propagation).
+ *
+ * A step costs two full products (forward layer 1, backward layer L, for L = 2), one pass
+ * over the edges that reads the batch's rows only (backward layer 1, A S) and the products at
+ * the batch's rows (forward layer L). The backward's last product is fused with the
+ * gradient's assembly and the Adam step, row by row (one pass over E0 and the moments). The
+ * batch's rows live in compact arrays (final embeddings, S), indexed through slot.
+ * Memory: 7 (U + I) x d float arrays, plus O(batch x d).
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dense/blas.h"
+#include "dense/vec.h"
 #include "model/factor.h"
 #include "optim/adam.h"
 #include "optim/sampler.h"
 #include "model/families.h"
 #include "sparse/graph.h"
 
+/* rows ahead that the batch-row loops prefetch */
+#define BATCH_PREFETCH 4
+
 typedef struct {
     hc_model base; /* must be first */
     float *E0;     /* (U + I) x d ego embeddings (owned) */
-    float *Ef;     /* (U + I) x d propagated embeddings (forward result, scoring cache) */
+    float *Ef;     /* (U + I) x d propagated embeddings (scoring cache; a step's scratch) */
     float *X, *Y;  /* propagation scratch */
-    float *G;      /* gradient w.r.t. Ef, then w.r.t. E0 */
+    float *Z;      /* A S (a step's scratch) */
     float *m, *v;  /* Adam moments */
     hc_adam adam;
     hc_graph graph;
     int have_graph;
     hc_epoch_samples samples;
     float *tg, *tloss; /* per-triple gradients and losses of a step */
-    int64_t tloss_cap; /* triples tg and tloss hold */
-    int32_t *mark;     /* n_rows: stamp of the batch that last listed a row */
-    int32_t *rows;     /* the batch's distinct rows */
-    int32_t stamp;
+    int64_t tloss_cap; /* triples tg, tloss hold (rows, Ec, Sc, sq: 3x that many rows) */
+    int32_t *slot;     /* n_rows: the row's index in rows, -1 outside the step's batch */
+    int32_t *cnt;      /* n_rows: the row's occurrences in the batch, 0 outside it */
+    int32_t *rows;     /* the batch's distinct rows, in increasing order */
+    float *Ec;         /* the batch's rows' final embeddings, compact */
+    float *Sc;         /* S on the batch's rows, compact */
+    float *sq;         /* the batch's rows' squared ego norms */
+    float *tscratch;   /* d floats per thread */
+    int32_t tscratch_threads;
     float *scratch;
     int32_t scratch_rows;
 } gnn_model;
@@ -114,152 +131,270 @@ static int gnn_init(hc_model *m, const hc_dataset *ds, int load)
     return HC_OK;
 }
 
-/* Allocates the training buffers on first use. */
+/* Allocates the training buffers on first use (and the per-thread scratch for the current
+ * thread count). */
 static int train_state(gnn_model *g, int64_t batch)
 {
     const int64_t n = n_rows(g) * g->base.hp.dim;
-    if (g->m && g->tloss_cap >= batch)
-        return HC_OK;
+    const size_t d = (size_t)g->base.hp.dim;
     if (!g->m) {
         g->m = calloc((size_t)n, sizeof(float));
         g->v = calloc((size_t)n, sizeof(float));
-        g->G = calloc((size_t)n, sizeof(float));
-        g->mark = calloc((size_t)n_rows(g), sizeof *g->mark);
-        if (!g->m || !g->v || !g->G || !g->mark)
+        g->Z = calloc((size_t)n, sizeof(float));
+        g->slot = malloc((size_t)n_rows(g) * sizeof *g->slot);
+        g->cnt = calloc((size_t)n_rows(g), sizeof *g->cnt);
+        if (!g->m || !g->v || !g->Z || !g->slot || !g->cnt)
             return hc_error(HC_ENOMEM, "gnn: out of memory for the optimiser state");
+        memset(g->slot, 0xff, (size_t)n_rows(g) * sizeof *g->slot);
         hc_adam_init(&g->adam, g->base.hp.lr, g->base.hp.reg);
     }
+    int threads = omp_get_max_threads();
+    if (threads > g->tscratch_threads) {
+        free(g->tscratch);
+        g->tscratch = malloc((size_t)threads * d * sizeof(float));
+        g->tscratch_threads = g->tscratch ? threads : 0;
+        if (!g->tscratch)
+            return hc_error(HC_ENOMEM, "gnn: out of memory for the optimiser state");
+    }
+    if (g->tloss_cap >= batch)
+        return HC_OK;
     free(g->tg);
     free(g->tloss);
     free(g->rows);
-    g->tg = malloc((size_t)batch * 3 * (size_t)g->base.hp.dim * sizeof(float));
+    free(g->Ec);
+    free(g->Sc);
+    free(g->sq);
+    const size_t rows = (size_t)batch * 3;
+    g->tg = malloc(rows * d * sizeof(float));
     g->tloss = malloc((size_t)batch * sizeof(float));
-    g->rows = malloc((size_t)batch * 3 * sizeof *g->rows);
-    if (!g->tg || !g->tloss || !g->rows)
+    g->rows = malloc(rows * sizeof *g->rows);
+    g->Ec = malloc(rows * d * sizeof(float));
+    g->Sc = malloc(rows * d * sizeof(float));
+    g->sq = malloc(rows * sizeof(float));
+    g->tloss_cap = g->tg && g->tloss && g->rows && g->Ec && g->Sc && g->sq ? batch : 0;
+    if (!g->tloss_cap)
         return hc_error(HC_ENOMEM, "gnn: out of memory for the optimiser state");
-    g->tloss_cap = batch;
     return HC_OK;
 }
 
-/* The distinct rows (users, then U + items) a batch touches, into g->rows. */
+/* Lists the distinct rows a batch touches in g->rows, in increasing order (users, then
+ * U + items: the graph's rows are then walked in order), with each one's slot and
+ * occurrence count; returns their number. release_rows undoes it. */
 static int32_t batch_rows(gnn_model *g, const int32_t *user, const int32_t *pos, const int32_t *neg,
                           int64_t nb)
 {
     const int32_t U = g->base.n_users;
-    int32_t n = 0;
-    g->stamp++;
     for (int64_t t = 0; t < nb; t++) {
-        int32_t r3[3] = {user[t], U + pos[t], U + neg[t]};
-        for (int k = 0; k < 3; k++)
-            if (g->mark[r3[k]] != g->stamp) {
-                g->mark[r3[k]] = g->stamp;
-                g->rows[n++] = r3[k];
-            }
+        g->cnt[user[t]]++;
+        g->cnt[U + pos[t]]++;
+        g->cnt[U + neg[t]]++;
     }
+    int32_t n = 0;
+    for (int64_t a = 0; a < n_rows(g); a++)
+        if (g->cnt[a]) {
+            g->slot[a] = n;
+            g->rows[n++] = (int32_t)a;
+        }
     return n;
 }
 
-double hc_gnn_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *user, const int32_t *pos,
-                         const int32_t *neg, int64_t nb, float **grad)
+static void release_rows(gnn_model *g, int32_t nr)
 {
-    gnn_model *g = (gnn_model *)m;
-    const int32_t d = m->hp.dim, U = m->n_users, L = m->hp.layers;
-    const int64_t n = n_rows(g) * d;
-    *grad = NULL;
-    if (ensure_graph(g, ds) != HC_OK || train_state(g, nb) != HC_OK)
-        return NAN;
+    for (int32_t k = 0; k < nr; k++) {
+        g->slot[g->rows[k]] = -1;
+        g->cnt[g->rows[k]] = 0;
+    }
+}
+
+/* The forward pass at the batch's nr rows (final embeddings into Ec, squared ego norms into
+ * sq), then S = dL/dEf into Sc; returns the mean BPR loss. Layers 1..L-1 are propagated in
+ * full, the last one at the batch's rows only. */
+static double forward(gnn_model *g, const int32_t *user, const int32_t *pos, const int32_t *neg,
+                      int64_t nb, int32_t nr)
+{
+    const int32_t d = g->base.hp.dim, U = g->base.n_users, L = g->base.hp.layers;
     const float inv_b = 1.0f / (float)nb, inv_l = 1.0f / (float)(L + 1);
-    int32_t nr = batch_rows(g, user, pos, neg, nb);
-    /* forward, at the batch's rows only: layers 1..L-1 in full, the last one per row */
-    for (int32_t k = 0; k < nr; k++)
-        memcpy(g->Ef + (int64_t)g->rows[k] * d, g->E0 + (int64_t)g->rows[k] * d,
-               (size_t)d * sizeof(float));
+    const int par = (int64_t)nr * d >= (1 << 15);
+#pragma omp parallel for schedule(static) if (par)
+    for (int32_t k = 0; k < nr; k++) {
+        if (k + BATCH_PREFETCH < nr)
+            hc_prefetch_floats(g->E0 + (int64_t)g->rows[k + BATCH_PREFETCH] * d, d);
+        const float *e = g->E0 + (int64_t)g->rows[k] * d;
+        float *ec = g->Ec + (int64_t)k * d, s2 = 0.0f;
+        for (int32_t c = 0; c < d; c++) {
+            ec[c] = e[c];
+            s2 += e[c] * e[c];
+        }
+        g->sq[k] = s2;
+    }
     const float *x = g->E0;
-    for (int32_t l = 1; l <= L; l++) {
+    for (int32_t l = 1; l < L; l++) {
         float *y = (l % 2 == 1) ? g->X : g->Y;
-        if (l < L)
-            hc_graph_propagate(&g->graph, x, y, d);
-        else
-            hc_graph_propagate_rows(&g->graph, x, y, d, g->rows, nr);
-        for (int32_t k = 0; k < nr; k++) {
-            float *ef = g->Ef + (int64_t)g->rows[k] * d;
-            const float *yr = y + (int64_t)g->rows[k] * d;
-            for (int32_t c = 0; c < d; c++)
-                ef[c] += yr[c];
+        hc_graph_propagate(&g->graph, x, y, d);
+        if (l < L - 1) { /* layer L - 1 is added with the last one */
+#pragma omp parallel for schedule(static) if (par)
+            for (int32_t k = 0; k < nr; k++) {
+                float *ec = g->Ec + (int64_t)k * d;
+                const float *yr = y + (int64_t)g->rows[k] * d;
+                for (int32_t c = 0; c < d; c++)
+                    ec[c] += yr[c];
+            }
         }
         x = y;
     }
-    for (int32_t k = 0; k < nr; k++)
-        for (int32_t c = 0; c < d; c++)
-            g->Ef[(int64_t)g->rows[k] * d + c] *= inv_l;
-#pragma omp parallel for schedule(static)
+    if (L > 0) {
+#pragma omp parallel for schedule(static) if (par)
+        for (int32_t k = 0; k < nr; k++) {
+            if (k + BATCH_PREFETCH < nr) {
+                hc_graph_prefetch(&g->graph, x, g->rows[k + BATCH_PREFETCH], d);
+                hc_prefetch_floats(x + (int64_t)g->rows[k + BATCH_PREFETCH] * d, d);
+            }
+            float *y = g->tscratch + (int64_t)omp_get_thread_num() * d;
+            float *ec = g->Ec + (int64_t)k * d;
+            const int64_t r = g->rows[k];
+            hc_graph_row(&g->graph, x, r, y, d, 0);
+            if (L > 1)
+                for (int32_t c = 0; c < d; c++)
+                    ec[c] += x[r * d + c];
+            for (int32_t c = 0; c < d; c++)
+                ec[c] = (ec[c] + y[c]) * inv_l;
+        }
+    }
+#pragma omp parallel for schedule(static) if (nb * d >= (1 << 16))
     for (int64_t t = 0; t < nb; t++) {
-        const float *eu = g->Ef + (int64_t)user[t] * d;
-        const float *ei = g->Ef + ((int64_t)U + pos[t]) * d;
-        const float *ej = g->Ef + ((int64_t)U + neg[t]) * d;
+        const float *eu = g->Ec + (int64_t)g->slot[user[t]] * d;
+        const float *ei = g->Ec + (int64_t)g->slot[U + pos[t]] * d;
+        const float *ej = g->Ec + (int64_t)g->slot[U + neg[t]] * d;
         float *tg = g->tg + t * 3 * d;
         g->tloss[t] = hc_bpr_triple(eu, ei, ej, d, 0.0f, tg, tg + d, tg + 2 * d);
     }
-    /* S = dL/dEf on the batch's rows (G is all zero between calls), summed in sample order */
+    /* S, summed in sample order */
+    memset(g->Sc, 0, (size_t)nr * (size_t)d * sizeof(float));
     double sum = 0.0;
     for (int64_t t = 0; t < nb; t++) {
-        int64_t r3[3] = {user[t], (int64_t)U + pos[t], (int64_t)U + neg[t]};
+        int32_t r3[3] = {user[t], U + pos[t], U + neg[t]};
         const float *tg = g->tg + t * 3 * d;
         for (int r = 0; r < 3; r++) {
-            float *dst = g->G + r3[r] * d;
+            float *dst = g->Sc + (int64_t)g->slot[r3[r]] * d;
             for (int32_t c = 0; c < d; c++)
                 dst[c] += inv_b * tg[r * d + c];
         }
         sum += (double)g->tloss[t];
     }
-    sum /= (double)nb;
-    /* backward, A being symmetric: dL/dE0 = (S + A S + ... + A^L S) / (L + 1). A S comes
-     * from the batch's rows alone (a scatter over their edges); the later layers in full. */
-    float *out = g->Ef; /* Ef's rows are not needed any more: it receives dL/dE0 */
-    if (L == 0) {
-        memcpy(out, g->G, (size_t)n * sizeof(float));
-    } else {
-        memset(g->X, 0, (size_t)n * sizeof(float));
-        hc_graph_scatter_rows(&g->graph, g->G, g->X, d, g->rows, nr);
-#pragma omp parallel for schedule(static)
-        for (int64_t k = 0; k < n; k++)
-            out[k] = g->G[k] + g->X[k];
-        const float *xs = g->X;
-        for (int32_t l = 2; l <= L; l++) {
-            float *y = (l % 2 == 0) ? g->Y : g->X;
+    return sum / (double)nb;
+}
+
+/* One row's gradient, assembled in gr (which holds (A xs)[a], or zeros), then stepped by
+ * Adam (factors c1, c2) or copied to out. */
+static void finish_row(gnn_model *g, int64_t a, float *restrict gr, const float *base, float inv_b,
+                       const hc_adam *adam, float c1, float c2, float *out)
+{
+    const int32_t d = g->base.hp.dim;
+    const int64_t off = a * d;
+    const float inv_l = 1.0f / (float)(g->base.hp.layers + 1);
+    if (base)
+        for (int32_t c = 0; c < d; c++)
+            gr[c] += base[off + c];
+    const int in_batch = g->slot[a] >= 0;
+    if (in_batch) {
+        const float *s = g->Sc + (int64_t)g->slot[a] * d;
+        for (int32_t c = 0; c < d; c++)
+            gr[c] += s[c];
+    }
+    for (int32_t c = 0; c < d; c++)
+        gr[c] *= inv_l;
+    if (in_batch) {
+        const float w = g->base.hp.l2 * inv_b * (float)g->cnt[a];
+        for (int32_t c = 0; c < d; c++)
+            gr[c] += w * g->E0[off + c];
+    }
+    if (adam)
+        hc_adam_span(adam, c1, c2, g->E0 + off, gr, g->m + off, g->v + off, d);
+    else
+        memcpy(out + off, gr, (size_t)d * sizeof(float));
+}
+
+/* The backward pass, A being symmetric:
+ *   dL/dE0 = (S + Z_1 + ... + Z_L) / (L + 1) + l2 / B * (occurrences) E0,  Z_l = A^l S.
+ * Z_1 is gathered from the batch's rows (a pass over the edges that reads the compact S
+ * only); the middle layers are propagated in full; Z_L is gathered row by row in one pass
+ * that assembles each row's gradient and, when adam is given, steps the row at once; without
+ * adam the gradient goes to out. Rows are independent and each sums in a fixed order, so the
+ * result is the same for any thread count. */
+static void backward(gnn_model *g, int64_t nb, const hc_adam *adam, float *out)
+{
+    const int32_t d = g->base.hp.dim, L = g->base.hp.layers;
+    const int64_t n = n_rows(g) * d, rows = n_rows(g);
+    const float inv_b = 1.0f / (float)nb;
+    const float *xs = NULL;   /* the last product's operand Z_{L-1} (none for L < 2) */
+    const float *base = NULL; /* Z_1 + ... + Z_{L-1} (none for L = 0) */
+    if (L >= 1) {
+        hc_graph_propagate_compact(&g->graph, g->Sc, g->slot, g->Z, d);
+        base = g->Z;
+        xs = L >= 2 ? g->Z : NULL;
+    }
+    if (L >= 3) { /* base = Z_1 + ... + Z_{L-1} in out, xs = Z_{L-1} */
+        memcpy(out, g->Z, (size_t)n * sizeof(float));
+        for (int32_t l = 2; l < L; l++) {
+            float *y = (l % 2 == 0) ? g->X : g->Y;
             hc_graph_propagate_acc(&g->graph, xs, y, out, d);
             xs = y;
         }
+        base = out;
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < n; k++)
-        out[k] *= inv_l;
-    /* the explicit L2 on the batch's ego rows (per occurrence, as the reference) */
-    double l2sum = 0.0;
-    for (int64_t t = 0; t < nb; t++) {
-        int64_t r3[3] = {user[t], (int64_t)U + pos[t], (int64_t)U + neg[t]};
-        for (int r = 0; r < 3; r++) {
-            const float *e = g->E0 + r3[r] * d;
-            float *dst = out + r3[r] * d;
-            float sq = 0.0f;
-            for (int32_t c = 0; c < d; c++) {
-                dst[c] += m->hp.l2 * inv_b * e[c];
-                sq += e[c] * e[c];
-            }
-            l2sum += (double)sq;
+    float c1 = 0.0f, c2 = 0.0f;
+    if (adam)
+        hc_adam_corrections(adam, &c1, &c2);
+#pragma omp parallel
+    {
+        float *gr = g->tscratch + (int64_t)omp_get_thread_num() * d;
+#pragma omp for schedule(dynamic, 128)
+        for (int64_t a = 0; a < rows; a++) {
+            if (xs)
+                hc_graph_row(&g->graph, xs, a, gr, d, 1);
+            else
+                memset(gr, 0, (size_t)d * sizeof(float));
+            finish_row(g, a, gr, base, inv_b, adam, c1, c2, out);
         }
     }
-    /* restore the all-zero G */
+}
+
+/* One step on a batch: *loss receives the loss; with adam the parameters move, otherwise
+ * *grad receives the gradient (the Ef buffer). */
+static int gnn_step(gnn_model *g, const hc_dataset *ds, const int32_t *user, const int32_t *pos,
+                    const int32_t *neg, int64_t nb, const hc_adam *adam, double *loss, float **grad)
+{
+    int rc = ensure_graph(g, ds);
+    if (!rc)
+        rc = train_state(g, nb);
+    if (rc)
+        return rc;
+    int32_t nr = batch_rows(g, user, pos, neg, nb);
+    double bpr = forward(g, user, pos, neg, nb, nr);
+    double l2sum = 0.0;
     for (int32_t k = 0; k < nr; k++)
-        memset(g->G + (int64_t)g->rows[k] * d, 0, (size_t)d * sizeof(float));
-    *grad = out;
-    return sum + (double)m->hp.l2 * l2sum / 2.0 / (double)nb;
+        l2sum += (double)g->cnt[g->rows[k]] * (double)g->sq[k];
+    backward(g, nb, adam, g->Ef);
+    release_rows(g, nr);
+    if (grad)
+        *grad = g->Ef;
+    *loss = bpr + (double)g->base.hp.l2 * l2sum / 2.0 / (double)nb;
+    return HC_OK;
+}
+
+double hc_gnn_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *user, const int32_t *pos,
+                         const int32_t *neg, int64_t nb, float **grad)
+{
+    double loss = NAN;
+    *grad = NULL;
+    if (gnn_step((gnn_model *)m, ds, user, pos, neg, nb, NULL, &loss, grad) != HC_OK)
+        return NAN;
+    return loss;
 }
 
 static int gnn_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *loss)
 {
     gnn_model *g = (gnn_model *)m;
-    const int64_t n = n_rows(g) * m->hp.dim;
     int rc = ensure_graph(g, ds);
     if (!rc)
         rc = train_state(g, m->hp.batch);
@@ -271,13 +406,12 @@ static int gnn_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *l
     double sum = 0.0;
     for (int64_t b0 = 0; b0 < s->n; b0 += m->hp.batch) {
         int64_t nb = b0 + m->hp.batch < s->n ? m->hp.batch : s->n - b0;
-        float *grad = NULL;
-        double l = hc_gnn_batch_grad(m, ds, s->user + b0, s->pos + b0, s->neg + b0, nb, &grad);
-        if (!grad)
-            return hc_error(HC_ENOMEM, "gnn: out of memory");
-        sum += l;
+        double l = 0.0;
         hc_adam_begin_step(&g->adam);
-        hc_adam_dense(&g->adam, g->E0, grad, g->m, g->v, n);
+        if ((rc = gnn_step(g, ds, s->user + b0, s->pos + b0, s->neg + b0, nb, &g->adam, &l,
+                           NULL)) != HC_OK)
+            return rc;
+        sum += l;
     }
     *loss = sum;
     return HC_OK;
@@ -328,13 +462,18 @@ static void gnn_free(hc_model *m)
     free(g->Ef);
     free(g->X);
     free(g->Y);
-    free(g->G);
+    free(g->Z);
     free(g->m);
     free(g->v);
     free(g->tg);
     free(g->tloss);
-    free(g->mark);
+    free(g->slot);
+    free(g->cnt);
     free(g->rows);
+    free(g->Ec);
+    free(g->Sc);
+    free(g->sq);
+    free(g->tscratch);
     free(g->scratch);
     hc_graph_free(&g->graph);
     hc_epoch_samples_free(&g->samples);

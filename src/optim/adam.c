@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dense/vec.h"
 #include "hetcomp.h"
 
 #include <math.h>
+#include <omp.h>
 
 void hc_adam_init(hc_adam *a, float lr, float wd)
 {
@@ -28,9 +30,17 @@ void hc_adam_begin_step(hc_adam *a)
     a->t++;
 }
 
+/* Kernels compiled twice, for x86-64-v3 (AVX2) and for the baseline, picked at load time. No
+ * FMA contraction happens in ISO C mode, so both clones give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
 /* The update of n contiguous parameters; restrict-qualified so the compiler vectorises it
  * (sqrt and division included). */
-static void adam_span(const hc_adam *a, float c1, float c2, float *restrict w,
+HOT void hc_adam_span(const hc_adam *a, float c1, float c2, float *restrict w,
                       const float *restrict g, float *restrict m, float *restrict v, int64_t n)
 {
     const float b1 = a->beta1, b2 = a->beta2, wd = a->wd, eps = a->eps;
@@ -45,9 +55,9 @@ static void adam_span(const hc_adam *a, float c1, float c2, float *restrict w,
     }
 }
 
-/* 1/(1-b1^t) and 1/(1-b2^t), computed in double for accuracy at small t. */
-static void corrections(const hc_adam *a, float *c1, float *c2)
+void hc_adam_corrections(const hc_adam *a, float *c1, float *c2)
 {
+    /* in double for accuracy at small t */
     double t = (double)a->t;
     *c1 = (float)(1.0 / (1.0 - pow((double)a->beta1, t)));
     *c2 = (float)(1.0 / (1.0 - pow((double)a->beta2, t)));
@@ -56,13 +66,13 @@ static void corrections(const hc_adam *a, float *c1, float *c2)
 void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *v, int64_t n)
 {
     float c1, c2;
-    corrections(a, &c1, &c2);
+    hc_adam_corrections(a, &c1, &c2);
     const int64_t chunk = 16384;
     int64_t nchunks = (n + chunk - 1) / chunk;
 #pragma omp parallel for schedule(static) if (nchunks > 64)
     for (int64_t b = 0; b < nchunks; b++) {
         int64_t lo = b * chunk, len = n - lo < chunk ? n - lo : chunk;
-        adam_span(a, c1, c2, w + lo, g + lo, m + lo, v + lo, len);
+        hc_adam_span(a, c1, c2, w + lo, g + lo, m + lo, v + lo, len);
     }
 }
 
@@ -70,11 +80,11 @@ void hc_adam_rows(const hc_adam *a, float *W, const float *G, float *M, float *V
                   const int32_t *rows, int32_t nrows)
 {
     float c1, c2;
-    corrections(a, &c1, &c2);
+    hc_adam_corrections(a, &c1, &c2);
 #pragma omp parallel for schedule(static) if ((int64_t)nrows * dim > 65536)
     for (int32_t r = 0; r < nrows; r++) {
         int64_t off = (int64_t)rows[r] * dim;
-        adam_span(a, c1, c2, W + off, G + (int64_t)r * dim, M + off, V + off, dim);
+        hc_adam_span(a, c1, c2, W + off, G + (int64_t)r * dim, M + off, V + off, dim);
     }
 }
 
@@ -156,8 +166,8 @@ static hc_adam_gap gap_coefs(const hc_adam *ad, hc_adam_table *f, int64_t T, int
 }
 
 /* Applies a gap's k zero-data-gradient steps to one row (see above). */
-static void gap_row(const hc_adam_gap *c, float wd, float eps, float floor_mag, float *restrict w,
-                    float *restrict m, float *restrict v, int32_t dim)
+HOT static void gap_row(const hc_adam_gap *c, float wd, float eps, float floor_mag,
+                        float *restrict w, float *restrict m, float *restrict v, int32_t dim)
 {
     for (int32_t q = 0; q < dim; q++) {
         const float w0 = w[q], den = sqrtf(v[q]) + eps, aw = fabsf(w0);
@@ -215,8 +225,10 @@ void hc_adam_table_free(hc_adam_table *tb)
     memset(tb, 0, sizeof *tb);
 }
 
-int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
-                       int32_t n)
+/* rows ahead whose parameters and moments a table step prefetches */
+#define TABLE_PREFETCH 4
+
+int hc_adam_table_gaps(const hc_adam *a, hc_adam_table *tb, const int32_t *rows, int32_t n)
 {
     const int64_t T = a->t;
     int rc = gap_tables(a, tb, T);
@@ -229,22 +241,48 @@ int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, cons
         tb->row_gap = ng;
         tb->row_gap_cap = n;
     }
-    /* the coefficients (cached by gap length) serially, then the rows in parallel */
     for (int32_t r = 0; r < n; r++) {
         int64_t k = T - 1 - tb->last[rows[r]];
         tb->row_gap[r] = k > 0 ? gap_coefs(a, tb, T - 1, k) : (hc_adam_gap){0, 0, 0, 1, 1, 0};
     }
-    float c1, c2;
-    corrections(a, &c1, &c2);
+    return HC_OK;
+}
+
+void hc_adam_table_rows(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
+                        int32_t lo, int32_t hi)
+{
+    const int64_t T = a->t;
     const int32_t d = tb->dim;
-#pragma omp parallel for schedule(static) if ((int64_t)n * d >= (1 << 18))
-    for (int32_t r = 0; r < n; r++) {
+    float c1, c2;
+    hc_adam_corrections(a, &c1, &c2);
+    for (int32_t r = lo; r < hi; r++) {
+        if (r + TABLE_PREFETCH < hi) { /* the rows are scattered over the table */
+            const int64_t ahead = (int64_t)rows[r + TABLE_PREFETCH] * d;
+            hc_prefetch_floats(tb->W + ahead, d);
+            hc_prefetch_floats(tb->M + ahead, d);
+            hc_prefetch_floats(tb->V + ahead, d);
+        }
         int64_t off = (int64_t)rows[r] * d;
         if (T - 1 > tb->last[rows[r]])
             gap_row(&tb->row_gap[r], a->wd, a->eps, a->lr, tb->W + off, tb->M + off, tb->V + off,
                     d);
-        adam_span(a, c1, c2, tb->W + off, G + (int64_t)r * d, tb->M + off, tb->V + off, d);
+        hc_adam_span(a, c1, c2, tb->W + off, G + (int64_t)r * d, tb->M + off, tb->V + off, d);
         tb->last[rows[r]] = T;
+    }
+}
+
+int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
+                       int32_t n)
+{
+    /* the coefficients (cached by gap length) serially, then the rows in parallel */
+    int rc = hc_adam_table_gaps(a, tb, rows, n);
+    if (rc)
+        return rc;
+#pragma omp parallel if ((int64_t)n * tb->dim >= (1 << 18))
+    {
+        const int nth = omp_get_num_threads(), id = omp_get_thread_num();
+        hc_adam_table_rows(a, tb, G, rows, (int32_t)((int64_t)n * id / nth),
+                           (int32_t)((int64_t)n * (id + 1) / nth));
     }
     return HC_OK;
 }

@@ -22,6 +22,13 @@ void hc_adam_init(hc_adam *a, float lr, float wd);
 void hc_adam_begin_step(hc_adam *a);
 /* Dense update of n parameters w with gradient g and moments m, v (OpenMP). */
 void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *v, int64_t n);
+/* The bias-correction factors 1/(1-b1^t) and 1/(1-b2^t) of the current step. */
+void hc_adam_corrections(const hc_adam *a, float *c1, float *c2);
+/* The update of n contiguous parameters w (gradient g, moments m, v) with the factors of
+ * hc_adam_corrections: the kernel of every form below, for callers that fuse the step into
+ * the pass that makes the gradient. */
+void hc_adam_span(const hc_adam *a, float c1, float c2, float *w, const float *g, float *m,
+                  float *v, int64_t n);
 /* Row-sparse update: for r in rows[0..nrows), row rows[r] of W (dim columns) moves with
  * gradient row G[r * dim ..]; moments M, V are full-size tables like W. rows are unique. */
 void hc_adam_rows(const hc_adam *a, float *W, const float *G, float *M, float *V, int32_t dim,
@@ -59,6 +66,13 @@ void hc_adam_table_free(hc_adam_table *tb);
  * then move with the gradient rows G[r * dim ..]. */
 int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
                        int32_t n);
+/* hc_adam_table_step in two parts, for callers that thread the rows themselves:
+ * hc_adam_table_gaps (serial; after hc_adam_begin_step) works out the catch-up of rows[0..n),
+ * then hc_adam_table_rows steps rows[lo..hi) of that list (G row r for rows[r]); disjoint
+ * ranges may run on different threads at once. */
+int hc_adam_table_gaps(const hc_adam *a, hc_adam_table *tb, const int32_t *rows, int32_t n);
+void hc_adam_table_rows(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
+                        int32_t lo, int32_t hi);
 /* Scratch of hc_adam_table_step_dense (hc_adam_gather_init / _free). */
 typedef struct {
     int32_t *rows;  /* the step's distinct rows */

@@ -30,28 +30,37 @@ void hc_rowgrad_free(hc_rowgrad *rg)
     memset(rg, 0, sizeof *rg);
 }
 
-float *hc_rowgrad_row(hc_rowgrad *rg, int32_t r)
+int32_t hc_rowgrad_slot(hc_rowgrad *rg, int32_t r)
 {
     int32_t s = rg->slot[r];
     if (s >= 0)
-        return rg->g + (int64_t)s * rg->dim;
+        return s;
     if (rg->n == rg->cap) {
         int32_t nc = rg->cap ? rg->cap * 2 : 1024;
         int32_t *nr = realloc(rg->rows, (size_t)nc * sizeof *nr);
         if (!nr)
-            return NULL;
+            return -1;
         rg->rows = nr;
         float *ng = realloc(rg->g, (size_t)nc * (size_t)rg->dim * sizeof *ng);
         if (!ng)
-            return NULL;
+            return -1;
         rg->g = ng;
         rg->cap = nc;
     }
     s = rg->n++;
     rg->slot[r] = s;
     rg->rows[s] = r;
+    return s;
+}
+
+float *hc_rowgrad_row(hc_rowgrad *rg, int32_t r)
+{
+    const int32_t n = rg->n, s = hc_rowgrad_slot(rg, r);
+    if (s < 0)
+        return NULL;
     float *row = rg->g + (int64_t)s * rg->dim;
-    memset(row, 0, (size_t)rg->dim * sizeof *row);
+    if (s == n) /* new */
+        memset(row, 0, (size_t)rg->dim * sizeof *row);
     return row;
 }
 

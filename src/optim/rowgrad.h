@@ -22,6 +22,9 @@ int hc_rowgrad_init(hc_rowgrad *rg, int32_t table_rows, int32_t dim);
 void hc_rowgrad_free(hc_rowgrad *rg);
 /* The gradient row of table row r (zeroed on first touch). NULL only on out of memory. */
 float *hc_rowgrad_row(hc_rowgrad *rg, int32_t r);
+/* The slot of table row r, assigned on first touch (its gradient row, g + slot * dim, is
+ * then left for the caller to initialise). -1 only on out of memory. */
+int32_t hc_rowgrad_slot(hc_rowgrad *rg, int32_t r);
 /* Forgets every touched row. */
 void hc_rowgrad_reset(hc_rowgrad *rg);
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dense/vec.h"
+
 void hc_graph_free(hc_graph *g)
 {
     if (!g)
@@ -49,6 +51,18 @@ int hc_graph_build(hc_graph *g, const hc_csr *train)
     return HC_OK;
 }
 
+/* The row kernels are compiled twice, for x86-64-v3 (AVX2) and for the baseline, picked at
+ * load time (no FMA contraction in ISO C mode: both clones give the same bits). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
+/* Neighbour rows are gathered from all over X (a cache miss each): the kernels prefetch the
+ * row PREFETCH_AHEAD neighbours ahead. */
+#define PREFETCH_AHEAD 16
+
 /* y += w x over d floats, in blocks of eight so that it vectorises for any d. */
 static inline void axpy_row(float *restrict y, const float *restrict x, float w, int32_t d)
 {
@@ -60,16 +74,21 @@ static inline void axpy_row(float *restrict y, const float *restrict x, float w,
         y[c] += w * x[c];
 }
 
-/* One row of one side: y = dinv_a sum over neighbours b of dinv_b X_b (acc += y). */
-static inline void row_product(const hc_csr *adj, const float *dinv_self, const float *dinv_other,
-                               const float *Xother, int32_t a, float *restrict y,
-                               float *restrict acc, int32_t d)
+/* One row of one side: y = dinv_a sum over neighbours b of dinv_b X_b (acc += y). With
+ * in_order, prefetching runs PREFETCH_AHEAD edges ahead, on into the next rows' neighbours
+ * (for callers walking rows in order); otherwise the caller prefetches (hc_graph_prefetch). */
+HOT static void row_product(const hc_csr *adj, const float *dinv_self, const float *dinv_other,
+                            const float *Xother, int32_t a, float *restrict y, float *restrict acc,
+                            int32_t d, int in_order)
 {
     memset(y, 0, (size_t)d * sizeof *y);
-    for (int64_t k = adj->indptr[a]; k < adj->indptr[a + 1]; k++) {
+    const int64_t k0 = adj->indptr[a], k1 = adj->indptr[a + 1];
+    const int64_t pf_end = in_order ? adj->indptr[adj->nrows] : 0;
+    for (int64_t k = k0; k < k1; k++) {
+        if (k + PREFETCH_AHEAD < pf_end)
+            hc_prefetch_floats(Xother + (int64_t)adj->indices[k + PREFETCH_AHEAD] * d, d);
         int32_t b = adj->indices[k];
-        float w = dinv_other[b];
-        axpy_row(y, Xother + (int64_t)b * d, w, d);
+        axpy_row(y, Xother + (int64_t)b * d, dinv_other[b], d);
     }
     float s = dinv_self[a];
     for (int32_t c = 0; c < d; c++)
@@ -79,6 +98,26 @@ static inline void row_product(const hc_csr *adj, const float *dinv_self, const 
             acc[c] += y[c];
 }
 
+void hc_graph_row(const hc_graph *g, const float *X, int64_t r, float *y, int32_t d, int in_order)
+{
+    if (r < g->n_users)
+        row_product(&g->ui, g->dinv_u, g->dinv_i, X + (int64_t)g->n_users * d, (int32_t)r, y, NULL,
+                    d, in_order);
+    else
+        row_product(&g->iu, g->dinv_i, g->dinv_u, X, (int32_t)(r - g->n_users), y, NULL, d,
+                    in_order);
+}
+
+void hc_graph_prefetch(const hc_graph *g, const float *X, int64_t r, int32_t d)
+{
+    const int is_user = r < g->n_users;
+    const hc_csr *adj = is_user ? &g->ui : &g->iu;
+    const int32_t a = (int32_t)(is_user ? r : r - g->n_users);
+    const float *Xother = is_user ? X + (int64_t)g->n_users * d : X;
+    for (int64_t k = adj->indptr[a]; k < adj->indptr[a + 1]; k++)
+        hc_prefetch_floats(Xother + (int64_t)adj->indices[k] * d, d);
+}
+
 /* Y_a = sum over neighbours b of dinv_a dinv_b X_b, for the rows of one side. */
 static void side(const hc_csr *adj, const float *dinv_self, const float *dinv_other,
                  const float *Xother, float *Yself, float *acc, int32_t d)
@@ -86,7 +125,7 @@ static void side(const hc_csr *adj, const float *dinv_self, const float *dinv_ot
 #pragma omp parallel for schedule(dynamic, 64)
     for (int32_t a = 0; a < adj->nrows; a++)
         row_product(adj, dinv_self, dinv_other, Xother, a, Yself + (int64_t)a * d,
-                    acc ? acc + (int64_t)a * d : NULL, d);
+                    acc ? acc + (int64_t)a * d : NULL, d, 1);
 }
 
 void hc_graph_propagate_acc(const hc_graph *g, const float *X, float *Y, float *acc, int32_t d)
@@ -101,43 +140,32 @@ void hc_graph_propagate(const hc_graph *g, const float *X, float *Y, int32_t d)
     hc_graph_propagate_acc(g, X, Y, NULL, d);
 }
 
-void hc_graph_propagate_rows(const hc_graph *g, const float *X, float *Y, int32_t d,
-                             const int32_t *rows, int32_t n)
+/* One row of one side of A S for S compact: y = dinv_a sum over neighbours b in the listed
+ * rows of dinv_b S[slot_b]. */
+HOT static void row_compact(const hc_csr *adj, const float *dinv_self, const float *dinv_other,
+                            const float *S, const int32_t *slot_other, int32_t a, float *restrict y,
+                            int32_t d)
 {
-    int64_t off = (int64_t)g->n_users * d;
-#pragma omp parallel for schedule(static) if (n > 256)
-    for (int32_t k = 0; k < n; k++) {
-        int32_t r = rows[k];
-        if (r < g->n_users)
-            row_product(&g->ui, g->dinv_u, g->dinv_i, X + off, r, Y + (int64_t)r * d, NULL, d);
-        else
-            row_product(&g->iu, g->dinv_i, g->dinv_u, X, r - g->n_users, Y + (int64_t)r * d, NULL,
-                        d);
+    memset(y, 0, (size_t)d * sizeof *y);
+    for (int64_t k = adj->indptr[a]; k < adj->indptr[a + 1]; k++) {
+        int32_t b = adj->indices[k], s = slot_other[b];
+        if (s >= 0)
+            axpy_row(y, S + (int64_t)s * d, dinv_other[b], d);
     }
+    float w = dinv_self[a];
+    for (int32_t c = 0; c < d; c++)
+        y[c] *= w;
 }
 
-void hc_graph_scatter_rows(const hc_graph *g, const float *S, float *Y, int32_t d,
-                           const int32_t *rows, int32_t n)
+void hc_graph_propagate_compact(const hc_graph *g, const float *S, const int32_t *slot, float *Y,
+                                int32_t d)
 {
-    /* user rows write item rows and item rows write user rows: the two sides run in
-     * parallel without conflicts, each in row order */
-#pragma omp parallel for schedule(static, 1) num_threads(omp_get_max_threads() > 1 ? 2 : 1)
-    for (int side_is_user = 0; side_is_user < 2; side_is_user++) {
-        for (int32_t k = 0; k < n; k++) {
-            int32_t r = rows[k];
-            int is_user = r < g->n_users;
-            if (is_user != side_is_user)
-                continue;
-            const hc_csr *adj = is_user ? &g->ui : &g->iu;
-            int32_t a = is_user ? r : r - g->n_users;
-            float wa = is_user ? g->dinv_u[a] : g->dinv_i[a];
-            const float *dinv_other = is_user ? g->dinv_i : g->dinv_u;
-            int64_t other_off = is_user ? g->n_users : 0;
-            const float *src = S + (int64_t)r * d;
-            for (int64_t e = adj->indptr[a]; e < adj->indptr[a + 1]; e++) {
-                int32_t b = adj->indices[e];
-                axpy_row(Y + (other_off + b) * d, src, wa * dinv_other[b], d);
-            }
-        }
+    const int64_t U = g->n_users, rows = U + g->n_items;
+#pragma omp parallel for schedule(dynamic, 128)
+    for (int64_t r = 0; r < rows; r++) {
+        if (r < U)
+            row_compact(&g->ui, g->dinv_u, g->dinv_i, S, slot + U, (int32_t)r, Y + r * d, d);
+        else
+            row_compact(&g->iu, g->dinv_i, g->dinv_u, S, slot, (int32_t)(r - U), Y + r * d, d);
     }
 }

@@ -24,12 +24,17 @@ void hc_graph_propagate(const hc_graph *g, const float *X, float *Y, int32_t d);
 
 /* Y = A X and ACC += Y in one pass (ACC may be NULL). */
 void hc_graph_propagate_acc(const hc_graph *g, const float *X, float *Y, float *acc, int32_t d);
-/* Y[r] = (A X)[r] for the listed rows only (rows index users then items, as in X). */
-void hc_graph_propagate_rows(const hc_graph *g, const float *X, float *Y, int32_t d,
-                             const int32_t *rows, int32_t n);
-/* Y += A S where S is zero outside the listed rows: each listed row r adds A[c][r] S[r] to
- * its neighbours c. O(edges of the listed rows); the user and item sides run in parallel. */
-void hc_graph_scatter_rows(const hc_graph *g, const float *S, float *Y, int32_t d,
-                           const int32_t *rows, int32_t n);
+/* y = (A X)[r], one row (r indexes users then items, as in X); y does not alias X. in_order:
+ * the caller walks rows in increasing order, and the row's prefetching runs on into the next
+ * rows' neighbours; otherwise (rows in any order) the caller prefetches with
+ * hc_graph_prefetch a few rows ahead. */
+void hc_graph_row(const hc_graph *g, const float *X, int64_t r, float *y, int32_t d, int in_order);
+/* Prefetches the rows of X that (A X)[r] reads. */
+void hc_graph_prefetch(const hc_graph *g, const float *X, int64_t r, int32_t d);
+/* Y = A S where S is zero outside a few rows and given compactly: row r of S is
+ * S[slot[r] * d ..] where slot[r] >= 0, zero where slot[r] < 0 (slot indexes users then
+ * items). One pass over the edges that reads only the listed rows of S; OpenMP over rows. */
+void hc_graph_propagate_compact(const hc_graph *g, const float *S, const int32_t *slot, float *Y,
+                                int32_t d);
 
 #endif
