@@ -265,16 +265,21 @@ static void test_score_and_file(void **state)
     hc_dataset_free(&ds);
 }
 
-/* Trains two epochs and returns a checksum of the parameters. */
-static uint64_t train_hash(const char *name, int threads, uint64_t seed)
+/* Trains two epochs and returns a checksum of the parameters: small (60 users, 80 items,
+ * dim 8, batch 64), or large enough (dim 64, batch 1024) that every parallel region of the
+ * pairwise and graph steps opens. */
+static uint64_t train_hash_sized(const char *name, int threads, uint64_t seed, int large)
 {
     hc_dataset ds;
-    tu_make_dataset(&ds, 60, 80, 5, 10, 3);
+    if (large)
+        tu_make_dataset(&ds, 300, 500, 6, 12, 3);
+    else
+        tu_make_dataset(&ds, 60, 80, 5, 10, 3);
     const hc_model_type *t = hc_model_type_find(name);
     hc_hparams hp;
     hc_hparams_default(t, &hp);
-    hp.dim = 8;
-    hp.batch = 64;
+    hp.dim = large ? 64 : 8;
+    hp.batch = large ? 1024 : 64;
     hp.seed = seed;
     hc_model *m;
     omp_set_num_threads(threads);
@@ -294,6 +299,11 @@ static uint64_t train_hash(const char *name, int threads, uint64_t seed)
     return h;
 }
 
+static uint64_t train_hash(const char *name, int threads, uint64_t seed)
+{
+    return train_hash_sized(name, threads, seed, 0);
+}
+
 static void test_reproducible(void **state)
 {
     (void)state;
@@ -305,6 +315,16 @@ static void test_reproducible(void **state)
         /* fixed blocks and sequential accumulation: the thread count does not matter */
         assert_true(train_hash(name, 2, 7) == a);
     }
+}
+
+/* The same with the steps' parallel regions open (MF, ML: gradient sums split by row and
+ * the lazy Adam rows; GNN: propagation, gradient assembly fused with Adam). */
+static void test_reproducible_threads_large(void **state)
+{
+    (void)state;
+    const char *names[] = {"mf", "ml", "gnn"};
+    for (int k = 0; k < 3; k++)
+        assert_true(train_hash_sized(names[k], 2, 7, 1) == train_hash_sized(names[k], 1, 7, 1));
 }
 
 /* On clustered data each family learns: valid R@10 at the best epoch clearly beats random,
@@ -356,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_adam_lazy_follows_dense),
         cmocka_unit_test(test_score_and_file),
         cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_reproducible_threads_large),
         cmocka_unit_test(test_learns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

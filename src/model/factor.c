@@ -2,8 +2,9 @@
  * factor.c - shared machinery of the embedding-table families (see factor.h).
  *
  * Threading: a step's triple gradients are computed in parallel (independent), then added
- * into per-row gradient slots sequentially in sample order, then the touched rows move by
- * Adam in parallel. The result is the same for any thread count. Memory: (U + I) x d floats
+ * into per-row gradient slots in sample order (slots assigned sequentially, the sums split
+ * among the threads by slot) and each thread moves its rows by Adam: two parallel regions a
+ * step. The result is the same for any thread count. Memory: (U + I) x d floats
  * for the factors and 2x that for Adam's moments, plus O(batch x d) scratch.
  *
  * Optimiser: PyTorch's dense Adam moves every row at every step (by its momentum, and by the
@@ -16,10 +17,17 @@
 #include "model/factor.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dense/blas.h"
+#include "dense/vec.h"
+
+/* triples ahead whose rows a step's gradient loop prefetches */
+#define TRIPLE_PREFETCH 4
+/* rows a thread steps before post_step sees them */
+#define STEP_BLOCK 64
 
 int hc_factor_init(hc_factor_model *f, float std, int load)
 {
@@ -53,7 +61,8 @@ static int train_state(hc_factor_model *f)
     size_t nb = (size_t)m->hp.batch * (size_t)(m->hp.negatives > 0 ? m->hp.negatives : 1);
     f->tg = malloc(nb * 3 * (size_t)d * sizeof(float));
     f->tloss = malloc(nb * sizeof(float));
-    if (!f->tg || !f->tloss)
+    f->tslot = malloc(nb * 3 * sizeof *f->tslot);
+    if (!f->tg || !f->tloss || !f->tslot)
         return hc_error(HC_ENOMEM, "%s: out of memory for the optimiser state", m->type->name);
     int rc = hc_adam_table_init(&f->aP, f->P, m->n_users, d);
     if (!rc)
@@ -105,8 +114,30 @@ static void dense_step(hc_factor_model *f)
         memset(gi + (int64_t)f->gQ.rows[k] * d, 0, (size_t)d * 4);
 }
 
+/* Sums the step's nt triple gradients (tg) into the gradient slots [p0, p1) of gP and
+ * [q0, q1) of gQ, each in sample order. */
+static void accumulate(hc_factor_model *f, int64_t nt, int32_t p0, int32_t p1, int32_t q0,
+                       int32_t q1)
+{
+    const int32_t d = f->base.hp.dim;
+    memset(f->gP.g + (int64_t)p0 * d, 0, (size_t)(p1 - p0) * (size_t)d * sizeof(float));
+    memset(f->gQ.g + (int64_t)q0 * d, 0, (size_t)(q1 - q0) * (size_t)d * sizeof(float));
+    for (int64_t t = 0; t < nt; t++) {
+        const int32_t *sl = f->tslot + 3 * t;
+        const float *g = f->tg + t * 3 * d;
+        for (int r = 0; r < 3; r++) {
+            const int32_t lo = r ? q0 : p0, hi = r ? q1 : p1;
+            if (sl[r] < lo || sl[r] >= hi)
+                continue;
+            float *dst = (r ? f->gQ.g : f->gP.g) + (int64_t)sl[r] * d;
+            for (int32_t c = 0; c < d; c++)
+                dst[c] += g[r * d + c];
+        }
+    }
+}
+
 int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_triple_fn loss,
-                    void (*post_step)(hc_factor_model *f), double *total)
+                    hc_post_step post_step, double *total)
 {
     hc_model *m = &f->base;
     int rc = train_state(f);
@@ -125,36 +156,61 @@ int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_
         for (int64_t t = 0; t < nt; t++) {
             int64_t k = b0 + t / negs;
             int32_t u = s->user[k], i = s->pos[k], j = s->neg[k * negs + t % negs];
+            if (t + TRIPLE_PREFETCH < nt) { /* the rows are scattered over the tables */
+                int64_t ka = b0 + (t + TRIPLE_PREFETCH) / negs;
+                hc_prefetch_floats(f->P + (int64_t)s->user[ka] * d, d);
+                hc_prefetch_floats(f->Q + (int64_t)s->pos[ka] * d, d);
+                hc_prefetch_floats(
+                    f->Q + (int64_t)s->neg[ka * negs + (t + TRIPLE_PREFETCH) % negs] * d, d);
+            }
             float *g = f->tg + t * 3 * d;
             f->tloss[t] = loss(f->P + (int64_t)u * d, f->Q + (int64_t)i * d, f->Q + (int64_t)j * d,
                                d, m->hp.margin, g, g + d, g + 2 * d);
         }
+        /* slots in sample order; then each thread sums the gradients of its range of slots
+         * in sample order (the same sums for any thread count) and, with the lazy tables,
+         * steps those rows at once */
         for (int64_t t = 0; t < nt; t++) {
             int64_t k = b0 + t / negs;
-            int32_t u = s->user[k], i = s->pos[k], j = s->neg[k * negs + t % negs];
-            const float *g = f->tg + t * 3 * d;
-            float *gu = hc_rowgrad_row(&f->gP, u), *gi = hc_rowgrad_row(&f->gQ, i);
-            float *gj = hc_rowgrad_row(&f->gQ, j);
-            if (!gu || !gi || !gj)
+            int32_t *sl = f->tslot + 3 * t;
+            sl[0] = hc_rowgrad_slot(&f->gP, s->user[k]);
+            sl[1] = hc_rowgrad_slot(&f->gQ, s->pos[k]);
+            sl[2] = hc_rowgrad_slot(&f->gQ, s->neg[k * negs + t % negs]);
+            if (sl[0] < 0 || sl[1] < 0 || sl[2] < 0)
                 return hc_error(HC_ENOMEM, "%s: out of memory", m->type->name);
-            for (int32_t c = 0; c < d; c++) {
-                gu[c] += g[c];
-                gi[c] += g[d + c];
-                gj[c] += g[2 * d + c];
-            }
             sum += (double)f->tloss[t];
         }
         hc_adam_begin_step(&f->adam);
-        if (f->dense_g) {
-            dense_step(f);
-        } else if ((rc = hc_adam_table_step(&f->adam, &f->aP, f->gP.g, f->gP.rows, f->gP.n)) !=
-                       HC_OK ||
-                   (rc = hc_adam_table_step(&f->adam, &f->aQ, f->gQ.g, f->gQ.rows, f->gQ.n)) !=
-                       HC_OK) {
+        const int lazy = !f->dense_g;
+        if (lazy && ((rc = hc_adam_table_gaps(&f->adam, &f->aP, f->gP.rows, f->gP.n)) != HC_OK ||
+                     (rc = hc_adam_table_gaps(&f->adam, &f->aQ, f->gQ.rows, f->gQ.n)) != HC_OK))
             return rc;
+#pragma omp parallel if (nt * d >= (1 << 16))
+        {
+            const int nth = omp_get_num_threads(), id = omp_get_thread_num();
+            const int32_t p0 = (int32_t)((int64_t)f->gP.n * id / nth);
+            const int32_t p1 = (int32_t)((int64_t)f->gP.n * (id + 1) / nth);
+            const int32_t q0 = (int32_t)((int64_t)f->gQ.n * id / nth);
+            const int32_t q1 = (int32_t)((int64_t)f->gQ.n * (id + 1) / nth);
+            accumulate(f, nt, p0, p1, q0, q1);
+            if (lazy) /* in blocks, so that post_step finds the rows still in cache */
+                for (int32_t pb = p0, qb = q0; pb < p1 || qb < q1;
+                     pb += STEP_BLOCK, qb += STEP_BLOCK) {
+                    const int32_t pe = pb + STEP_BLOCK < p1 ? pb + STEP_BLOCK : p1;
+                    const int32_t qe = qb + STEP_BLOCK < q1 ? qb + STEP_BLOCK : q1;
+                    if (pb < pe)
+                        hc_adam_table_rows(&f->adam, &f->aP, f->gP.g, f->gP.rows, pb, pe);
+                    if (qb < qe)
+                        hc_adam_table_rows(&f->adam, &f->aQ, f->gQ.g, f->gQ.rows, qb, qe);
+                    if (post_step)
+                        post_step(f, pb < pe ? pb : pe, pe, qb < qe ? qb : qe, qe);
+                }
         }
-        if (post_step)
-            post_step(f);
+        if (!lazy) {
+            dense_step(f);
+            if (post_step)
+                post_step(f, 0, f->gP.n, 0, f->gQ.n);
+        }
         hc_rowgrad_reset(&f->gP);
         hc_rowgrad_reset(&f->gQ);
     }
@@ -198,6 +254,7 @@ void hc_factor_free(hc_model *m)
     hc_adam_table_free(&f->aQ);
     free(f->tg);
     free(f->tloss);
+    free(f->tslot);
     free(f->scratch);
     free(f->item_sq);
     hc_epoch_samples_free(&f->samples);

@@ -31,6 +31,7 @@ typedef struct {
     hc_rowgrad gP, gQ;
     float *tg;      /* batch x 3 x dim triple gradients */
     float *tloss;   /* batch losses */
+    int32_t *tslot; /* batch x 3: the triples' gradient slots (user in gP, items in gQ) */
     float *scratch; /* scoring: gathered user rows */
     int32_t scratch_rows;
     float *item_sq; /* ML: squared item norms, filled by prepare */
@@ -42,10 +43,12 @@ float hc_bpr_triple(const float *pu, const float *qi, const float *qj, int32_t d
 
 /* Allocates P and Q; unless load, fills them from N(0, std) with the model's seed. */
 int hc_factor_init(hc_factor_model *f, float std, int load);
-/* One epoch of pairwise training. After each Adam step post_step (may be NULL) is called
- * with the touched user and item rows. */
+/* Called after a step's Adam update with a range of the touched rows: gP.rows[p0..p1) of P
+ * and gQ.rows[q0..q1) of Q; several threads may call it at once with disjoint ranges. */
+typedef void (*hc_post_step)(hc_factor_model *f, int32_t p0, int32_t p1, int32_t q0, int32_t q1);
+/* One epoch of pairwise training; post_step may be NULL. */
 int hc_factor_epoch(hc_factor_model *f, const hc_dataset *ds, int32_t epoch, hc_triple_fn loss,
-                    void (*post_step)(hc_factor_model *f), double *total);
+                    hc_post_step post_step, double *total);
 /* Brings every row's optimiser catch-up up to date (before scoring or saving). */
 int hc_factor_prepare(hc_model *m, const hc_dataset *ds);
 /* out = P[users] * Q^T (n x n_items). */

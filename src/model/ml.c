@@ -18,6 +18,7 @@ float hc_cml_triple(const float *pu, const float *qi, const float *qj, int32_t d
                     float *gu, float *gi, float *gj)
 {
     float dp = 0.0f, dn = 0.0f;
+#pragma omp simd reduction(+ : dp, dn)
     for (int32_t c = 0; c < d; c++) {
         float a = pu[c] - qi[c], b = pu[c] - qj[c];
         dp += a * a;
@@ -41,6 +42,7 @@ float hc_cml_triple(const float *pu, const float *qi, const float *qj, int32_t d
 static void project_row(float *x, int32_t d)
 {
     float n = 0.0f;
+#pragma omp simd reduction(+ : n)
     for (int32_t c = 0; c < d; c++)
         n += x[c] * x[c];
     if (n > 1.0f) {
@@ -50,12 +52,13 @@ static void project_row(float *x, int32_t d)
     }
 }
 
-static void cml_project(hc_factor_model *f)
+/* Projects a range of the rows the step touched (hc_post_step). */
+static void cml_project(hc_factor_model *f, int32_t p0, int32_t p1, int32_t q0, int32_t q1)
 {
-    int32_t d = f->base.hp.dim;
-    for (int32_t k = 0; k < f->gP.n; k++)
+    const int32_t d = f->base.hp.dim;
+    for (int32_t k = p0; k < p1; k++)
         project_row(f->P + (int64_t)f->gP.rows[k] * d, d);
-    for (int32_t k = 0; k < f->gQ.n; k++)
+    for (int32_t k = q0; k < q1; k++)
         project_row(f->Q + (int64_t)f->gQ.rows[k] * d, d);
 }
 
