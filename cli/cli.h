@@ -29,6 +29,7 @@ int cmd_teacher(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
 int cmd_distill(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -62,10 +62,8 @@ static void clear_levels(const hc_akt_lists *l, uint8_t *level)
         level[l->T[r]] = 0;
 }
 
-/* Plackett-Luce over positions l[0..n) of the list arrays s, e, g with rest mass R and weight
- * w: adds w * loss to *loss and w * (list gradients) into g, and returns the rest coefficient
- * w * sum_t 1/D_t, D_t = sum_{t' >= t} e_{l_t'} + R. */
-static double plackett_luce(const int32_t *l, int32_t n, double R, double w, const float *s,
+/* See akt.h. */
+double hc_akt_plackett_luce(const int32_t *l, int32_t n, double R, double w, const float *s,
                             const float *e, float *g, double *loss)
 {
     double D[MAX_LIST];
@@ -108,9 +106,9 @@ static double list_terms(int32_t n_p, int32_t n_t, int32_t k, int phase, const f
         int32_t k2 = k / 2, k10 = k / 10;
         int32_t n50 = n_t < k2 ? n_t : k2, n10 = n_t < k10 ? n_t : k10;
         double Z50 = S[0] + S[1], Z10 = S[0] + S[1] + S[2];
-        coef01 += plackett_luce(pos, n_p, Z50, 1.0, s_list, e_list, lg, &loss);
-        coef01 += plackett_luce(pos + n_p, n50, Z50, 0.5, s_list, e_list, lg, &loss);
-        coef012 += plackett_luce(pos + n_p, n10, Z10, 0.5, s_list, e_list, lg, &loss);
+        coef01 += hc_akt_plackett_luce(pos, n_p, Z50, 1.0, s_list, e_list, lg, &loss);
+        coef01 += hc_akt_plackett_luce(pos + n_p, n50, Z50, 0.5, s_list, e_list, lg, &loss);
+        coef012 += hc_akt_plackett_luce(pos + n_p, n10, Z10, 0.5, s_list, e_list, lg, &loss);
     }
     c[0] = coef0 + coef01 + coef012;
     c[1] = coef01 + coef012;

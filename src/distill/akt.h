@@ -39,6 +39,14 @@ typedef struct {
 double hc_akt_user(const float *s, int32_t n_items, const hc_akt_lists *l, int phase, float scale,
                    uint8_t *level, float *g);
 
+/* The Plackett-Luce term PL(L, R) shared with the listwise baselines (distill/kdbase.h):
+ * over positions l[0..n) (n <= HC_AKT_MAX_P + HC_AKT_MAX_K) of the arrays s (clamped scores)
+ * and e = exp(s), with rest mass R and weight w, adds w * PL to *loss and w * dPL/ds_{l_t}
+ * into g[l_t], and returns w * sum_t 1/D_t, D_t = sum_{t' >= t} e_{l_t'} + R: the coefficient
+ * each rest item k's gradient takes times e_k. */
+double hc_akt_plackett_luce(const int32_t *l, int32_t n, double R, double w, const float *s,
+                            const float *e, float *g, double *loss);
+
 /* The fused kernel (what training runs): a group of n <= HC_AKT_GROUP users at once. */
 #define HC_AKT_GROUP 8
 #define HC_AKT_MAX_D 64

@@ -10,10 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-extern const hc_distiller_type hc_distiller_hetcomp, hc_distiller_bpr;
+extern const hc_distiller_type hc_distiller_hetcomp, hc_distiller_bpr, hc_distiller_rd,
+    hc_distiller_cd, hc_distiller_rrd, hc_distiller_mtd, hc_distiller_cldrd, hc_distiller_dcd;
 
-const hc_distiller_type *const hc_distiller_types[] = {&hc_distiller_hetcomp, &hc_distiller_bpr,
-                                                       NULL};
+const hc_distiller_type *const hc_distiller_types[] = {
+    &hc_distiller_hetcomp, &hc_distiller_bpr, &hc_distiller_rd,
+    &hc_distiller_cd,      &hc_distiller_rrd, &hc_distiller_mtd,
+    &hc_distiller_cldrd,   &hc_distiller_dcd, NULL};
 
 const hc_distiller_type *hc_distiller_type_find(const char *name)
 {
@@ -42,6 +45,28 @@ void hc_distill_opts_default(hc_distill_opts *o)
     o->w_set = 0.01f;
     o->w_rank = 0.005f;
     o->switch_epoch = 120;
+    o->rd_alpha = 1.0f;
+    o->rd_k = 10;
+    o->rd_lambda = 1.0f;
+    o->rd_mu = 0.1f;
+    o->rd_start = 10;
+    o->rd_samples = 100;
+    o->cd_lambda = 0.5f;
+    o->cd_items = 2;
+    o->cd_candidates = 3000;
+    o->cd_mu = 60000.0f;
+    o->rrd_lambda = 0.001f;
+    o->rrd_k = 100;
+    o->rrd_l = 40;
+    o->mtd_lambda = 0.001f;
+    o->cl_lambda = 1.0f;
+    o->cl_list = 30;
+    o->cl_every = 40;
+    o->dcd_lambda = 0.01f;
+    o->dcd_n = 100;
+    o->dcd_samples = 100;
+    o->dcd_eps = 10.0f;
+    o->dcd_every = 10;
 }
 
 void hc_distill_result_free(hc_distill_result *r)

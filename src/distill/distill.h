@@ -32,6 +32,30 @@ typedef struct {
     int no_dkc;           /* ablation: final checkpoints from the start */
     int32_t switch_epoch; /* with no_dkc: the epoch the loss switches to phase 2 (120) */
     int no_akt;           /* ablation: the permutation-level loss from the start */
+    /* The baselines (kd-methods.md §2, docs/distillation.md): loss = BPR + lambda * KD over
+     * the final-checkpoint ensemble's top-K lists (K = k above). */
+    float rd_alpha;        /* RD: KD weight alpha (1) */
+    int32_t rd_k;          /* RD: teacher list length (10) */
+    float rd_lambda;       /* RD: position weight temperature lambda (1) */
+    float rd_mu;           /* RD: rank discrepancy sharpness mu (0.1) */
+    int32_t rd_start;      /* RD: first epoch of the dynamic weight (10) */
+    int32_t rd_samples;    /* RD: sampled items of the student rank estimate (100) */
+    float cd_lambda;       /* CD: KD weight (0.5) */
+    int32_t cd_items;      /* CD: items drawn per user and epoch (2) */
+    int32_t cd_candidates; /* CD: student top list the draws come from (3000) */
+    float cd_mu;           /* CD: rank sampling p(r) ~ exp(-r / mu) (60000 = 3000 x 20) */
+    float rrd_lambda;      /* RRD: KD weight (0.001) */
+    int32_t rrd_k;         /* RRD, MTD, DCD: ranked list length (100) */
+    int32_t rrd_l;         /* RRD, MTD, DCD: sampled rest items per user and epoch (40) */
+    float mtd_lambda;      /* MTD: KD weight (0.001, inferred) */
+    float cl_lambda;       /* CL-DRD: KD weight (1, inferred) */
+    int32_t cl_list;       /* CL-DRD: list length (30) */
+    int32_t cl_every;      /* CL-DRD: epochs per curriculum stage (40, inferred) */
+    float dcd_lambda;      /* DCD: KD weight of RRD + UCD + ICD (0.01) */
+    int32_t dcd_n;         /* DCD: top-N of the discrepancy sets (100; 500 needs longer lists) */
+    int32_t dcd_samples;   /* DCD: most items (users) per set (100) */
+    float dcd_eps;         /* DCD: discrepancy scale epsilon (10) */
+    int32_t dcd_every;     /* DCD: epochs between discrepancy updates (10) */
 } hc_distill_opts;
 void hc_distill_opts_default(hc_distill_opts *o);
 

@@ -1,0 +1,74 @@
+/*
+ * distill_cli.h - what `hetcomp distill` and `hetcomp compare` share: the distillation
+ * hyperparameter flags (one table: parsing, ranges, help with defaults), the progress lines
+ * and the run log (log.json).
+ */
+#ifndef HC_DISTILL_CLI_H
+#define HC_DISTILL_CLI_H
+
+#include <getopt.h>
+
+#include "cli.h"
+#include "distill/distill.h"
+
+/* getopt_long codes of the shared flags start here; commands use codes below it (and the
+ * letters d, t, o, which the shared --data, --teachers and --out take). */
+#define CLI_DISTILL_OPT0 1000
+
+/* The arguments both commands take. */
+typedef struct {
+    hc_distill_opts o; /* every hyperparameter flag */
+    const char *data;  /* --data */
+    const char *out;   /* --out */
+    char **teachers;   /* --teachers (repeatable) and the arguments left over */
+    int32_t n_teachers;
+    int32_t threads;             /* --threads (0: all cores) */
+    int quiet;                   /* --quiet */
+    struct option longopts[128]; /* the shared long options, then the command's */
+} cli_distill_args;
+
+/* Defaults, room for argc teacher paths, and longopts: the shared options followed by own
+ * (the command's, terminated by a zero entry). HC_ENOMEM; HC_EINVAL when own is too long. */
+int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *own);
+void cli_distill_args_free(cli_distill_args *a);
+/* Takes shared flag c (a getopt_long code) with value arg into a. Returns 0 when done,
+ * CLI_EXIT_USAGE after printing a usage error, -1 when c is not a shared flag. */
+int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a);
+/* After getopt: the remaining arguments are teachers; --data and --out are required. Returns
+ * 0 or CLI_EXIT_USAGE after printing the error. */
+int cli_distill_args_finish(const char *cmd, cli_distill_args *a, int argc, char **argv);
+/* Prints the shared flags (--data, --teachers, --out, --threads, --quiet, then every
+ * hyperparameter with its default, grouped by method). */
+void cli_distill_flags_help(FILE *fp);
+
+/* The dataset and teachers of a command, loaded once. */
+typedef struct {
+    hc_dataset ds;
+    hc_traj *t;         /* n_teachers trajectories */
+    const hc_traj **tv; /* pointers to them, as hc_kd_ctx takes them */
+    int32_t n_teachers;
+} cli_distill_inputs;
+/* Loads a->data and a->teachers (on error in is freed and zeroed). */
+int cli_distill_load(const cli_distill_args *a, cli_distill_inputs *in);
+void cli_distill_inputs_free(cli_distill_inputs *in);
+/* The options as a JSON object (flag names as keys). */
+json_t *cli_distill_opts_json(const hc_distill_opts *o);
+
+/* Progress of one run: per-epoch line on a terminal, per-evaluation lines (unless quiet or
+ * !evals), and the evaluation rows of log.json collected in rows. */
+typedef struct {
+    const char *label; /* e.g. the method, "rd seed 1" */
+    int quiet, evals, tty;
+    int32_t n_teachers;
+    json_t *rows; /* array (owned by the caller) */
+} cli_distill_progress;
+void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs);
+void cli_distill_on_eval(void *ud, const hc_distill_eval *e);
+
+/* The log.json document of a finished run (r->best valid): method, teachers, options,
+ * parameters, epochs, best, evaluations (rows, referenced). NULL on out of memory. */
+json_t *cli_distill_log(const char *method, const hc_traj *teachers, int32_t n_teachers,
+                        const hc_distill_opts *o, hc_model *student, const hc_distill_result *r,
+                        json_t *rows);
+
+#endif
