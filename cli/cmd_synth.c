@@ -26,10 +26,13 @@ static void synth_usage(FILE *fp, const hc_synth_opts *d)
             "      --activity-sigma X      log-normal spread of user activity, 0..4 (default %g)\n"
             "      --community-strength X  share of draws from the user's communities, 0..1\n"
             "                              (default %g)\n"
+            "      --bundle-follow X       chance a drawn bundle item pulls its bundle mates,\n"
+            "                              0..1 (default %g)\n"
             "      --seed N                random seed (default %llu)\n"
             "  -h, --help                  show this help\n",
             (int)d->n_users, (int)d->n_items, (long long)d->n_interactions, (int)d->n_communities,
-            d->pop_exponent, d->activity_sigma, d->community_strength, (unsigned long long)d->seed);
+            d->pop_exponent, d->activity_sigma, d->community_strength, d->bundle_follow,
+            (unsigned long long)d->seed);
 }
 
 /* Writes the header and one "u<k>\ti<k>\t<ts>" line per interaction to path, atomically. */
@@ -57,7 +60,8 @@ int cmd_synth(int argc, char **argv)
         OPT_POP,
         OPT_SIGMA,
         OPT_STRENGTH,
-        OPT_SEED
+        OPT_SEED,
+        OPT_FOLLOW
     };
     static const struct option longopts[] = {
         {"out", required_argument, NULL, 'o'},
@@ -68,6 +72,7 @@ int cmd_synth(int argc, char **argv)
         {"pop-exponent", required_argument, NULL, OPT_POP},
         {"activity-sigma", required_argument, NULL, OPT_SIGMA},
         {"community-strength", required_argument, NULL, OPT_STRENGTH},
+        {"bundle-follow", required_argument, NULL, OPT_FOLLOW},
         {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -106,6 +111,9 @@ int cmd_synth(int argc, char **argv)
             break;
         case OPT_STRENGTH:
             rc = cli_double(cmd, "--community-strength", optarg, 0.0, 1.0, &o.community_strength);
+            break;
+        case OPT_FOLLOW:
+            rc = cli_double(cmd, "--bundle-follow", optarg, 0.0, 1.0, &o.bundle_follow);
             break;
         case OPT_SEED:
             rc = cli_u64(cmd, "--seed", optarg, &o.seed);

@@ -269,6 +269,7 @@ typedef struct {
     double pop_exponent;       /* Zipf exponent of item popularity */
     double activity_sigma;     /* log-normal spread of user activity */
     double community_strength; /* share of a user's items drawn from their communities */
+    double bundle_follow;      /* chance a freely drawn bundle item pulls its bundle mates */
     uint64_t seed;
 } hc_synth_opts;
 void hc_synth_opts_default(hc_synth_opts *o);

@@ -309,6 +309,8 @@ static void test_bad_options(void **state)
     BAD(activity_sigma, 5.0);
     BAD(community_strength, 1.5);
     BAD(community_strength, NAN);
+    BAD(bundle_follow, -0.1);
+    BAD(bundle_follow, NAN);
 #undef BAD
     assert_int_equal(hc_synth(NULL, users, items, &x), HC_EINVAL);
     assert_int_equal(hc_synth(&ok, NULL, items, &x), HC_EINVAL);

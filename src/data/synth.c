@@ -37,7 +37,6 @@
 #define SYN_BUNDLE_FRAC   0.5       /* share of a community's items grouped into bundles */
 #define SYN_BUNDLE_MIN    3         /* bundle sizes: uniform in [MIN, MAX] */
 #define SYN_BUNDLE_MAX    6
-#define SYN_FOLLOW_P      0.35       /* chance a freely drawn bundle item pulls its bundle */
 #define SYN_MEMBER_P      0.6        /* chance each other member follows */
 #define SYN_TRIES         32         /* rejected (already seen) draws before going uniform */
 #define SYN_T0            1577836800 /* 2020-01-01 UTC: earliest first interaction */
@@ -53,6 +52,7 @@ void hc_synth_opts_default(hc_synth_opts *o)
     o->pop_exponent = 0.9;
     o->activity_sigma = 0.8;
     o->community_strength = 0.75;
+    o->bundle_follow = 0.35;
     o->seed = 0;
 }
 
@@ -146,6 +146,9 @@ static int check_opts(const hc_synth_opts *o)
     if (!(o->community_strength >= 0.0 && o->community_strength <= 1.0))
         return hc_error(HC_EINVAL, "synth: community_strength must be in [0, 1], got %g",
                         o->community_strength);
+    if (!(o->bundle_follow >= 0.0 && o->bundle_follow <= 1.0))
+        return hc_error(HC_EINVAL, "synth: bundle_follow must be in [0, 1], got %g",
+                        o->bundle_follow);
     return HC_OK;
 }
 
@@ -477,7 +480,7 @@ static int user_generate(const world *w, const hc_synth_opts *o, int32_t u, int3
         if (rc)
             return rc;
         int32_t b = w->bundle[item];
-        if (!follow && b >= 0 && hc_rng_double(&r) < SYN_FOLLOW_P) {
+        if (!follow && b >= 0 && hc_rng_double(&r) < o->bundle_follow) {
             for (int32_t k = w->bptr[b]; k < w->bptr[b + 1]; k++)
                 if (w->bitem[k] != item && hc_rng_double(&r) < SYN_MEMBER_P)
                     s.pending[s.n_pending++] = w->bitem[k];
