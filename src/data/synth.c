@@ -52,7 +52,7 @@ void hc_synth_opts_default(hc_synth_opts *o)
     o->pop_exponent = 0.9;
     o->activity_sigma = 0.8;
     o->community_strength = 0.75;
-    o->bundle_follow = 0.35;
+    o->bundle_follow = 0.15;
     o->seed = 0;
 }
 
