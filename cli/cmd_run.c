@@ -53,6 +53,10 @@ static void help(void)
            "  --dim N                student dimension (6)\n"
            "  --seed N               seed of teachers and students (0)\n"
            "  --latency-queries N    single-user queries timed per model (500)\n"
+           "  --compare LIST         also run 'hetcomp compare' with these methods, e.g.\n"
+           "                         bpr,rd,cd,rrd,mtd,cldrd,dcd,hetcomp (off: it trains\n"
+           "                         every method --compare-seeds times)\n"
+           "  --compare-seeds N      seeds per method with --compare (3)\n"
            "  --force                run every stage again\n"
            "  --threads N            threads (all cores)\n");
 }
@@ -60,6 +64,7 @@ static void help(void)
 typedef struct {
     const char *data, *import, *format, *threshold, *split_seed, *teachers, *teacher_epochs;
     const char *eval_every, *patience, *student_epochs, *dim, *seed, *queries;
+    const char *compare, *compare_seeds;
     int force, threads;
 } run_opts;
 
@@ -238,7 +243,23 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
         if ((rc = cli_stage_run(st, name, a, m == 1 ? tin : bin, out)))
             return rc;
     }
-    return run_latency(st, o, nf, tmodel, fam);
+    if ((rc = run_latency(st, o, nf, tmodel, fam)))
+        return rc;
+    if (o->compare) {
+        /* the distillation methods side by side (hetcomp compare), when asked for */
+        const char *a[64] = {"compare", "--data",    "data.hcd", "--out", "compare",
+                             "--quiet", "--methods", o->compare, NULL};
+        push_opt(a, "--seeds", o->compare_seeds);
+        push_opt(a, "--epochs", o->student_epochs);
+        push_opt(a, "--dim", o->dim);
+        push_opt(a, "--seed", o->seed);
+        push(a, "--teachers");
+        for (int x = 0; x < nf; x++)
+            push(a, tdir[x]);
+        const char *out[] = {"compare/compare.json", "compare/compare.tsv", NULL};
+        rc = cli_stage_run(st, "compare", a, tin, out);
+    }
+    return rc;
 }
 
 int cmd_run(int argc, char **argv)
@@ -259,10 +280,14 @@ int cmd_run(int argc, char **argv)
         O_QUERIES,
         O_FORCE,
         O_THREADS,
-        O_IMPORT
+        O_IMPORT,
+        O_COMPARE,
+        O_CSEEDS
     };
     static const struct option opts[] = {{"out", required_argument, 0, O_OUT},
                                          {"import", required_argument, 0, O_IMPORT},
+                                         {"compare", required_argument, 0, O_COMPARE},
+                                         {"compare-seeds", required_argument, 0, O_CSEEDS},
                                          {"data", required_argument, 0, O_DATA},
                                          {"format", required_argument, 0, O_FORMAT},
                                          {"threshold", required_argument, 0, O_THRESHOLD},
@@ -293,6 +318,13 @@ int cmd_run(int argc, char **argv)
             break;
         case O_DATA:
             o.data = optarg;
+            break;
+        case O_COMPARE:
+            o.compare = optarg;
+            break;
+        case O_CSEEDS:
+            rc = cli_int(CMD, "--compare-seeds", optarg, 1, 1000, &iv);
+            o.compare_seeds = optarg;
             break;
         case O_IMPORT:
             o.import = optarg;

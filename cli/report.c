@@ -533,6 +533,46 @@ static void write_checkpoints(FILE *fp, const report *r)
     fputs("</table>\n", fp);
 }
 
+/* The `hetcomp compare` table of RUN/compare/compare.json, when the run has one. */
+static void write_compare(FILE *fp, const report *r)
+{
+    json_t *c = load_json(r->dir, "compare/compare.json");
+    json_t *methods = json_object_get(c, "methods");
+    if (!json_array_size(methods)) {
+        json_decref(c);
+        return;
+    }
+    static const char *const keys[] = {"test_R@10", "test_N@10", "test_R@50", "test_N@50"};
+    fprintf(fp,
+            "<h2>Distillation methods compared</h2>\n<p class=\"note\">hetcomp compare, "
+            "%.0f seed(s) per method: mean &plusmn; standard deviation of the test metrics at "
+            "the best validation Recall@50.</p>\n<table><tr><th>method</th><th>R@10</th>"
+            "<th>N@10</th><th>R@50</th><th>N@50</th><th>epochs</th><th>train s</th></tr>\n",
+            num(c, "seeds"));
+    json_t *ens = json_object_get(json_object_get(c, "ensemble"), "test");
+    if (ens)
+        fprintf(fp,
+                "<tr><td>ensemble (reference)</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
+                "<td>%.4f</td><td>&ndash;</td><td>&ndash;</td></tr>\n",
+                num(ens, "recall@10"), num(ens, "ndcg@10"), num(ens, "recall@50"),
+                num(ens, "ndcg@50"));
+    json_t *m;
+    size_t i;
+    json_array_foreach(methods, i, m)
+    {
+        const char *name = json_string_value(json_object_get(m, "method"));
+        json_t *mean = json_object_get(m, "mean"), *sd = json_object_get(m, "std");
+        fprintf(fp, "<tr%s><td>", name && !strcmp(name, "hetcomp") ? " class=\"hl\"" : "");
+        esc(fp, name ? name : "?");
+        fputs("</td>", fp);
+        for (int k = 0; k < 4; k++)
+            fprintf(fp, "<td>%.4f &plusmn; %.4f</td>", num(mean, keys[k]), num(sd, keys[k]));
+        fprintf(fp, "<td>%.0f</td><td>%.0f</td></tr>\n", num(mean, "epochs"), num(mean, "train_s"));
+    }
+    fputs("</table>\n", fp);
+    json_decref(c);
+}
+
 static void write_stages(FILE *fp, const report *r)
 {
     json_t *stages = json_object_get(r->run, "stages");
@@ -593,6 +633,7 @@ static int write_page(FILE *fp, const report *r, const plots *pl)
         fputs("<h2>Teacher trajectories</h2>\n", fp);
         write_checkpoints(fp, r);
     }
+    write_compare(fp, r);
     write_stages(fp, r);
     fputs("</body></html>\n", fp);
     return ferror(fp) ? HC_EIO : HC_OK;

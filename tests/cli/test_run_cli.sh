@@ -5,7 +5,7 @@
 # runs): every stage's outputs, the report (table rows, three plots when gnuplot is installed,
 # no network references), a second run that skips every stage, a changed flag that reruns only
 # the stages it reaches, a deleted output that reruns only its stage, an unreadable run record,
-# usage errors (exit 2), a missing input file and a failing stage (exit 1, the stage and its
+# the compare stage and its table, usage errors (exit 2), a missing input file and a failing stage (exit 1, the stage and its
 # log named, the report of the finished stages still written), no temporary files left, and,
 # when chromium-headless-shell is installed, a screenshot of the report.
 set -euo pipefail
@@ -75,6 +75,13 @@ echo '{"stages": [' > S/run.json
 expect 0 "$HC" run --data X2.tsv --out S --teachers mf "${QUICK[@]}"
 contains "$T/err" "unreadable run record"
 contains "$T/err" "[run] split            running"
+
+echo "- --compare adds the methods' table (and only the compare stage runs)"
+expect 0 "$HC" run --data X2.tsv --out S --teachers mf "${QUICK[@]}" --compare bpr,rd --compare-seeds 1
+ran=$(grep -o '\[run\] [a-z-]* *running' "$T/err" | awk '{print $2}' | tr '\n' ' ')
+[ "$ran" = "compare " ] || die "reran: $ran"
+[ -s S/compare/compare.tsv ] || die "no compare.tsv"
+contains S/report.html "Distillation methods compared"
 
 echo "- usage errors: exit 2"
 expect 2 "$HC" run --data X2.tsv
