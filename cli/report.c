@@ -443,9 +443,11 @@ static void figure(FILE *fp, const plots *pl, const char *file, const char *capt
 static const char *const css =
     "body{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;color:#222;"
     "padding:0 1em}h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px "
-    "solid #ddd}table{border-collapse:collapse;margin:.5em 0}td,th{padding:.3em .7em;text-align:"
+    "solid #ddd}table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{padding:.3em "
+    ".5em;text-align:"
     "right;border-bottom:1px solid "
-    "#eee;white-space:nowrap}th{background:#f4f4f4}td:first-child,th:first-child{"
+    "#eee;white-space:nowrap}th{background:#f4f4f4;white-space:normal}td:first-child,th:first-"
+    "child{"
     "text-align:left}tr.hl td{font-weight:bold;background:#fff6e6}.note{color:#666;font-size:"
     ".9em}figure{margin:1em 0}figcaption{color:#555;font-size:.9em}img{max-width:100%}"
     ".big{font-size:1.1em}";
