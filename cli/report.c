@@ -394,7 +394,7 @@ static void make_plots(const report *r, plots *pl)
     char err[4400];
     snprintf(err, sizeof err, "%s/gnuplot.out", pl->dir);
     int status = -1;
-    if (cli_spawn("gnuplot", argv, pl->dir, err, &status) != HC_OK || status == 127) {
+    if (cli_spawn("gnuplot", argv, pl->dir, err, 1, &status) != HC_OK || status == 127) {
         snprintf(pl->why, sizeof pl->why,
                  "gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
         hc_log(HC_LOG_WARN, "report: %s; writing it without plots", pl->why);

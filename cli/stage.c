@@ -158,13 +158,15 @@ static int save_state(cli_stages *s)
 }
 
 int cli_spawn(const char *file, const char *const *argv, const char *cwd, const char *stdout_path,
-              int *status)
+              int merge_stderr, int *status)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     if (stdout_path)
         posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, stdout_path,
                                          O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (stdout_path && merge_stderr)
+        posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
     if (cwd)
         posix_spawn_file_actions_addchdir_np(&fa, cwd);
     pid_t pid;
@@ -206,7 +208,7 @@ static int spawn_stage(const cli_stages *s, const char *const *args, const char 
         argv[n++] = threads;
     }
     argv[n] = NULL;
-    return cli_spawn(s->self, argv, s->dir, log, status);
+    return cli_spawn(s->self, argv, s->dir, log, 0, status);
 }
 
 int cli_stage_run(cli_stages *s, const char *name, const char *const *args,

@@ -39,10 +39,11 @@ int cli_stage_run(cli_stages *s, const char *name, const char *const *args,
                   const char *const *inputs, const char *const *outputs);
 
 /* Runs file (searched in PATH when it has no '/') with argv (argv[0] included, NULL-terminated)
- * in directory cwd (NULL: the current one), its stdout into stdout_path (NULL: inherited),
- * and waits. *status: the exit status, or minus the signal that killed it. */
+ * in directory cwd (NULL: the current one), its stdout into stdout_path (NULL: inherited; with
+ * merge_stderr, stderr too), and waits. *status: the exit status, or minus the signal that
+ * killed it. */
 int cli_spawn(const char *file, const char *const *argv, const char *cwd, const char *stdout_path,
-              int *status);
+              int merge_stderr, int *status);
 
 /* The seconds stage `name` took when it last ran (-1 if unknown). */
 double cli_stage_seconds(const cli_stages *s, const char *name);
