@@ -17,7 +17,7 @@ static const cli_command commands[] = {
      "train a teacher (mf, ml, gnn, dl, ae, iae) and record its trajectory"},
     {"trajectory", cmd_trajectory, "show, export or import a trajectory (text rankings)"},
     {"ensemble", cmd_ensemble, "rank-importance ensemble of teachers' trajectories"},
-    {"distill", cmd_distill, "distil teachers into a small MF student (hetcomp, bpr)"},
+    {"distill", cmd_distill, "distil teachers into a small MF student (hetcomp, bpr, rd, ...)"},
     {"compare", cmd_compare, "train the student with every distillation method and tabulate"},
     {"recommend", cmd_recommend, "top-K items of a user (or of every user) from a model"},
     {"serve", cmd_serve, "serve top-K recommendations over HTTP (JSON)"},
