@@ -190,7 +190,7 @@ if [ $full -eq 0 ]; then
         hc_spe=$(hc_field "$hp" s_per_epoch)
         [ -n "$hc_spe" ] || bc_fail_run "$hp" "reading hetcomp's s_per_epoch"
         hc_r50=$(json_get "$BC_WORK/hc-$m.d/log.json" \
-            "'%.4f' % d['evaluations'][-1]['valid']['R@50']")
+            "'%.4f' % d['evaluations'][-1]['valid']['recall@50']")
         # (c) the row
         ratio=$(awk -v r="$ref_spe" -v h="$hc_spe" 'BEGIN {
             if (h > 0) printf "%.1f", r / h; else print "inf" }')
