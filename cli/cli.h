@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "hetcomp.h"
+#include "serve/recommend.h"
 #include "traj/trajectory.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_ERROR = 1, CLI_EXIT_USAGE = 2 };
@@ -67,6 +68,20 @@ void cli_print_metrics_row(FILE *fp, const char *name, const hc_metrics *m);
  * (teachers.c). *out: n trajectories, freed with cli_free_teachers. */
 int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, hc_traj **out);
 void cli_free_teachers(hc_traj *t, int32_t n);
+
+/* The model options `recommend` and `serve` share (one --model, or several for the live
+ * ensemble, with --weights, --ensemble-k, --temperature): option codes for their getopt tables
+ * (above any command's own) and the handler. cli_rec_option returns -1 when c is not one of
+ * them, else 0 or CLI_EXIT_USAGE (message printed). */
+enum { CLI_O_MODEL = 900, CLI_O_WEIGHTS, CLI_O_ENSK, CLI_O_TEMP };
+#define CLI_REC_OPTIONS                                                                            \
+    {"model", required_argument, 0, CLI_O_MODEL},                                                  \
+        {"weights", required_argument, 0, CLI_O_WEIGHTS},                                          \
+        {"ensemble-k", required_argument, 0, CLI_O_ENSK},                                          \
+    {                                                                                              \
+        "temperature", required_argument, 0, CLI_O_TEMP                                            \
+    }
+int cli_rec_option(const char *cmd, int c, const char *arg, hc_rec_args *ra);
 
 /* Seconds since an arbitrary point (monotonic). */
 double cli_now(void);

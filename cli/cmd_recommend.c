@@ -102,6 +102,25 @@ done:
     return rc;
 }
 
+int cli_rec_option(const char *cmd, int c, const char *arg, hc_rec_args *ra)
+{
+    switch (c) {
+    case 'm': /* -m, the short form of --model */
+    case CLI_O_MODEL:
+        return hc_rec_args_add_model(ra, arg) == HC_OK ? 0
+                                                       : cli_usage_error(cmd, "%s", hc_errmsg());
+    case CLI_O_WEIGHTS:
+        ra->weights = arg;
+        return 0;
+    case CLI_O_ENSK:
+        return cli_int(cmd, "--ensemble-k", arg, 1, 100000, &ra->ens_k);
+    case CLI_O_TEMP:
+        return cli_double(cmd, "--temperature", arg, 1e-6, 1e9, &ra->temperature);
+    default:
+        return -1;
+    }
+}
+
 /* What a benchmark was asked for (echoed in its output). */
 typedef struct {
     int32_t n, k, threads;
@@ -217,29 +236,13 @@ done:
 
 int cmd_recommend(int argc, char **argv)
 {
-    enum {
-        O_ALL = 256,
-        O_SEEN,
-        O_NOHDR,
-        O_BLOCK,
-        O_THREADS,
-        O_QUIET,
-        O_WEIGHTS,
-        O_ENSK,
-        O_TEMP,
-        O_BENCH,
-        O_SEED,
-        O_JSON
-    };
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+    enum { O_ALL = 256, O_SEEN, O_NOHDR, O_BLOCK, O_THREADS, O_QUIET, O_BENCH, O_SEED, O_JSON };
+    static const struct option opts[] = {CLI_REC_OPTIONS,
                                          {"data", required_argument, 0, 'd'},
                                          {"user", required_argument, 0, 'u'},
                                          {"all-users", no_argument, 0, O_ALL},
                                          {"k", required_argument, 0, 'k'},
                                          {"include-seen", no_argument, 0, O_SEEN},
-                                         {"weights", required_argument, 0, O_WEIGHTS},
-                                         {"ensemble-k", required_argument, 0, O_ENSK},
-                                         {"temperature", required_argument, 0, O_TEMP},
                                          {"bench", required_argument, 0, O_BENCH},
                                          {"seed", required_argument, 0, O_SEED},
                                          {"json", required_argument, 0, O_JSON},
@@ -257,11 +260,12 @@ int cmd_recommend(int argc, char **argv)
     int all = 0, header = 1, quiet = 0, rc = 0, c;
     optind = 1;
     while (!rc && (c = getopt_long(argc, argv, "m:d:u:k:o:h", opts, NULL)) != -1) {
+        int shared = cli_rec_option(CMD, c, optarg, &ra);
+        if (shared >= 0) {
+            rc = shared;
+            continue;
+        }
         switch (c) {
-        case 'm':
-            if (hc_rec_args_add_model(&ra, optarg) != HC_OK)
-                return cli_usage_error(CMD, "%s", hc_errmsg());
-            break;
         case 'd':
             data = optarg;
             break;
@@ -276,15 +280,6 @@ int cmd_recommend(int argc, char **argv)
             break;
         case O_SEEN:
             bo.seen = 1;
-            break;
-        case O_WEIGHTS:
-            ra.weights = optarg;
-            break;
-        case O_ENSK:
-            rc = cli_int(CMD, "--ensemble-k", optarg, 1, 100000, &ra.ens_k);
-            break;
-        case O_TEMP:
-            rc = cli_double(CMD, "--temperature", optarg, 1e-6, 1e9, &ra.temperature);
             break;
         case O_BENCH:
             rc = cli_int(CMD, "--bench", optarg, 1, 100000000, &bo.n);

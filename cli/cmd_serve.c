@@ -43,12 +43,9 @@ static void help(const hc_server_opts *d)
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_PORT = 256, O_BIND, O_THREADS, O_MAXK, O_QUIET, O_VERBOSE, O_WEIGHTS, O_ENSK, O_TEMP };
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+    enum { O_PORT = 256, O_BIND, O_THREADS, O_MAXK, O_QUIET, O_VERBOSE };
+    static const struct option opts[] = {CLI_REC_OPTIONS,
                                          {"data", required_argument, 0, 'd'},
-                                         {"weights", required_argument, 0, O_WEIGHTS},
-                                         {"ensemble-k", required_argument, 0, O_ENSK},
-                                         {"temperature", required_argument, 0, O_TEMP},
                                          {"port", required_argument, 0, O_PORT},
                                          {"bind", required_argument, 0, O_BIND},
                                          {"threads", required_argument, 0, O_THREADS},
@@ -65,20 +62,12 @@ int cmd_serve(int argc, char **argv)
     int quiet = 0, verbose = 0, rc = 0, c;
     optind = 1;
     while (!rc && (c = getopt_long(argc, argv, "m:d:h", opts, NULL)) != -1) {
+        int shared = cli_rec_option(CMD, c, optarg, &ra);
+        if (shared >= 0) {
+            rc = shared;
+            continue;
+        }
         switch (c) {
-        case 'm':
-            if (hc_rec_args_add_model(&ra, optarg) != HC_OK)
-                return cli_usage_error(CMD, "%s", hc_errmsg());
-            break;
-        case O_WEIGHTS:
-            ra.weights = optarg;
-            break;
-        case O_ENSK:
-            rc = cli_int(CMD, "--ensemble-k", optarg, 1, 100000, &ra.ens_k);
-            break;
-        case O_TEMP:
-            rc = cli_double(CMD, "--temperature", optarg, 1e-6, 1e9, &ra.temperature);
-            break;
         case 'd':
             data = optarg;
             break;

@@ -215,11 +215,6 @@ static void cell_params(FILE *fp, double p)
         fprintf(fp, "<td>%.1f k</td>", p / 1e3);
 }
 
-static double metric(json_t *m, const char *key)
-{
-    return num(m, key);
-}
-
 /* Base64 of a file as an <img> data URI; returns 0 when the file cannot be read. */
 static int img_data_uri(FILE *fp, const char *path, const char *alt)
 {
@@ -308,17 +303,17 @@ static int write_plot_inputs(const report *r, const plots *pl)
         }
         if (r->ens >= 0) {
             fprintf(gp, "%s%g w l dt 2 lw 2 lc rgb '#2ca02c' t 'ensemble'", sep,
-                    metric(r->rows[r->ens].valid, "recall@50"));
+                    num(r->rows[r->ens].valid, "recall@50"));
             sep = ", ";
         }
         int best = -1;
         for (int t = 0; t < r->n_teachers; t++)
             if (best < 0 ||
-                metric(r->rows[t].valid, "recall@50") > metric(r->rows[best].valid, "recall@50"))
+                num(r->rows[t].valid, "recall@50") > num(r->rows[best].valid, "recall@50"))
                 best = t;
         if (best >= 0)
             fprintf(gp, "%s%g w l dt 3 lw 2 lc rgb '#7f7f7f' t 'best teacher (%s)'", sep,
-                    metric(r->rows[best].valid, "recall@50"), r->rows[best].name);
+                    num(r->rows[best].valid, "recall@50"), r->rows[best].name);
         fputs("\n", gp);
         n++;
     }
@@ -457,7 +452,7 @@ static void write_summary(FILE *fp, const report *r)
     if (r->het < 0 || r->ens < 0)
         return;
     const report_row *h = &r->rows[r->het], *e = &r->rows[r->ens];
-    double hr = metric(h->test, "recall@50"), er = metric(e->test, "recall@50");
+    double hr = num(h->test, "recall@50"), er = num(e->test, "recall@50");
     fputs("<p class=\"big\">", fp);
     if (hr > 0 && er > 0 && h->params > 0 && e->params > 0)
         fprintf(fp,
@@ -465,7 +460,7 @@ static void write_summary(FILE *fp, const report *r)
                 "ensemble's %.4f, with %.0fx fewer parameters",
                 hr, 100.0 * hr / er, er, e->params / h->params);
     if (r->bpr >= 0) {
-        double br = metric(r->rows[r->bpr].test, "recall@50");
+        double br = num(r->rows[r->bpr].test, "recall@50");
         if (br > 0)
             fprintf(fp,
                     "; the same student without distillation reaches %.4f (%+.0f%% for "
@@ -495,10 +490,10 @@ static void write_table(FILE *fp, const report *r)
         esc(fp, i < r->n_teachers ? w->name : w->label);
         fputs("</td>", fp);
         cell_params(fp, w->params);
-        cell_num(fp, metric(w->test, "recall@10"), "%.4f");
-        cell_num(fp, metric(w->test, "ndcg@10"), "%.4f");
-        cell_num(fp, metric(w->test, "recall@50"), "%.4f");
-        cell_num(fp, metric(w->test, "ndcg@50"), "%.4f");
+        cell_num(fp, num(w->test, "recall@10"), "%.4f");
+        cell_num(fp, num(w->test, "ndcg@10"), "%.4f");
+        cell_num(fp, num(w->test, "recall@50"), "%.4f");
+        cell_num(fp, num(w->test, "ndcg@50"), "%.4f");
         double ep = num(w->log, "epochs"), be = num(w->log, "best_epoch");
         if (ep >= 0 && i != r->ens)
             fprintf(fp, "<td>%.0f (%.0f)</td>", ep, be);
@@ -659,8 +654,8 @@ static void print_table(FILE *fp, const report *r)
         snprintf(spe, sizeof spe, sp >= 0 ? "%.3f" : "-", sp);
         snprintf(lat, sizeof lat, p50 >= 0 ? "%.0f" : "-", p50);
         fprintf(fp, "%-18s %10s %7.4f %7.4f %7.4f %7.4f %11s %12s\n", name, params,
-                metric(w->test, "recall@10"), metric(w->test, "ndcg@10"),
-                metric(w->test, "recall@50"), metric(w->test, "ndcg@50"), spe, lat);
+                num(w->test, "recall@10"), num(w->test, "ndcg@10"), num(w->test, "recall@50"),
+                num(w->test, "ndcg@50"), spe, lat);
     }
 }
 
