@@ -117,7 +117,7 @@ static int run_latency(cli_stages *st, const run_opts *o, int nf, char (*tmodel)
 {
     int rc = HC_OK;
     for (int x = 0; !rc && x < nf + 3; x++) {
-        char name[64], json[96];
+        char name[64], json[96], smodel[64];
         const char *a[64] = {"recommend", "--data",  "data.hcd", "-k",
                              "50",        "--bench", o->queries, NULL};
         const char *in[MAX_TEACHERS + 2] = {"data.hcd", NULL};
@@ -135,10 +135,9 @@ static int run_latency(cli_stages *st, const run_opts *o, int nf, char (*tmodel)
             }
             in[nf + 1] = NULL;
         } else {
-            static char smodel[2][64];
-            snprintf(smodel[x - nf - 1], sizeof smodel[0], "students/%s/model.hcm", label);
-            push_opt(a, "--model", smodel[x - nf - 1]);
-            in[1] = smodel[x - nf - 1];
+            snprintf(smodel, sizeof smodel, "students/%s/model.hcm", label);
+            push_opt(a, "--model", smodel);
+            in[1] = smodel;
         }
         snprintf(name, sizeof name, "latency-%s", label);
         snprintf(json, sizeof json, "latency/%s.json", label);
