@@ -57,6 +57,11 @@ void cli_threads(int n);
 /* Output helpers (output.c). JSON builders return NULL on out of memory. */
 json_t *cli_metrics_json(const hc_metrics *m);
 json_t *cli_result_json(const hc_eval_result *r); /* {"valid": ..., "test": ...} */
+/* The inverses: 0, or -1 when o lacks a field of the right type. */
+int cli_metrics_from_json(const json_t *o, hc_metrics *m);
+int cli_result_from_json(const json_t *o, hc_eval_result *r);
+/* XXH3-64 of a file's contents. */
+int cli_file_hash(const char *path, uint64_t *out);
 /* Writes root (may be NULL: out of memory) to path atomically; does not take the reference. */
 int cli_json_write(json_t *root, const char *path);
 int cli_make_dir(const char *dir);
@@ -67,6 +72,8 @@ void cli_print_metrics_row(FILE *fp, const char *name, const hc_metrics *m);
 /* Loads n teachers' trajectories (files, or directories holding trajectory.hct) made on ds
  * (teachers.c). *out: n trajectories, freed with cli_free_teachers. */
 int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, hc_traj **out);
+/* The trajectory file a teacher argument names (p itself, or p/trajectory.hct in buf). */
+const char *cli_teacher_file(const char *p, char *buf, size_t size);
 void cli_free_teachers(hc_traj *t, int32_t n);
 
 /* The model options `recommend` and `serve` share (one --model, or several for the live

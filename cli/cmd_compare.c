@@ -8,13 +8,22 @@
  * Output directory: compare.tsv and compare.json (rewritten atomically after every finished
  * run, so an interrupted comparison keeps what it has), and <method>-seed<k>/log.json per run
  * (the `hetcomp distill` log). Run k uses seed --seed + k.
+ *
+ * Resuming: each run's log carries a key (XXH3 of the hetcomp version, the dataset's and the
+ * teachers' file contents, the method and every option, the seed included). A run whose log
+ * in DIR has the key it would get is not trained again but read back, so an interrupted
+ * comparison continues where it stopped, and runs of one comparison can be trained by
+ * several `compare` processes (e.g. different --methods) into one DIR and tabulated together
+ * by a last one with every method. --rerun trains every run regardless.
  */
+#include <inttypes.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "cli.h"
 #include "distill_cli.h"
@@ -38,7 +47,11 @@ static void help(void)
         printf("  %-8s %s\n", hc_distiller_types[i]->name, hc_distiller_types[i]->title);
     printf("\noptions:\n"
            "  --methods LIST      comma-separated methods (" DEFAULT_METHODS ")\n"
-           "  --seeds N           runs per method, seeds --seed + 0 .. N-1 (3)\n");
+           "  --seeds N           runs per method, seeds --seed + 0 .. N-1 (3)\n"
+           "  --rerun             train every run again, even one whose log in DIR was made\n"
+           "                      from the same data, teachers, method and options (such\n"
+           "                      runs are otherwise read back: an interrupted comparison\n"
+           "                      resumes, and several processes can share one DIR)\n");
     cli_distill_flags_help(stdout);
 }
 
@@ -99,7 +112,9 @@ typedef struct {
     const hc_distill_opts *o;
     int have_ens;
     hc_eval_result ens;
-    run_result *runs; /* n_methods x n_seeds */
+    run_result *runs;    /* n_methods x n_seeds */
+    uint64_t inputs_key; /* version, dataset and teachers' file contents */
+    int rerun;           /* --rerun */
 } table;
 
 static int write_tsv(const table *tb)
@@ -256,6 +271,82 @@ static int eval_ensemble(const hc_dataset *ds, const hc_traj *const *tv, int32_t
     return rc;
 }
 
+/* XXH3 of the version and the contents of the dataset and the teachers' trajectory files. */
+static int inputs_key(const char *data, char **teachers, int32_t n, uint64_t *out)
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return hc_error(HC_ENOMEM, "out of memory");
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, HC_VERSION_STRING, sizeof HC_VERSION_STRING);
+    uint64_t h;
+    int rc = cli_file_hash(data, &h);
+    if (!rc)
+        XXH3_64bits_update(st, &h, sizeof h);
+    for (int32_t x = 0; !rc && x < n; x++) {
+        char buf[4096];
+        if (!(rc = cli_file_hash(cli_teacher_file(teachers[x], buf, sizeof buf), &h)))
+            XXH3_64bits_update(st, &h, sizeof h);
+    }
+    *out = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return rc;
+}
+
+/* The run's key as 16 hex digits: the inputs, the method and every option (seed included). */
+static int run_key(const table *tb, const char *method, const hc_distill_opts *o, char key[17])
+{
+    json_t *oj = cli_distill_opts_json(o);
+    char *dump = oj ? json_dumps(oj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(oj);
+    if (!dump)
+        return hc_error(HC_ENOMEM, "out of memory");
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+        free(dump);
+        return hc_error(HC_ENOMEM, "out of memory");
+    }
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, &tb->inputs_key, sizeof tb->inputs_key);
+    XXH3_64bits_update(st, method, strlen(method) + 1);
+    XXH3_64bits_update(st, dump, strlen(dump) + 1);
+    snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits_digest(st));
+    XXH3_freeState(st);
+    free(dump);
+    return HC_OK;
+}
+
+/* Reads back a finished run from its log when the log has this key; 1 if it did. */
+static int reuse_run(const char *log_path, const char *key, run_result *out)
+{
+    json_t *log = json_load_file(log_path, 0, NULL);
+    if (!log)
+        return 0;
+    run_result r = {0};
+    const json_t *epochs = json_object_get(log, "epochs"),
+                 *best = json_object_get(log, "best_epoch"),
+                 *secs = json_object_get(log, "train_s");
+    const char *old = json_string_value(json_object_get(log, "run_key"));
+    int ok = old && !strcmp(old, key) && json_is_integer(epochs) && json_is_integer(best) &&
+             json_is_number(secs) && !cli_result_from_json(json_object_get(log, "best"), &r.res);
+    if (ok)
+        *out = (run_result){1, (int32_t)json_integer_value(epochs),
+                            (int32_t)json_integer_value(best), json_number_value(secs), r.res};
+    json_decref(log);
+    return ok;
+}
+
+static void print_run(const char *prefix, const char *label, const run_result *r,
+                      const char *suffix)
+{
+    fprintf(stderr,
+            "%s[%s] %d epochs (best %d), %.1f s: test R@10 %.4f N@10 %.4f R@50 %.4f N@50 "
+            "%.4f%s\n",
+            prefix, label, r->epochs, r->best_epoch, r->train_s, r->res.test.recall[0],
+            r->res.test.ndcg[0], r->res.test.recall[HC_EVAL_NK - 1],
+            r->res.test.ndcg[HC_EVAL_NK - 1], suffix);
+}
+
 /* Trains method mi with seed --seed + k, writes its log and records its result. */
 static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_args *a, int32_t mi,
                    int32_t k)
@@ -275,24 +366,32 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
     ctx.teachers = in->tv;
     ctx.opts = a->o;
     ctx.opts.seed = a->o.seed + (uint64_t)k;
+    run_result *out = &tb->runs[(int64_t)mi * tb->n_seeds + k];
+    char key[17];
+    int rc = run_key(tb, method, &ctx.opts, key);
+    snprintf(path, sizeof path, "%s/log.json", dir);
+    if (!rc && !tb->rerun && reuse_run(path, key, out)) {
+        if (!a->quiet)
+            print_run("", label, out, " (read back: same inputs and options)");
+        json_decref(pr.rows);
+        return HC_OK;
+    }
     json_t *log = NULL;
-    int rc = hc_distill_run(hc_distiller_type_find(method), &ctx, &hooks, &r);
+    if (!rc)
+        rc = hc_distill_run(hc_distiller_type_find(method), &ctx, &hooks, &r);
     if (!rc && !(rc = cli_make_dir(dir))) {
         log = cli_distill_log(method, in->t, ctx.n_teachers, &ctx.opts, ctx.student, &r, pr.rows);
-        snprintf(path, sizeof path, "%s/log.json", dir);
+        if (log && json_object_set_new(log, "run_key", json_string(key))) {
+            json_decref(log);
+            log = NULL;
+        }
         rc = cli_json_write(log, path);
     }
     if (!rc) {
         const hc_distill_eval *best = &r.evals[r.best];
-        tb->runs[(int64_t)mi * tb->n_seeds + k] =
-            (run_result){1, r.epochs, best->epoch, r.train_s, best->res};
+        *out = (run_result){1, r.epochs, best->epoch, r.train_s, best->res};
         if (!a->quiet)
-            fprintf(stderr,
-                    "%s[%s] %d epochs (best %d), %.1f s: test R@10 %.4f N@10 %.4f R@50 %.4f "
-                    "N@50 %.4f\n",
-                    pr.tty ? "\r\033[K" : "", label, r.epochs, best->epoch, r.train_s,
-                    best->res.test.recall[0], best->res.test.ndcg[0],
-                    best->res.test.recall[HC_EVAL_NK - 1], best->res.test.ndcg[HC_EVAL_NK - 1]);
+            print_run(pr.tty ? "\r\033[K" : "", label, out, "");
     }
     json_decref(log);
     json_decref(pr.rows);
@@ -303,9 +402,10 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
 
 int cmd_compare(int argc, char **argv)
 {
-    enum { O_METHODS = 256, O_SEEDS };
+    enum { O_METHODS = 256, O_SEEDS, O_RERUN };
     static const struct option own[] = {{"methods", required_argument, 0, O_METHODS},
                                         {"seeds", required_argument, 0, O_SEEDS},
+                                        {"rerun", no_argument, 0, O_RERUN},
                                         {"help", no_argument, 0, 'h'},
                                         {0, 0, 0, 0}};
     cli_distill_args a;
@@ -317,12 +417,14 @@ int cmd_compare(int argc, char **argv)
     const char *mlist = DEFAULT_METHODS;
     char *mcopy = NULL, *methods[MAX_METHODS];
     int32_t n_seeds = 3, n_methods = 0;
-    int c, need_teachers = 0;
+    int c, need_teachers = 0, rerun = 0;
     while (!rc && (c = getopt_long(argc, argv, "d:t:o:h", a.longopts, NULL)) != -1) {
         if (c == O_METHODS) {
             mlist = optarg;
         } else if (c == O_SEEDS) {
             rc = cli_int(CMD, "--seeds", optarg, 1, 1000, &n_seeds);
+        } else if (c == O_RERUN) {
+            rerun = 1;
         } else if (c == 'h') {
             help();
             cli_distill_args_free(&a);
@@ -358,11 +460,13 @@ int cmd_compare(int argc, char **argv)
     tb.n_seeds = n_seeds;
     tb.o = o;
     tb.runs = runs;
+    tb.rerun = rerun;
     if (!runs) {
         rc = hc_error(HC_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = cli_distill_load(&a, &in)) != HC_OK)
+    if ((rc = cli_distill_load(&a, &in)) != HC_OK ||
+        (rc = inputs_key(a.data, a.teachers, a.n_teachers, &tb.inputs_key)) != HC_OK)
         goto done;
     tb.teachers = in.t;
     tb.n_teachers = in.n_teachers;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <cblas.h>
+#include <xxhash.h>
 
 #include "cli.h"
 
@@ -104,4 +105,29 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_file_hash(const char *path, uint64_t *out)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return hc_error(HC_EIO, "%s: cannot open: %s", path, strerror(errno));
+    XXH3_state_t *fs = XXH3_createState();
+    char *buf = malloc(1 << 16);
+    if (!fs || !buf) {
+        fclose(fp);
+        XXH3_freeState(fs);
+        free(buf);
+        return hc_error(HC_ENOMEM, "out of memory");
+    }
+    XXH3_64bits_reset(fs);
+    size_t n;
+    while ((n = fread(buf, 1, 1 << 16, fp)) > 0)
+        XXH3_64bits_update(fs, buf, n);
+    int bad = ferror(fp);
+    fclose(fp);
+    *out = XXH3_64bits_digest(fs);
+    XXH3_freeState(fs);
+    free(buf);
+    return bad ? hc_error(HC_EIO, "%s: read error", path) : HC_OK;
 }

@@ -30,6 +30,34 @@ json_t *cli_metrics_json(const hc_metrics *m)
     return o;
 }
 
+int cli_metrics_from_json(const json_t *o, hc_metrics *m)
+{
+    for (int j = 0; j < HC_EVAL_NK; j++) {
+        char key[32];
+        snprintf(key, sizeof key, "recall@%d", hc_eval_ks[j]);
+        const json_t *r = json_object_get(o, key);
+        snprintf(key, sizeof key, "ndcg@%d", hc_eval_ks[j]);
+        const json_t *n = json_object_get(o, key);
+        if (!json_is_number(r) || !json_is_number(n))
+            return -1;
+        m->recall[j] = json_number_value(r);
+        m->ndcg[j] = json_number_value(n);
+    }
+    const json_t *nu = json_object_get(o, "n_users");
+    if (!json_is_integer(nu))
+        return -1;
+    m->n_users = (int32_t)json_integer_value(nu);
+    return 0;
+}
+
+int cli_result_from_json(const json_t *o, hc_eval_result *r)
+{
+    return cli_metrics_from_json(json_object_get(o, "valid"), &r->valid) ||
+                   cli_metrics_from_json(json_object_get(o, "test"), &r->test)
+               ? -1
+               : 0;
+}
+
 json_t *cli_result_json(const hc_eval_result *r)
 {
     json_t *o = json_object();

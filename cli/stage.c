@@ -73,32 +73,6 @@ void cli_stages_close(cli_stages *s)
     s->state = NULL;
 }
 
-/* Adds XXH3 of the file's contents to st. */
-static int hash_file(XXH3_state_t *st, const char *path, const char *shown)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return hc_error(HC_EIO, "%s: cannot open: %s", shown, strerror(errno));
-    static char buf[1 << 16];
-    XXH3_state_t *fs = XXH3_createState();
-    if (!fs) {
-        fclose(fp);
-        return hc_error(HC_ENOMEM, "out of memory");
-    }
-    XXH3_64bits_reset(fs);
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        XXH3_64bits_update(fs, buf, n);
-    int bad = ferror(fp);
-    fclose(fp);
-    uint64_t h = XXH3_64bits_digest(fs);
-    XXH3_freeState(fs);
-    if (bad)
-        return hc_error(HC_EIO, "%s: read error", shown);
-    XXH3_64bits_update(st, &h, sizeof h);
-    return HC_OK;
-}
-
 static int is_input(const char *arg, const char *const *inputs)
 {
     for (int i = 0; inputs && inputs[i]; i++)
@@ -126,7 +100,9 @@ static int stage_key(const cli_stages *s, const char *name, const char *const *a
     for (int i = 0; !rc && inputs && inputs[i]; i++) {
         char p[4200];
         run_path(s, inputs[i], p, sizeof p);
-        rc = hash_file(st, p, p);
+        uint64_t h;
+        if (!(rc = cli_file_hash(p, &h)))
+            XXH3_64bits_update(st, &h, sizeof h);
     }
     snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits_digest(st));
     XXH3_freeState(st);

@@ -9,6 +9,16 @@
 #include "cli.h"
 #include "traj/trajectory.h"
 
+const char *cli_teacher_file(const char *p, char *buf, size_t size)
+{
+    struct stat st;
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(buf, size, "%s/trajectory.hct", p);
+        return buf;
+    }
+    return p;
+}
+
 int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, hc_traj **out)
 {
     *out = NULL;
@@ -19,13 +29,7 @@ int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, hc_traj **o
         return hc_error(HC_ENOMEM, "out of memory");
     for (int32_t x = 0; x < n; x++) {
         char buf[4096];
-        const char *p = paths[x];
-        struct stat st;
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            snprintf(buf, sizeof buf, "%s/trajectory.hct", p);
-            p = buf;
-        }
-        int rc = hc_traj_load(p, ds, &t[x]);
+        int rc = hc_traj_load(cli_teacher_file(paths[x], buf, sizeof buf), ds, &t[x]);
         if (rc) {
             cli_free_teachers(t, n);
             return rc;

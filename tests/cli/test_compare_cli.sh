@@ -6,7 +6,8 @@
 # two methods (bpr and rrd) x two seeds: the table on stdout (ensemble reference row, one row
 # per method with mean ± std), compare.tsv (header, rows, runs = 2), compare.json (options,
 # ensemble metrics, two runs per method with distinct seeds, means equal to the runs' means)
-# and each run's log.json; a baseline through `distill` with a hyperparameter flag (recorded
+# and each run's log.json; resuming (finished runs read back when the inputs, method and
+# options match; trained again when --lr or the teachers differ, or with --rerun); a baseline through `distill` with a hyperparameter flag (recorded
 # in log.json's options); the help listing every method and marking inferred details; usage
 # errors (exit 2, no output directory): an unknown or repeated method, --seeds 0, a bad
 # hyperparameter value, an unknown flag, no --out, teachers missing for a distillation
@@ -72,6 +73,30 @@ for m, row in zip(j["methods"], rows[1:]):
         assert log["best"] == r["metrics"], (log["best"], r["metrics"])
         assert log["teachers"] == ([] if m["method"] == "bpr" else ["mf", "gnn"]), log
 EOF2
+no_tmp
+
+echo "- resuming: finished runs with the same inputs and options are read back"
+expect 0 "$HC" compare --data ds.hcd --teachers A B --methods bpr,rrd --seeds 3 --k 50 \
+    --epochs 21 --out C
+for r in "bpr seed 0" "bpr seed 1" "rrd seed 0" "rrd seed 1"; do
+    grep -qF "[$r] 21 epochs" "$T/err" && grep "\[$r\]" "$T/err" | grep -q "read back" ||
+        die "compare --seeds 3 trained '$r' again"
+done
+grep "\[rrd seed 2\]" "$T/err" | grep -qv "read back" || die "rrd seed 2 was not trained"
+python3 -c "import json; j = json.load(open('C/compare.json')); assert [len(m['runs']) for m in j['methods']] == [3, 3], j" ||
+    die "compare.json lacks the resumed runs"
+expect 0 "$HC" compare --data ds.hcd --teachers A B --methods rrd --seeds 1 --k 50 --epochs 21 \
+    --lr 0.002 --out C
+! grep -q "read back" "$T/err" || die "a run with another --lr was read back"
+expect 0 "$HC" compare --data ds.hcd --teachers B A --methods rrd --seeds 1 --k 50 --epochs 21 \
+    --lr 0.002 --out C
+! grep -q "read back" "$T/err" || die "a run with other teachers was read back"
+expect 0 "$HC" compare --data ds.hcd --teachers B A --methods rrd --seeds 1 --k 50 --epochs 21 \
+    --lr 0.002 --out C --rerun
+! grep -q "read back" "$T/err" || die "--rerun read a run back"
+expect 0 "$HC" compare --data ds.hcd --teachers B A --methods rrd --seeds 1 --k 50 --epochs 21 \
+    --lr 0.002 --out C
+contains "$T/err" "read back"
 no_tmp
 
 echo "- a baseline through distill, with a hyperparameter flag"
