@@ -89,6 +89,14 @@ double hc_rng_normal(hc_rng *r);
 /* Fisher-Yates shuffle of n int32 values. */
 void hc_rng_shuffle_i32(hc_rng *r, int32_t *a, int64_t n);
 
+/* ======================================================================== Memory */
+
+/* n zeroed floats for a large array (parameters, optimiser moments, activations): from 2 MiB
+ * on, 2 MiB-aligned and advised to the kernel as transparent huge pages (one TLB entry and
+ * one page fault per 2 MiB instead of per 4 KiB; streaming over tens of MiB per step is then
+ * faster), below that plain calloc. NULL on failure or n < 0; release with free(). */
+float *hc_alloc_floats(int64_t n);
+
 /* ======================================================================== Files */
 
 /* Atomic output: writes go to "<path>.tmp.<pid>" and hc_afile_commit() renames it over path

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "nn/layers.h"
+#include "nn/softmax_out.h"
 
 #define H_STEP 1e-2f
 
@@ -339,6 +340,116 @@ static void test_mult_nll(void **state)
         assert_near(dz[k], dls_z[k], 1e-6);
 }
 
+/* ------------------------------------------------------------------ softmax output layer */
+
+enum { SO_N = 4, SO_IN = 3, SO_OUT = 11 };
+
+typedef struct {
+    float X[SO_N * SO_IN], W[SO_OUT * SO_IN], b[SO_OUT], E[SO_N * SO_OUT];
+    float dW[SO_OUT * SO_IN], db[SO_OUT];
+    int64_t tptr[SO_N + 1];
+    int32_t tcol[SO_N * SO_OUT];
+    int steps; /* step calls (from the layer's threads) */
+    hc_nn_ws ws;
+} so_ctx;
+
+static void so_step(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
+{
+    so_ctx *c = ctx;
+    memcpy(c->dW + r0 * SO_IN, dW, (size_t)nr * SO_IN * sizeof(float));
+    memcpy(c->db + r0, db, (size_t)nr * sizeof(float));
+#pragma omp atomic
+    c->steps++;
+}
+
+static hc_nn_softmax_out so_layer(so_ctx *c)
+{
+    return (hc_nn_softmax_out){SO_N, SO_IN, SO_OUT, c->X, c->W, c->b, c->tptr, c->tcol, 0.25f};
+}
+
+/* The loss by its definition, in double: 0.25 sum_r (|t_r| lse_r - sum_{t_r} z). */
+static double so_probe(void *p)
+{
+    so_ctx *c = p;
+    double loss = 0.0;
+    for (int r = 0; r < SO_N; r++) {
+        double z[SO_OUT], mx = -INFINITY, s = 0.0;
+        for (int o = 0; o < SO_OUT; o++) {
+            z[o] = (double)c->b[o] + dotd(c->X + r * SO_IN, c->W + o * SO_IN, SO_IN);
+            mx = z[o] > mx ? z[o] : mx;
+        }
+        for (int o = 0; o < SO_OUT; o++)
+            s += exp(z[o] - mx);
+        loss += (double)(c->tptr[r + 1] - c->tptr[r]) * (mx + log(s));
+        for (int64_t k = c->tptr[r]; k < c->tptr[r + 1]; k++)
+            loss -= z[c->tcol[k]];
+    }
+    return 0.25 * loss;
+}
+
+static void test_softmax_out(void **state)
+{
+    (void)state;
+    so_ctx c = {0};
+    hc_rng r;
+    hc_rng_init(&r, 11, 1);
+    fill(&r, c.X, SO_N * SO_IN, 1.0f);
+    fill(&r, c.W, SO_OUT * SO_IN, 1.0f);
+    fill(&r, c.b, SO_OUT, 1.0f);
+    /* targets: row 0 one unit, row 1 three (across chunks), row 2 none, row 3 every unit */
+    const int32_t t1[] = {7}, t2[] = {0, 5, 10};
+    int64_t k = 0;
+    c.tptr[0] = 0;
+    c.tcol[k++] = t1[0];
+    c.tptr[1] = k;
+    for (int q = 0; q < 3; q++)
+        c.tcol[k++] = t2[q];
+    c.tptr[2] = k;
+    c.tptr[3] = k;
+    for (int o = 0; o < SO_OUT; o++)
+        c.tcol[k++] = o;
+    c.tptr[4] = k;
+    /* the same result for every chunk size (1, 3, 4, the whole layer) */
+    const int32_t chunks[] = {SO_OUT, 1, 3, 4};
+    float dX0[SO_N * SO_IN], dW0[SO_OUT * SO_IN], db0[SO_OUT];
+    double loss0 = 0.0;
+    for (int q = 0; q < 4; q++) {
+        hc_nn_softmax_out p = so_layer(&c);
+        float dX[SO_N * SO_IN];
+        double loss;
+        c.steps = 0;
+        TU_OK(hc_nn_softmax_out_train(&p, c.E, dX, &loss, chunks[q], so_step, &c, &c.ws));
+        assert_int_equal(c.steps, (SO_OUT + chunks[q] - 1) / chunks[q]);
+        assert_near(loss, so_probe(&c), 1e-5);
+        if (q == 0) {
+            loss0 = loss;
+            memcpy(dX0, dX, sizeof dX);
+            memcpy(dW0, c.dW, sizeof dW0);
+            memcpy(db0, c.db, sizeof db0);
+            continue;
+        }
+        assert_near(loss, loss0, 1e-5);
+        for (int j = 0; j < SO_N * SO_IN; j++)
+            assert_near(dX[j], dX0[j], 1e-5);
+        for (int j = 0; j < SO_OUT * SO_IN; j++)
+            assert_near(c.dW[j], dW0[j], 1e-5);
+        for (int j = 0; j < SO_OUT; j++)
+            assert_near(c.db[j], db0[j], 1e-5);
+    }
+    /* every gradient against central differences of the definition */
+    check_grad("softmax_out dX", c.X, dX0, SO_N * SO_IN, so_probe, &c);
+    check_grad("softmax_out dW", c.W, dW0, SO_OUT * SO_IN, so_probe, &c);
+    check_grad("softmax_out db", c.b, db0, SO_OUT, so_probe, &c);
+    /* no dX, no bias */
+    memset(c.b, 0, sizeof c.b);
+    hc_nn_softmax_out p = so_layer(&c);
+    p.b = NULL;
+    double loss;
+    TU_OK(hc_nn_softmax_out_train(&p, c.E, NULL, &loss, 3, so_step, &c, &c.ws));
+    assert_near(loss, so_probe(&c), 1e-5);
+    hc_nn_ws_free(&c.ws);
+}
+
 /* ------------------------------------------------------------------ L2 normalisation */
 
 static double l2_probe(void *p)
@@ -473,8 +584,9 @@ int main(void)
         cmocka_unit_test(test_linear),      cmocka_unit_test(test_sparse_linear),
         cmocka_unit_test(test_activations), cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_mult_nll),
-        cmocka_unit_test(test_l2norm),      cmocka_unit_test(test_bce),
-        cmocka_unit_test(test_fast_math),   cmocka_unit_test(test_init),
+        cmocka_unit_test(test_softmax_out), cmocka_unit_test(test_l2norm),
+        cmocka_unit_test(test_bce),         cmocka_unit_test(test_fast_math),
+        cmocka_unit_test(test_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

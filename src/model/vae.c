@@ -27,12 +27,11 @@
  * outside the batch's items, so only those rows move, each first catching up in closed form
  * the momentum steps it missed (optim/adam.h, hc_adam_table): the reference's dense Adam at
  * the cost of the touched rows (dense, the I x width update was 15% of an epoch).
- * Cost per batch: three B x width x I products (the output layer's forward, its weight
- * gradient, the gradient to h) and a softmax over B x I; the output layer runs in two parallel
- * regions (nn/layers.h "fused output layer"): the forward tiles also keep each row segment's
- * (max, sum exp), and the backward walks chunks of 1024 items, turning the logits into the
- * softmax gradient, adding the chunk's share of the gradient to h and taking the chunk's Adam
- * step while its gradient is in cache (the I x width gradient is never stored in training).
+ * Cost per batch: three B x width x I products (the output layer's forward, the gradient to
+ * h, its weight gradient) and one exp per logit, in the fused softmax output layer
+ * (nn/softmax_out.h): two parallel regions over chunks of DEC_CHUNK items, the second taking
+ * each chunk's Adam step while its gradient is in cache (the I x width gradient is never
+ * stored in training). The large arrays sit on transparent huge pages (hc_alloc_floats).
  * Memory: 2 I x width weights (+ 3x that for the moments and the gradient-check buffers) and
  * B x I floats of logits.
  */
@@ -42,6 +41,7 @@
 
 #include "model/families.h"
 #include "nn/layers.h"
+#include "nn/softmax_out.h"
 #include "optim/adam.h"
 
 #define VAE_HIDDEN       600   /* Mult-VAE hidden width (Liang et al.: I-600-200-600-I) */
@@ -83,14 +83,10 @@ typedef struct {
     int32_t act_rows;
     double last_kl; /* KL term of the last batch (VAE) */
     int stepping;   /* ae_batch steps the output layer instead of storing its gradient */
-    /* the batch as the output layer's hooks see it */
-    const hc_csr *bR;      /* train rows */
-    const int32_t *busers; /* the batch's users */
-    float *tmax, *tsum;    /* per (forward tile, row): segment max and sum of exp(z - max) */
-    float *lse;            /* per row: log-sum-exp of the logits */
-    int32_t stat_cap;      /* tile-row slots tmax and tsum hold; rows lse holds */
-    int32_t n_batch;
-    hc_nn_ws ws; /* the output layer's backward scratch */
+    /* the batch's targets: its users' full train rows (tptr: rows + 1, tcol: nnz_cap) */
+    int64_t *tptr;
+    int32_t *tcol;
+    hc_nn_ws ws; /* the output layer's scratch */
 } ae_model;
 
 static void ae_defaults(hc_hparams *hp)
@@ -134,7 +130,7 @@ static int ae_init(hc_model *m, const hc_dataset *ds, int load)
         a->t[D1_B] = (hc_tensor){"dec1_b", 1, VAE_HIDDEN, NULL};
     }
     for (int k = 0; k < a->nt; k++) {
-        a->t[k].data = malloc((size_t)tlen(&a->t[k]) * sizeof(float));
+        a->t[k].data = hc_alloc_floats(tlen(&a->t[k]));
         if (!a->t[k].data)
             return hc_error(HC_ENOMEM, "ae: out of memory for the parameters");
     }
@@ -170,18 +166,22 @@ static int batch_state(ae_model *a, int32_t rows, int64_t nnz)
     if (rows > a->act_rows) {
         free(a->act);
         free(a->ptr);
+        free(a->tptr);
         a->act = malloc((size_t)(rows * act_per_row(a)) * sizeof(float));
         a->ptr = malloc((size_t)(rows + 1) * sizeof(int64_t));
-        a->act_rows = a->act && a->ptr ? rows : 0;
+        a->tptr = malloc((size_t)(rows + 1) * sizeof(int64_t));
+        a->act_rows = a->act && a->ptr && a->tptr ? rows : 0;
         if (!a->act_rows)
             return hc_error(HC_ENOMEM, "ae: out of memory for a batch");
     }
     if (nnz > a->nnz_cap) {
         free(a->col);
         free(a->val);
+        free(a->tcol);
         a->col = malloc((size_t)nnz * sizeof(int32_t));
         a->val = malloc((size_t)nnz * sizeof(float));
-        a->nnz_cap = a->col && a->val ? nnz : 0;
+        a->tcol = malloc((size_t)nnz * sizeof(int32_t));
+        a->nnz_cap = a->col && a->val && a->tcol ? nnz : 0;
         if (!a->nnz_cap)
             return hc_error(HC_ENOMEM, "ae: out of memory for a batch");
     }
@@ -190,7 +190,7 @@ static int batch_state(ae_model *a, int32_t rows, int64_t nnz)
 
 /* Builds the sparse input of users[0..n): dropout from r when r is non-NULL, then L2
  * normalisation (every kept entry of a row has the same value, so the norm is
- * value * sqrt(kept)). */
+ * value * sqrt(kept)); and the targets (the full rows) in tptr, tcol. */
 static int build_input(ae_model *a, const hc_csr *R, const int32_t *users, int32_t n, hc_rng *r,
                        hc_nn_sparse *x)
 {
@@ -203,9 +203,12 @@ static int build_input(ae_model *a, const hc_csr *R, const int32_t *users, int32
     const float p = a->base.hp.dropout, keep = 1.0f / (1.0f - p);
     int64_t k = 0;
     a->ptr[0] = 0;
+    a->tptr[0] = 0;
     for (int32_t b = 0; b < n; b++) {
         const int32_t *row = hc_csr_row(R, users[b]);
         int32_t len = hc_csr_row_len(R, users[b]);
+        memcpy(a->tcol + a->tptr[b], row, (size_t)len * sizeof(int32_t));
+        a->tptr[b + 1] = a->tptr[b] + len;
         int64_t k0 = k;
         for (int32_t q = 0; q < len; q++)
             if (!r || p <= 0.0f || hc_rng_float(r) >= p)
@@ -220,23 +223,21 @@ static int build_input(ae_model *a, const hc_csr *R, const int32_t *users, int32
     return HC_OK;
 }
 
-/* Forward pass of a batch into logits (n x I). With r (training) the VAE draws its noise
- * from r; otherwise s = mu. Activations stay in a->act for the backward pass. */
-static int forward(ae_model *a, const hc_nn_sparse *x, hc_rng *r, float *logits,
-                   hc_nn_fwd_hook hook)
+/* The encoder (and the VAE's middle) of a batch: returns the output layer's input (n x dw,
+ * inside a->act). With r (training) the VAE draws its noise from r; otherwise s = mu.
+ * Activations stay in a->act for the backward pass. NULL on failure. */
+static const float *encode(ae_model *a, const hc_nn_sparse *x, hc_rng *r)
 {
-    const int32_t n = x->n, e = a->e, h = a->h, I = a->base.n_items;
+    const int32_t n = x->n, e = a->e, h = a->h;
     float *H1 = a->act;
     hc_nn_sparse_linear_fwd(x, e, a->t[ENC_W].data, a->t[ENC_B].data, H1);
     hc_nn_act_fwd(HC_ACT_TANH, (int64_t)n * e, H1, H1);
     if (!a->vae)
-        return hc_nn_linear_fwd_hook(n, e, I, H1, a->t[DEC_W].data, a->t[DEC_B].data, logits, hook,
-                                     a);
+        return H1;
     float *Z2 = H1 + 2 * (int64_t)n * e, *eps = Z2 + 4 * (int64_t)n * h;
     float *S = eps + (int64_t)n * h, *H3 = S + 2 * (int64_t)n * h;
-    int rc = hc_nn_linear_fwd(n, e, 2 * h, H1, a->t[MID_W].data, a->t[MID_B].data, Z2);
-    if (rc)
-        return rc;
+    if (hc_nn_linear_fwd(n, e, 2 * h, H1, a->t[MID_W].data, a->t[MID_B].data, Z2))
+        return NULL;
     for (int32_t b = 0; b < n; b++) {
         const float *mu = Z2 + (int64_t)b * 2 * h, *lv = mu + h;
         float *ep = eps + (int64_t)b * h, *s = S + (int64_t)b * h;
@@ -245,11 +246,10 @@ static int forward(ae_model *a, const hc_nn_sparse *x, hc_rng *r, float *logits,
             s[j] = mu[j] + ep[j] * expf(0.5f * lv[j]);
         }
     }
-    if ((rc = hc_nn_linear_fwd(n, h, VAE_HIDDEN, S, a->t[D1_W].data, a->t[D1_B].data, H3)))
-        return rc;
+    if (hc_nn_linear_fwd(n, h, VAE_HIDDEN, S, a->t[D1_W].data, a->t[D1_B].data, H3))
+        return NULL;
     hc_nn_act_fwd(HC_ACT_TANH, (int64_t)n * VAE_HIDDEN, H3, H3);
-    return hc_nn_linear_fwd_hook(n, VAE_HIDDEN, I, H3, a->t[DEC_W].data, a->t[DEC_B].data, logits,
-                                 hook, a);
+    return H3;
 }
 
 /* KL weight at the current step. */
@@ -259,65 +259,7 @@ static float kl_beta(const ae_model *a)
     return b < VAE_ANNEAL_CAP ? b : VAE_ANNEAL_CAP;
 }
 
-/* Forward hook of the output layer: the (max, sum of exp(z - max)) of each row's segment in
- * the tile, for the log-sum-exp. */
-static void stats_hook(void *ctx, int32_t tile, int32_t r0, int32_t nr, int32_t c0, int32_t nc)
-{
-    ae_model *a = ctx;
-    const int32_t n = a->n_batch, I = a->base.n_items;
-    for (int32_t b = r0; b < r0 + nr; b++) {
-        const float *z = a->logits + (int64_t)b * I + c0;
-        float mx = hc_nn_max(nc, z);
-        a->tmax[(int64_t)tile * n + b] = mx;
-        a->tsum[(int64_t)tile * n + b] = hc_nn_sum_exp(nc, z, mx);
-    }
-}
-
-/* Backward prep of a chunk of items: the logits become dL/dlogits = (|x_u| softmax - x_u) / B
- * in place. */
-static void softmax_prep(void *ctx, int32_t r0, int32_t nr)
-{
-    ae_model *a = ctx;
-    const int32_t n = a->n_batch, I = a->base.n_items;
-    const float inv_n = 1.0f / (float)n;
-    for (int32_t b = 0; b < n; b++) {
-        const int32_t *row = hc_csr_row(a->bR, a->busers[b]);
-        const int32_t len = hc_csr_row_len(a->bR, a->busers[b]);
-        float *z = a->logits + (int64_t)b * I + r0;
-        hc_nn_exp_affine(nr, z, a->lse[b], (float)len * inv_n, z);
-        /* the row's items inside the chunk (rows are sorted) */
-        int32_t lo = 0, hi = len;
-        while (lo < hi) {
-            int32_t mid = (lo + hi) / 2;
-            if (row[mid] < r0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (int32_t q = lo; q < len && row[q] < r0 + nr; q++)
-            z[row[q] - r0] -= inv_n;
-    }
-}
-
-/* Per-tile statistics slots for a batch of n rows. */
-static int stats_state(ae_model *a, int32_t n)
-{
-    int64_t need = (int64_t)hc_nn_fwd_tiles(n, a->base.n_items) * n;
-    if (need <= a->stat_cap)
-        return HC_OK;
-    free(a->tmax);
-    free(a->tsum);
-    free(a->lse);
-    a->tmax = malloc((size_t)need * sizeof(float));
-    a->tsum = malloc((size_t)need * sizeof(float));
-    a->lse = malloc((size_t)need * sizeof(float)); /* need >= n */
-    a->stat_cap = a->tmax && a->tsum && a->lse ? (int32_t)need : 0;
-    if (!a->stat_cap)
-        return hc_error(HC_ENOMEM, "ae: out of memory");
-    return HC_OK;
-}
-
-/* Receives the output layer's gradient a chunk of items at a time (hc_nn_linear_bwd_chunks):
+/* Receives the output layer's gradient a chunk of items at a time (hc_nn_softmax_out_train):
  * while training (a->stepping) the tile's rows of W_dec and b_dec take their Adam step at
  * once; otherwise the gradient is stored in g[]. */
 static void dec_tile(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
@@ -349,44 +291,22 @@ static double ae_batch(ae_model *a, const hc_csr *R, const int32_t *users, int32
     if (build_input(a, R, users, n, &r, &x) != HC_OK)
         return NAN;
     const int32_t e = a->e, h = a->h, I = a->base.n_items;
-    float *L = a->logits;
-    a->bR = R;
-    a->busers = users;
-    a->n_batch = n;
-    if (stats_state(a, n) != HC_OK || forward(a, &x, &r, L, stats_hook) != HC_OK)
+    const float *Xd = encode(a, &x, &r);
+    if (!Xd)
         return NAN;
-    /* multinomial NLL against the full (undropped) rows: per row, lse from the tiles' partial
-     * (max, sum) pairs in tile order, loss = |x_u| lse - sum of the row's item logits */
-    const int32_t nt = hc_nn_fwd_tiles(n, I);
-    double loss = 0.0;
-    for (int32_t b = 0; b < n; b++) {
-        float mx = -INFINITY, sum = 0.0f;
-        for (int32_t t = 0; t < nt; t++)
-            mx = a->tmax[(int64_t)t * n + b] > mx ? a->tmax[(int64_t)t * n + b] : mx;
-        for (int32_t t = 0; t < nt; t++)
-            sum += a->tsum[(int64_t)t * n + b] * expf(a->tmax[(int64_t)t * n + b] - mx);
-        a->lse[b] = mx + logf(sum);
-        const float *z = L + (int64_t)b * I;
-        const int32_t *row = hc_csr_row(R, users[b]);
-        int32_t len = hc_csr_row_len(R, users[b]);
-        double zs = 0.0;
-        for (int32_t q = 0; q < len; q++)
-            zs += (double)z[row[q]];
-        loss += (double)len * (double)a->lse[b] - zs;
-    }
-    loss /= (double)n;
+    /* the output layer: multinomial NLL against the full (undropped) rows, its gradient to
+     * Xd, and W_dec, b_dec's gradients (or steps) a chunk of items at a time */
     const float inv_n = 1.0f / (float)n;
-    float *H1 = a->act, *dH1 = H1 + (int64_t)n * e;
-    int rc;
-    if (!a->vae) {
-        rc = hc_nn_linear_bwd_chunks(n, e, I, H1, a->t[DEC_W].data, L, dH1, DEC_CHUNK, softmax_prep,
-                                     dec_tile, a, &a->ws);
-    } else {
-        float *Z2 = dH1 + (int64_t)n * e, *dZ2 = Z2 + 2 * (int64_t)n * h;
-        float *eps = dZ2 + 2 * (int64_t)n * h, *S = eps + (int64_t)n * h, *dS = S + (int64_t)n * h;
-        float *H3 = dS + (int64_t)n * h, *dH3 = H3 + (int64_t)n * VAE_HIDDEN;
-        rc = hc_nn_linear_bwd_chunks(n, VAE_HIDDEN, I, H3, a->t[DEC_W].data, L, dH3, DEC_CHUNK,
-                                     softmax_prep, dec_tile, a, &a->ws);
+    float *H1 = a->act, *dH1 = H1 + (int64_t)n * e; /* the VAE's, as in act_per_row: */
+    float *Z2 = dH1 + (int64_t)n * e, *dZ2 = Z2 + 2 * (int64_t)n * h;
+    float *eps = dZ2 + 2 * (int64_t)n * h, *S = eps + (int64_t)n * h, *dS = S + (int64_t)n * h;
+    float *H3 = dS + (int64_t)n * h, *dH3 = H3 + (int64_t)n * VAE_HIDDEN;
+    hc_nn_softmax_out so = {n,       a->dw,   I,    Xd, a->t[DEC_W].data, a->t[DEC_B].data,
+                            a->tptr, a->tcol, inv_n};
+    double loss;
+    int rc = hc_nn_softmax_out_train(&so, a->logits, a->vae ? dH3 : dH1, &loss, DEC_CHUNK, dec_tile,
+                                     a, &a->ws);
+    if (a->vae) {
         hc_nn_act_bwd(HC_ACT_TANH, (int64_t)n * VAE_HIDDEN, H3, dH3, dH3);
         if (!rc)
             rc = hc_nn_linear_bwd(n, h, VAE_HIDDEN, S, a->t[D1_W].data, dH3, dS, a->g[D1_W],
@@ -431,8 +351,8 @@ static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
         for (int k = 0; k < a->nt; k++) {
             size_t len = (size_t)tlen(&a->t[k]);
             a->g[k] = calloc(len, sizeof(float));
-            a->am[k] = calloc(len, sizeof(float));
-            a->av[k] = calloc(len, sizeof(float));
+            a->am[k] = hc_alloc_floats((int64_t)len);
+            a->av[k] = hc_alloc_floats((int64_t)len);
             if (!a->g[k] || !a->am[k] || !a->av[k])
                 return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
         }
@@ -453,7 +373,7 @@ static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
     }
     if (rows > a->logits_rows) {
         free(a->logits);
-        a->logits = malloc((size_t)rows * (size_t)a->base.n_items * sizeof(float));
+        a->logits = hc_alloc_floats((int64_t)rows * a->base.n_items);
         a->logits_rows = a->logits ? rows : 0;
         if (!a->logits)
             return hc_error(HC_ENOMEM, "ae: out of memory for the logits");
@@ -547,7 +467,10 @@ static int ae_score(hc_model *m, const int32_t *users, int32_t n, float *out)
     int rc = build_input(a, &a->R, users, n, NULL, &x);
     if (rc)
         return rc;
-    return forward(a, &x, NULL, out, NULL);
+    const float *Xd = encode(a, &x, NULL);
+    if (!Xd)
+        return hc_error(HC_ENOMEM, "ae: out of memory");
+    return hc_nn_linear_fwd(n, a->dw, m->n_items, Xd, a->t[DEC_W].data, a->t[DEC_B].data, out);
 }
 
 static int ae_tensors(hc_model *m, hc_tensor *out)
@@ -575,9 +498,8 @@ static void ae_free(hc_model *m)
     free(a->col);
     free(a->val);
     free(a->act);
-    free(a->tmax);
-    free(a->tsum);
-    free(a->lse);
+    free(a->tptr);
+    free(a->tcol);
     hc_nn_ws_free(&a->ws);
     hc_csr_free(&a->R);
 }

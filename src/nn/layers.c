@@ -152,7 +152,7 @@ int hc_nn_ws_reserve(hc_nn_ws *ws, size_t bytes)
     if (bytes <= ws->cap)
         return HC_OK;
     free(ws->p);
-    ws->p = malloc(bytes);
+    ws->p = hc_alloc_floats((int64_t)((bytes + sizeof(float) - 1) / sizeof(float)));
     ws->cap = ws->p ? bytes : 0;
     if (!ws->p)
         return hc_error(HC_ENOMEM, "out of memory for %zu bytes of scratch", bytes);
@@ -402,21 +402,11 @@ float hc_nn_max(int32_t n, const float *x)
     return row_max(n, x);
 }
 
-float hc_nn_sum_exp(int32_t n, const float *x, float mx)
-{
-    return sum_exp(n, x, mx);
-}
 
-/* y = a * exp(x - mx) */
-HOT static void exp_affine(int32_t n, const float *x, float mx, float a, float *y)
+float hc_nn_exp_shift_sum(int32_t n, const float *x, float shift, float *y)
 {
-    for (int32_t c = 0; c < n; c++)
-        y[c] = a * hc_nn_expf(x[c] - mx);
-}
-
-void hc_nn_exp_affine(int32_t n, const float *x, float shift, float scale, float *y)
-{
-    exp_affine(n, x, shift, scale, y);
+    exp_shift(n, x, shift, y);
+    return row_sum(n, y);
 }
 
 void hc_nn_softmax_row(int32_t cols, const float *x, float *y, float scale, float *lse)

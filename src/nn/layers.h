@@ -176,11 +176,10 @@ void hc_nn_init_normal(hc_rng *r, float *w, int64_t n, float std);
 
 /* y = exp(x) over n entries with hc_nn_expf (vectorised). */
 void hc_nn_exp(int64_t n, const float *x, float *y);
-/* y = scale * exp(x - shift) over n entries (vectorised; y may alias x). */
-void hc_nn_exp_affine(int32_t n, const float *x, float shift, float scale, float *y);
-/* max of n entries (-INFINITY when n = 0), and sum of exp(x - mx) (vectorised). */
+/* y = exp(x - shift) over n entries, returning their sum (vectorised; y may alias x). */
+float hc_nn_exp_shift_sum(int32_t n, const float *x, float shift, float *y);
+/* max of n entries (-INFINITY when n = 0) (vectorised). */
 float hc_nn_max(int32_t n, const float *x);
-float hc_nn_sum_exp(int32_t n, const float *x, float mx);
 
 /* exp(x) by Cephes' range reduction (x = k ln2 + r) and degree-6 polynomial: within 2 ulp of
  * expf on [-87, 88]; inputs are clamped to [-87.3, 88.3], so it returns about 1.2e-38 for
