@@ -1,4 +1,4 @@
-/* test_core.c - status messages, RNG streams, atomic files, CSR and id maps. */
+/* test_core.c - status messages, RNG streams, atomic files, large arrays, CSR and id maps. */
 #include "testutil.h"
 
 #include <math.h>
@@ -91,6 +91,26 @@ static void test_afile(void **state)
 }
 
 /* CSR against a dense reference (style.md: test against a simple reference). */
+/* hc_alloc_floats: zeroed, writable, 2 MiB-aligned from 2 MiB on; refuses n < 0. */
+static void test_alloc_floats(void **state)
+{
+    (void)state;
+    const int64_t sizes[] = {0, 1, 1000, (int64_t)1 << 19, ((int64_t)3 << 19) + 7};
+    for (int k = 0; k < 5; k++) {
+        float *p = hc_alloc_floats(sizes[k]);
+        assert_non_null(p);
+        for (int64_t i = 0; i < sizes[k]; i++)
+            if (p[i] != 0.0f)
+                fail_msg("size %lld: entry %lld not zero", (long long)sizes[k], (long long)i);
+        if (sizes[k] >= (int64_t)1 << 19)
+            assert_int_equal((uintptr_t)p % ((uintptr_t)2 << 20), 0);
+        if (sizes[k] > 0)
+            p[sizes[k] - 1] = 1.0f;
+        free(p);
+    }
+    assert_null(hc_alloc_floats(-1));
+}
+
 static void test_csr_vs_dense(void **state)
 {
     (void)state;
@@ -157,9 +177,9 @@ static void test_idmap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status), cmocka_unit_test(test_rng_streams),
-        cmocka_unit_test(test_afile),  cmocka_unit_test(test_csr_vs_dense),
-        cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_status),       cmocka_unit_test(test_rng_streams),
+        cmocka_unit_test(test_afile),        cmocka_unit_test(test_alloc_floats),
+        cmocka_unit_test(test_csr_vs_dense), cmocka_unit_test(test_idmap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
