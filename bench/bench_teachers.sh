@@ -11,12 +11,15 @@
 # Prints model | ref s/epoch | hetcomp s/epoch | ratio (ref/hetcomp) | target >= 5 | peak RSS,
 # the CPU share each side got, and both sides' validation R@50 after the last epoch as a
 # sanity check (a fast wrong answer shows; randomness differs, so expect close, not equal).
+# With --repeat N the pair runs N times, alternating reference and hetcomp, and each side's
+# s/epoch is the median of its N runs (the ratio is of the medians; min-max shown beside):
+# on a shared machine one run of each side can be 10% off.
 #
 # Full mode (--full): hetcomp only, trained to convergence (early stopping, patience 5) at the
 # reference configuration; prints test R@10/N@10/R@50/N@50 at the best validation R@50, best
 # epoch, s/epoch and peak RSS beside the targets.md figures. Takes minutes per model.
 #
-# usage: bench/bench_teachers.sh [--full] [--epochs N] [--bin PATH] [model ...]
+# usage: bench/bench_teachers.sh [--full] [--epochs N] [--repeat N] [--bin PATH] [model ...]
 #        models: mf ml gnn (default), plus dl ae iae when 'hetcomp teacher --help' lists them
 # shellcheck disable=SC2059 # the table rows share one printf format, $fmt
 set -euo pipefail
@@ -29,6 +32,7 @@ usage() {
 options:
   --full        train hetcomp teachers to convergence and compare accuracy with targets.md
   --epochs N    epochs per side in quick mode (default 3)
+  --repeat N    quick mode: N alternating runs per side, medians compared (default 1)
   --bin PATH    hetcomp binary (default: $HETCOMP or build/hetcomp)
   -h, --help    this help
 environment: HETCOMP_DATA_DIR, HETCOMP_REF_DIR, BENCH_THREADS (2), BENCH_WORK, BENCH_KEEP=1,
@@ -87,6 +91,7 @@ SEED_NOISE=0.005    # accuracy target: test R@50 >= reference - 0.005
 # ---- options
 full=0
 epochs=3
+repeat=1
 bin=
 models=()
 while [ $# -gt 0 ]; do
@@ -97,6 +102,11 @@ while [ $# -gt 0 ]; do
         epochs=$2
         shift ;;
     --epochs=*) epochs=${1#*=} ;;
+    --repeat)
+        [ $# -ge 2 ] || bc_die "--repeat needs a value"
+        repeat=$2
+        shift ;;
+    --repeat=*) repeat=${1#*=} ;;
     --bin)
         [ $# -ge 2 ] || bc_die "--bin needs a value"
         bin=$2
@@ -111,6 +121,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [[ $epochs =~ ^[1-9][0-9]*$ ]] || bc_die "--epochs wants a positive integer, not '$epochs'"
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || bc_die "--repeat wants a positive integer, not '$repeat'"
 
 bc_locate_data
 bc_locate_bin "$bin"
@@ -153,6 +164,13 @@ run_hetcomp() {
         bc_fail_run "$prefix" "hetcomp teacher --model $m"
 }
 
+# median, min and max of numbers: stats X... prints "MEDIAN MIN MAX"
+stats() {
+    printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.3f %s %s\n", m, v[1], v[NR] }'
+}
+
 # key<TAB>value from hetcomp teacher's stdout
 hc_field() {
     awk -F'\t' -v k="$2" '$1 == k {print $2}' "$1.out"
@@ -161,42 +179,54 @@ hc_field() {
 if [ $full -eq 0 ]; then
     echo "# hetcomp vs PyTorch reference: teacher training seconds per epoch (evaluation excluded)"
     echo "# $epochs epochs per side, reference configuration, seed 0; ratio = ref / hetcomp"
+    [ "$repeat" -eq 1 ] || echo "# $repeat alternating runs per side: s/epoch = median (min-max); ratio of the medians"
     bc_machine_info
-    fmt='| %-5s | %-11s | %-15s | %-17s | %-11s | %-14s | %-11s | %-14s | %-21s |\n'
+    fmt='| %-5s | %-21s | %-21s | %-17s | %-11s | %-14s | %-11s | %-14s | %-21s |\n'
     hdr=$(printf "$fmt" model "ref s/epoch" "hetcomp s/epoch" "ratio ref/hetcomp" \
         "target >= $SPEED_TARGET" "hetcomp RSS MB" "ref RSS MB" "CPU % ref/hc" \
         "valid R@50 ref/hc")
     printf '\n%s\n%s\n' "$hdr" "${hdr//[^|]/-}"
     missed=0
     for m in "${models[@]}"; do
-        # (a) the reference, in its own scratch directory
-        rp=$BC_WORK/ref-$m
-        mkdir -p "$BC_WORK/refwork-$m"
-        # shellcheck disable=SC2046
-        (cd "$BC_REF" && REF_WORK=$BC_WORK/refwork-$m \
-            CITEULIKE=$BC_DATA/citeulike-t/users.dat OPENBLAS_NUM_THREADS=$BC_THREADS \
-            bc_timed "$rp" "$BC_PY" teachers.py $(ref_args "$m") --max_epochs "$epochs" \
-            --eval_every "$epochs" --record 0) || bc_fail_run "$rp" "reference teachers.py $(ref_args "$m")"
-        ref_spe=$(sed -n 's/^SUMMARY .* s\/epoch \([0-9.]*\).*/\1/p' "$rp.out" | tail -n 1)
-        [ -n "$ref_spe" ] || bc_fail_run "$rp" "reading the reference's SUMMARY line"
-        ref_tag=$(ref_args "$m" | cut -d' ' -f1)
-        ref_r50=$(json_get "$BC_WORK/refwork-$m/traj/$ref_tag.json" \
-            "'%.4f' % d['log'][-1]['valid_R50']")
-        rm -f "$BC_WORK/refwork-$m/traj/"*_best.pt
-        # (b) hetcomp, same configuration and epochs, evaluation only after epochs 1 and last
-        hp=$BC_WORK/hc-$m
-        run_hetcomp "$m" "$hp" "$BC_WORK/hc-$m.d" --epochs "$epochs" --eval-every 1000000 \
-            --no-trajectory
-        hc_spe=$(hc_field "$hp" s_per_epoch)
-        [ -n "$hc_spe" ] || bc_fail_run "$hp" "reading hetcomp's s_per_epoch"
-        hc_r50=$(json_get "$BC_WORK/hc-$m.d/log.json" \
-            "'%.4f' % d['evaluations'][-1]['valid']['recall@50']")
+        ref_all=() hc_all=()
+        for ((k = 1; k <= repeat; k++)); do
+            # (a) the reference, in its own scratch directory
+            rp=$BC_WORK/ref-$m-$k
+            mkdir -p "$BC_WORK/refwork-$m"
+            # shellcheck disable=SC2046
+            (cd "$BC_REF" && REF_WORK=$BC_WORK/refwork-$m \
+                CITEULIKE=$BC_DATA/citeulike-t/users.dat OPENBLAS_NUM_THREADS=$BC_THREADS \
+                bc_timed "$rp" "$BC_PY" teachers.py $(ref_args "$m") --max_epochs "$epochs" \
+                --eval_every "$epochs" --record 0) || bc_fail_run "$rp" "reference teachers.py $(ref_args "$m")"
+            ref_spe=$(sed -n 's/^SUMMARY .* s\/epoch \([0-9.]*\).*/\1/p' "$rp.out" | tail -n 1)
+            [ -n "$ref_spe" ] || bc_fail_run "$rp" "reading the reference's SUMMARY line"
+            ref_tag=$(ref_args "$m" | cut -d' ' -f1)
+            ref_r50=$(json_get "$BC_WORK/refwork-$m/traj/$ref_tag.json" \
+                "'%.4f' % d['log'][-1]['valid_R50']")
+            rm -f "$BC_WORK/refwork-$m/traj/"*_best.pt
+            # (b) hetcomp, same configuration and epochs, evaluation only after epochs 1 and last
+            hp=$BC_WORK/hc-$m-$k
+            run_hetcomp "$m" "$hp" "$BC_WORK/hc-$m.d" --epochs "$epochs" --eval-every 1000000 \
+                --no-trajectory
+            hc_spe=$(hc_field "$hp" s_per_epoch)
+            [ -n "$hc_spe" ] || bc_fail_run "$hp" "reading hetcomp's s_per_epoch"
+            hc_r50=$(json_get "$BC_WORK/hc-$m.d/log.json" \
+                "'%.4f' % d['evaluations'][-1]['valid']['recall@50']")
+            ref_all+=("$ref_spe") hc_all+=("$hc_spe")
+        done
+        if [ "$repeat" -gt 1 ]; then
+            read -r ref_spe ref_lo ref_hi <<<"$(stats "${ref_all[@]}")"
+            read -r hc_spe hc_lo hc_hi <<<"$(stats "${hc_all[@]}")"
+            ref_spe="$ref_spe ($ref_lo-$ref_hi)" hc_spe_show="$hc_spe ($hc_lo-$hc_hi)"
+        else
+            hc_spe_show=$hc_spe
+        fi
         # (c) the row
-        ratio=$(awk -v r="$ref_spe" -v h="$hc_spe" 'BEGIN {
+        ratio=$(awk -v r="${ref_spe%% *}" -v h="$hc_spe" 'BEGIN {
             if (h > 0) printf "%.1f", r / h; else print "inf" }')
         met=$(awk -v x="$ratio" -v t=$SPEED_TARGET 'BEGIN {print (x == "inf" || x >= t) ? "yes" : "NO"}')
         [ "$met" = yes ] || missed=$((missed + 1))
-        printf "$fmt" "$m" "$ref_spe" "$hc_spe" "$ratio" "$met" "$(bc_rss_mb "$hp")" \
+        printf "$fmt" "$m" "$ref_spe" "$hc_spe_show" "$ratio" "$met" "$(bc_rss_mb "$hp")" \
             "$(bc_rss_mb "$rp")" "$(bc_cpu "$rp")/$(bc_cpu "$hp")" "$ref_r50 / $hc_r50"
     done
     echo
