@@ -402,7 +402,6 @@ float hc_nn_max(int32_t n, const float *x)
     return row_max(n, x);
 }
 
-
 float hc_nn_exp_shift_sum(int32_t n, const float *x, float shift, float *y)
 {
     exp_shift(n, x, shift, y);
