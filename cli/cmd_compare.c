@@ -7,7 +7,7 @@
  *
  * Output directory: compare.tsv and compare.json (rewritten atomically after every finished
  * run, so an interrupted comparison keeps what it has), and <method>-seed<k>/log.json per run
- * (the `hetcomp distill` log). Run k uses seed --seed + k.
+ * (the `hetcomp distill` log) named by the run's seed, --seed + k.
  *
  * Resuming: each run's log carries a key (XXH3 of the hetcomp version, the dataset's and the
  * teachers' file contents, the method and every option, the seed included). A run whose log
@@ -353,8 +353,10 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
 {
     const char *method = tb->methods[mi];
     char label[64], dir[4096], path[4200];
-    snprintf(label, sizeof label, "%s seed %d", method, k);
-    snprintf(dir, sizeof dir, "%s/%s-seed%d", a->out, method, k);
+    /* named by the seed itself, so that processes with different --seed share DIR */
+    const unsigned long long seed = (unsigned long long)(a->o.seed + (uint64_t)k);
+    snprintf(label, sizeof label, "%s seed %llu", method, seed);
+    snprintf(dir, sizeof dir, "%s/%s-seed%llu", a->out, method, seed);
     hc_kd_ctx ctx = {0};
     hc_distill_result r = {0};
     int is_bpr = !strcmp(method, "bpr");

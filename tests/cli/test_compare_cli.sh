@@ -85,6 +85,9 @@ done
 grep "\[rrd seed 2\]" "$T/err" | grep -qv "read back" || die "rrd seed 2 was not trained"
 python3 -c "import json; j = json.load(open('C/compare.json')); assert [len(m['runs']) for m in j['methods']] == [3, 3], j" ||
     die "compare.json lacks the resumed runs"
+expect 0 "$HC" compare --data ds.hcd --teachers A B --methods rrd --seed 2 --seeds 1 --k 50 \
+    --epochs 21 --out C
+grep "\[rrd seed 2\]" "$T/err" | grep -q "read back" || die "--seed 2 --seeds 1 did not read back run 3"
 expect 0 "$HC" compare --data ds.hcd --teachers A B --methods rrd --seeds 1 --k 50 --epochs 21 \
     --lr 0.002 --out C
 ! grep -q "read back" "$T/err" || die "a run with another --lr was read back"
