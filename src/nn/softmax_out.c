@@ -23,7 +23,7 @@ static int64_t first_target(const hc_nn_softmax_out *p, int32_t r, int32_t u0)
 }
 
 /* Pass 1 on chunk q = units [r0, r0 + nr): E's columns, the rows' (m, sum E, sum of the
- * targets' z) and G = E W[chunk]. */
+ * targets' z) and, when G is not NULL (dX wanted), G = E W[chunk]. */
 static void pass1(const hc_nn_softmax_out *p, float *E, int32_t r0, int32_t nr, float *m, float *s,
                   float *zt, float *G)
 {
@@ -42,7 +42,8 @@ static void pass1(const hc_nn_softmax_out *p, float *E, int32_t r0, int32_t nr, 
         m[r] = hc_nn_max(nr, z);
         s[r] = hc_nn_exp_shift_sum(nr, z, m[r], z);
     }
-    hc_sgemm(0, 0, n, in, nr, 1.0f, Ec, nr, p->W + (int64_t)r0 * in, in, 0.0f, G, in);
+    if (G)
+        hc_sgemm(0, 0, n, in, nr, 1.0f, Ec, nr, p->W + (int64_t)r0 * in, in, 0.0f, G, in);
 }
 
 /* Pass 2 on chunk q: dW = E^T (c X) and db = E^T c minus the targets' share, then step. */
@@ -91,7 +92,7 @@ int hc_nn_softmax_out_train(const hc_nn_softmax_out *p, float *E, float *dX, dou
     for (int32_t q = 0; q < nch; q++) {
         const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
         pass1(p, E, r0, nr, m + (size_t)q * n, s + (size_t)q * n, zt + (size_t)q * n,
-              G + (size_t)q * n * in);
+              dX ? G + (size_t)q * n * in : NULL);
     }
     /* per row: lse from the chunks' (m, sum) in chunk order, the loss, the chunks' c, dX */
 #pragma omp parallel for schedule(static)
