@@ -31,14 +31,6 @@
 #define LOSS_REL 2e-6 /* returned loss vs the double reference */
 #define MAXN     128
 
-/* Fails unless |a - b| <= tol, printing both (doubles; float arguments are converted). */
-#define assert_near(a, b, tol)                                                                     \
-    do {                                                                                           \
-        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
-        if (!(fabs(a_ - b_) <= t_))                                                                \
-            fail_msg("%s = %.10g, expected %.10g (tol %g)", #a, a_, b_, t_);                       \
-    } while (0)
-
 /* One user: scores over n_items and the three lists (item indices). */
 typedef struct {
     int32_t n_items;

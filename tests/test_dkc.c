@@ -28,14 +28,6 @@
 #include "distill/distill.h"
 #include "distill/dkc.h"
 
-/* Fails unless |a - b| <= tol, printing both. */
-#define assert_near(a, b, tol)                                                                     \
-    do {                                                                                           \
-        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
-        if (!(fabs(a_ - b_) <= t_))                                                                \
-            fail_msg("%s = %.12g, expected %.12g (tol %g)", #a, a_, b_, t_);                       \
-    } while (0)
-
 #define D 50 /* HC_DKC_DEPTH */
 
 /* g_t / log2(t+2) at student position t, and their sum over t < 50 (method.md §6). */

@@ -22,14 +22,6 @@
 
 #include "ensemble/ensemble.h"
 
-/* Fails unless |a - b| <= tol, printing both. */
-#define assert_near(a, b, tol)                                                                     \
-    do {                                                                                           \
-        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
-        if (!(fabs(a_ - b_) <= t_))                                                                \
-            fail_msg("%s = %.10g, expected %.10g (tol %g)", #a, a_, b_, t_);                       \
-    } while (0)
-
 #define NU 4
 #define NI 40
 #define K  5 /* the teachers' list length */

@@ -43,13 +43,6 @@
 #define NU 30
 #define NI 60
 
-#define assert_near(a, b, tol)                                                                     \
-    do {                                                                                           \
-        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
-        if (!(fabs(a_ - b_) <= t_))                                                                \
-            fail_msg("%s = %.10g, expected %.10g (tol %g)", #a, a_, b_, t_);                       \
-    } while (0)
-
 typedef struct {
     hc_dataset ds;
     hc_traj teach[2];

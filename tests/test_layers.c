@@ -40,14 +40,6 @@ static void check_close(const char *what, int k, double analytic, double numeric
         fail_msg("%s[%d]: analytic %g numeric %g", what, k, analytic, numeric);
 }
 
-/* |a - b| <= tol, in double (cmocka's assert_float_equal works in float). */
-#define assert_near(a, b, tol) assert_near_((double)(a), (double)(b), (double)(tol), __LINE__)
-static void assert_near_(double a, double b, double tol, int line)
-{
-    if (!(fabs(a - b) <= tol))
-        fail_msg("line %d: %.9g vs %.9g (tolerance %g)", line, a, b, tol);
-}
-
 /* A probe: the layer's forward as a function of its parameters, evaluated as <C, y>. */
 typedef double (*probe_fn)(void *ctx);
 

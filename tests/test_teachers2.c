@@ -19,14 +19,6 @@
 #include "model/families.h"
 #include "model/fit.h"
 
-/* |a - b| <= tol, in double (cmocka's assert_float_equal works in float). */
-#define assert_near(a, b, tol) assert_near_((double)(a), (double)(b), (double)(tol), __LINE__)
-static void assert_near_(double a, double b, double tol, int line)
-{
-    if (!(fabs(a - b) <= tol))
-        fail_msg("line %d: %.9g vs %.9g (tolerance %g)", line, a, b, tol);
-}
-
 /* A batch loss as a function of the model's current parameters; grads may be NULL. */
 typedef double (*loss_fn)(hc_model *m, void *ctx, float *const *grads);
 

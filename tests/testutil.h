@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 
 #include "hetcomp.h"
 
@@ -29,6 +30,14 @@ const char *tu_path(const char *dir, const char *name);
         int tu_rc_ = (expr);                                                                       \
         if (tu_rc_ != HC_OK)                                                                       \
             fail_msg("%s -> %s: %s", #expr, hc_err_name(tu_rc_), hc_errmsg());                     \
+    } while (0)
+
+/* Fails unless |a - b| <= tol, printing both (compared in double; floats are converted). */
+#define assert_near(a, b, tol)                                                                     \
+    do {                                                                                           \
+        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
+        if (!(fabs(a_ - b_) <= t_))                                                                \
+            fail_msg("%s = %.12g, expected %.12g (tol %g)", #a, a_, b_, t_);                       \
     } while (0)
 
 #endif
