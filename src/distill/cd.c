@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "distill/kdbase.h"
+#include "nn/layers.h"
 
 /* Row entries sampled for the candidates' threshold. */
 #define CD_SAMPLE 1024
@@ -224,9 +225,8 @@ static double cd_loss(const hc_kd *kd, const hc_kd_target *t, const float *s, fl
     double loss = 0.0;
     for (int32_t k = 0; k < t->n; k++) {
         float x = s[k], q = t->w[k];
-        float sp = (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x)));
-        loss += (double)(sp - q * x);
-        g[k] += 1.0f / (1.0f + expf(-x)) - q;
+        loss += (double)(hc_nn_softplusf(x) - q * x);
+        g[k] += hc_nn_sigmoidf(x) - q;
     }
     return loss;
 }

@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "distill/kdbase.h"
+#include "nn/layers.h"
 
 void hc_kd_rd_weights(int32_t n, int32_t K, float lambda, float mu, int dynamic, const int32_t *cnt,
                       int32_t n_samples, int32_t n_items, float *w)
@@ -77,10 +78,8 @@ static double rd_loss(const hc_kd *kd, const hc_kd_target *t, const float *s, fl
     (void)kd;
     double loss = 0.0;
     for (int32_t k = 0; k < t->n; k++) {
-        float x = -s[k];
-        float sp = (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x)));
-        loss += (double)(t->w[k] * sp);
-        g[k] += -t->w[k] / (1.0f + expf(-x));
+        loss += (double)(t->w[k] * hc_nn_softplusf(-s[k]));
+        g[k] -= t->w[k] * hc_nn_sigmoidf(-s[k]);
     }
     return loss;
 }
