@@ -442,6 +442,89 @@ static void test_softmax_out(void **state)
     hc_nn_ws_free(&c.ws);
 }
 
+/* ------------------------------------------------------------------ fused linear output layer */
+
+/* the linear layer's shapes (SO_N x SO_IN inputs, SO_OUT units) under an elementwise loss
+ * 0.25 sum (y - t)^2 / 2 against fixed targets T */
+typedef struct {
+    so_ctx so; /* X, W, b; dW, db from the steps */
+    float T[SO_N * SO_OUT];
+} lo_ctx;
+
+static double lo_loss(void *ctx, int32_t r0, int32_t nr, float *Y)
+{
+    lo_ctx *c = ctx;
+    double loss = 0.0;
+    for (int r = 0; r < SO_N; r++)
+        for (int j = 0; j < nr; j++) {
+            float d = Y[r * nr + j] - c->T[r * SO_OUT + r0 + j];
+            loss += 0.125 * (double)d * (double)d;
+            Y[r * nr + j] = 0.25f * d;
+        }
+    return loss;
+}
+
+static double lo_probe(void *p)
+{
+    lo_ctx *c = p;
+    double loss = 0.0;
+    for (int r = 0; r < SO_N; r++)
+        for (int o = 0; o < SO_OUT; o++) {
+            double d = (double)c->so.b[o] + dotd(c->so.X + r * SO_IN, c->so.W + o * SO_IN, SO_IN) -
+                       (double)c->T[r * SO_OUT + o];
+            loss += 0.125 * d * d;
+        }
+    return loss;
+}
+
+static void test_linear_out(void **state)
+{
+    (void)state;
+    lo_ctx c = {0};
+    hc_rng r;
+    hc_rng_init(&r, 12, 1);
+    fill(&r, c.so.X, SO_N * SO_IN, 1.0f);
+    fill(&r, c.so.W, SO_OUT * SO_IN, 1.0f);
+    fill(&r, c.so.b, SO_OUT, 1.0f);
+    fill(&r, c.T, SO_N * SO_OUT, 1.0f);
+    /* the same result for every chunk size (the whole layer, 1, 3, 4) */
+    const int32_t chunks[] = {SO_OUT, 1, 3, 4};
+    float dX0[SO_N * SO_IN], dW0[SO_OUT * SO_IN], db0[SO_OUT];
+    for (int q = 0; q < 4; q++) {
+        float dX[SO_N * SO_IN];
+        double loss;
+        c.so.steps = 0;
+        TU_OK(hc_nn_linear_out_train(SO_N, SO_IN, SO_OUT, c.so.X, c.so.W, c.so.b, dX, &loss,
+                                     chunks[q], lo_loss, so_step, &c, &c.so.ws));
+        assert_int_equal(c.so.steps, (SO_OUT + chunks[q] - 1) / chunks[q]);
+        assert_near(loss, lo_probe(&c), 1e-5);
+        if (q == 0) {
+            memcpy(dX0, dX, sizeof dX);
+            memcpy(dW0, c.so.dW, sizeof dW0);
+            memcpy(db0, c.so.db, sizeof db0);
+            continue;
+        }
+        for (int j = 0; j < SO_N * SO_IN; j++)
+            assert_near(dX[j], dX0[j], 1e-5);
+        for (int j = 0; j < SO_OUT * SO_IN; j++)
+            assert_near(c.so.dW[j], dW0[j], 1e-5);
+        for (int j = 0; j < SO_OUT; j++)
+            assert_near(c.so.db[j], db0[j], 1e-5);
+    }
+    /* every gradient against central differences of the definition */
+    check_grad("linear_out dX", c.so.X, dX0, SO_N * SO_IN, lo_probe, &c);
+    check_grad("linear_out dW", c.so.W, dW0, SO_OUT * SO_IN, lo_probe, &c);
+    check_grad("linear_out db", c.so.b, db0, SO_OUT, lo_probe, &c);
+    /* no dX, no bias */
+    memset(c.so.b, 0, sizeof c.so.b);
+    double loss;
+    TU_OK(hc_nn_linear_out_train(SO_N, SO_IN, SO_OUT, c.so.X, c.so.W, NULL, NULL, &loss, 3, lo_loss,
+                                 so_step, &c, &c.so.ws));
+    assert_near(loss, lo_probe(&c), 1e-5);
+    check_grad("linear_out dW, no bias", c.so.W, c.so.dW, SO_OUT * SO_IN, lo_probe, &c);
+    hc_nn_ws_free(&c.so.ws);
+}
+
 /* ------------------------------------------------------------------ L2 normalisation */
 
 static double l2_probe(void *p)
@@ -516,6 +599,20 @@ static void test_bce(void **state)
     assert_true(isfinite(le));
     assert_near(le, 200.0 + 30.0, 1e-3);
     assert_true(g[0] < 1e-30f && g[1] == 1.0f);
+    /* several blocks and a partial one (the log part is taken over products of factors) */
+    enum { NB = 1000 };
+    float *zb = malloc(NB * sizeof *zb), *gb = malloc(NB * sizeof *gb);
+    assert_non_null(zb);
+    assert_non_null(gb);
+    fill(&r, zb, NB, 8.0f);
+    double wantb = 0.0;
+    for (int k = 0; k < NB; k++) {
+        double z = (double)zb[k];
+        wantb += z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+    }
+    assert_near(hc_nn_bce_logits(NB, zb, NULL, 1.0f, gb), wantb, 1e-6 * wantb);
+    free(zb);
+    free(gb);
 }
 
 /* ------------------------------------------------------------------ vector math */
@@ -576,9 +673,9 @@ int main(void)
         cmocka_unit_test(test_linear),      cmocka_unit_test(test_sparse_linear),
         cmocka_unit_test(test_activations), cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_mult_nll),
-        cmocka_unit_test(test_softmax_out), cmocka_unit_test(test_l2norm),
-        cmocka_unit_test(test_bce),         cmocka_unit_test(test_fast_math),
-        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_softmax_out), cmocka_unit_test(test_linear_out),
+        cmocka_unit_test(test_l2norm),      cmocka_unit_test(test_bce),
+        cmocka_unit_test(test_fast_math),   cmocka_unit_test(test_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,12 +26,11 @@
  * but the input layer's weight, whose rows move only when the batch holds their user, each
  * first catching up in closed form the momentum steps it missed (optim/adam.h,
  * hc_adam_table): the reference's dense Adam at the cost of the touched rows.
- * The output layer runs in two parallel regions per step (nn/layers.h "fused output layer"):
- * the loss and its gradient inside the forward tiles, and the backward in chunks of users that
- * take their Adam step while their gradient is in cache.
+ * The output layer runs in one parallel region per step (nn/layers.h "fused output layer"),
+ * over chunks of users: each chunk's logits, their loss and gradient, the chunk's products and
+ * its Adam step while it is in cache; the B x U reconstruction is never formed.
  * Scoring: prepare encodes every item once (codes H: I x h, no dropout); a block of users is
- * then W_dec[users] H^T + b_dec[users], one n x h by h x I product. The I x U reconstruction
- * is never formed beyond a training batch (B x U).
+ * then W_dec[users] H^T + b_dec[users], one n x h by h x I product.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -43,10 +42,10 @@
 
 enum { ENC_W, ENC_B, DEC_W, DEC_B, N_T };
 
-/* Output units (users) per backward chunk: small enough that the chunks spread evenly over the
- * threads (CiteULike-t: 14 chunks of 384; with 1024 it was 5 full and 1 of 99, one thread idle
- * for a third of the region), large enough for efficient products. */
-#define DEC_CHUNK 384
+/* Output units (users) per chunk of the output layer: small enough that a chunk's logits
+ * (batch x chunk) and gradient stay in a core's L2 cache and the chunks spread evenly over the
+ * threads (CiteULike-t: 21 chunks), large enough for efficient products. */
+#define DEC_CHUNK 256
 
 typedef struct {
     hc_model base; /* must be first */
@@ -63,19 +62,16 @@ typedef struct {
     hc_adam_gather gather; /* the encoder step's scratch */
     int have_train;
     int32_t *order; /* item order of an epoch */
-    float *logits;  /* rows x U */
     float *act;     /* H, dH: rows x 2h */
-    int32_t rows;   /* batch rows logits and act hold */
+    int32_t rows;   /* batch rows act holds */
     int64_t *ptr;
     int32_t *col;
     float *val;
     int64_t nnz_cap;
-    double *rowloss;       /* per (forward tile, row) loss */
-    int32_t slot_cap;      /* (tile, row) loss slots rowloss holds */
     int stepping;          /* iae_batch steps the output layer instead of storing its gradient */
-    const int32_t *bitems; /* the batch, as the forward hook sees it */
+    const int32_t *bitems; /* the batch, as the loss sees it */
     int32_t n_batch;
-    hc_nn_ws ws; /* the output layer's backward scratch */
+    hc_nn_ws ws; /* the output layer's scratch */
     /* scoring */
     float *H;  /* I x h codes (prepare) */
     float *sW; /* n x h gathered decoder rows */
@@ -180,13 +176,11 @@ static int train_state(iae_model *a, int32_t rows, int64_t nnz)
         a->have_train = 1;
     }
     if (rows > a->rows) {
-        free(a->logits);
         free(a->act);
         free(a->ptr);
-        a->logits = malloc((size_t)rows * (size_t)U * sizeof(float));
         a->act = malloc((size_t)rows * 2 * (size_t)h * sizeof(float));
         a->ptr = malloc((size_t)(rows + 1) * sizeof(int64_t));
-        a->rows = a->logits && a->act && a->ptr ? rows : 0;
+        a->rows = a->act && a->ptr ? rows : 0;
         if (!a->rows)
             return hc_error(HC_ENOMEM, "iae: out of memory for a batch");
     }
@@ -202,15 +196,17 @@ static int train_state(iae_model *a, int32_t rows, int64_t nnz)
     return HC_OK;
 }
 
-/* Forward hook of the output layer: binary cross-entropy with logits on the tile, against the
- * undropped column (the item's train users), scaled by 1 / B; the tile becomes dL/dlogits. */
-static void bce_hook(void *ctx, int32_t tile, int32_t r0, int32_t nr, int32_t c0, int32_t nc)
+/* The output layer's loss on users [c0, c0 + nc) (hc_nn_linear_out_train): binary
+ * cross-entropy with logits against the undropped column (the item's train users), scaled by
+ * 1 / B; Z (B x nc) becomes dL/dlogits. */
+static double bce_chunk(void *ctx, int32_t c0, int32_t nc, float *Z)
 {
     iae_model *a = ctx;
-    const int32_t n = a->n_batch, U = a->base.n_users;
+    const int32_t n = a->n_batch;
     const float inv_n = 1.0f / (float)n;
-    for (int32_t b = r0; b < r0 + nr; b++) {
-        float *z = a->logits + (int64_t)b * U + c0;
+    double loss = 0.0;
+    for (int32_t b = 0; b < n; b++) {
+        float *z = Z + (int64_t)b * nc;
         const int32_t *row = hc_csr_row(&a->RT, a->bitems[b]);
         const int32_t len = hc_csr_row_len(&a->RT, a->bitems[b]);
         int32_t lo = 0, hi = len; /* the positives inside [c0, c0 + nc): rows are sorted */
@@ -224,13 +220,14 @@ static void bce_hook(void *ctx, int32_t tile, int32_t r0, int32_t nr, int32_t c0
         double pos = 0.0;
         for (int32_t q = lo; q < len && row[q] < c0 + nc; q++)
             pos += (double)z[row[q] - c0];
-        a->rowloss[(int64_t)tile * n + b] = hc_nn_bce_logits(nc, z, NULL, inv_n, z) - pos;
+        loss += hc_nn_bce_logits(nc, z, NULL, inv_n, z) - pos;
         for (int32_t q = lo; q < len && row[q] < c0 + nc; q++)
             z[row[q] - c0] -= inv_n;
     }
+    return loss;
 }
 
-/* Receives the output layer's gradient a chunk of users at a time (hc_nn_linear_bwd_chunks):
+/* Receives the output layer's gradient a chunk of users at a time (hc_nn_linear_out_train):
  * while training (a->stepping) the tile's rows of W_dec and b_dec take their Adam step at
  * once; otherwise the gradient is stored in g[]. */
 static void dec_tile(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
@@ -278,28 +275,14 @@ static double iae_batch(iae_model *a, const int32_t *items, int32_t n, uint64_t 
         a->ptr[b + 1] = k;
     }
     hc_nn_sparse x = {n, a->ptr, a->col, a->val};
-    float *H = a->act, *dH = H + (int64_t)n * h, *L = a->logits;
+    float *H = a->act, *dH = H + (int64_t)n * h;
     hc_nn_sparse_linear_fwd(&x, h, a->t[ENC_W].data, a->t[ENC_B].data, H);
     hc_nn_act_fwd(HC_ACT_SIGMOID, (int64_t)n * h, H, H);
-    /* the output layer with the BCE loss in its forward tiles; per (tile, row) loss slots
-     * summed in tile order */
-    const int32_t nt = hc_nn_fwd_tiles(n, U);
-    if (nt * n > a->slot_cap) {
-        free(a->rowloss);
-        a->rowloss = malloc((size_t)nt * (size_t)n * sizeof(double));
-        a->slot_cap = a->rowloss ? nt * n : 0;
-        if (!a->rowloss)
-            return NAN;
-    }
     a->bitems = items;
     a->n_batch = n;
-    if (hc_nn_linear_fwd_hook(n, h, U, H, a->t[DEC_W].data, a->t[DEC_B].data, L, bce_hook, a))
-        return NAN;
-    double loss = 0.0;
-    for (int64_t q = 0; q < (int64_t)nt * n; q++)
-        loss += a->rowloss[q];
-    if (hc_nn_linear_bwd_chunks(n, h, U, H, a->t[DEC_W].data, L, dH, DEC_CHUNK, NULL, dec_tile, a,
-                                &a->ws))
+    double loss;
+    if (hc_nn_linear_out_train(n, h, U, H, a->t[DEC_W].data, a->t[DEC_B].data, dH, &loss, DEC_CHUNK,
+                               bce_chunk, dec_tile, a, &a->ws))
         return NAN;
     hc_nn_act_bwd(HC_ACT_SIGMOID, (int64_t)n * h, H, dH, dH);
     hc_nn_sparse_linear_bwd(&x, h, dH, a->g[ENC_W], a->g[ENC_B], 0.0f);
@@ -443,12 +426,10 @@ static void iae_free(hc_model *m)
     hc_csr_free(&a->RT);
     free(a->ones);
     free(a->order);
-    free(a->logits);
     free(a->act);
     free(a->ptr);
     free(a->col);
     free(a->val);
-    free(a->rowloss);
     hc_nn_ws_free(&a->ws);
     free(a->H);
     free(a->sW);

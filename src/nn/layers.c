@@ -168,72 +168,65 @@ void hc_nn_ws_free(hc_nn_ws *ws)
     ws->cap = 0;
 }
 
-int32_t hc_nn_fwd_tiles(int32_t n, int32_t out)
-{
-    return ((n + GEMM_MB - 1) / GEMM_MB) * ((out + GEMM_NB - 1) / GEMM_NB);
-}
-
-int hc_nn_linear_fwd_hook(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
-                          const float *b, float *Y, hc_nn_fwd_hook hook, void *ctx)
-{
-    const int32_t tn = (out + GEMM_NB - 1) / GEMM_NB, nt = hc_nn_fwd_tiles(n, out);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int32_t t = 0; t < nt; t++) {
-        const int32_t r0 = (t / tn) * GEMM_MB, c0 = (t % tn) * GEMM_NB;
-        const int32_t nr = n - r0 < GEMM_MB ? n - r0 : GEMM_MB;
-        const int32_t nc = out - c0 < GEMM_NB ? out - c0 : GEMM_NB;
-        float *y = Y + (int64_t)r0 * out + c0;
-        if (b)
-            for (int32_t r = 0; r < nr; r++)
-                memcpy(y + (int64_t)r * out, b + c0, (size_t)nc * sizeof(float));
-        hc_sgemm(0, 1, nr, nc, in, 1.0f, X + (int64_t)r0 * in, in, W + (int64_t)c0 * in, in,
-                 b ? 1.0f : 0.0f, y, out);
-        if (hook)
-            hook(ctx, t, r0, nr, c0, nc);
-    }
-    return HC_OK;
-}
-
-int hc_nn_linear_bwd_chunks(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
-                            float *dY, float *dX, int32_t chunk, hc_nn_chunk_prep prep,
-                            hc_nn_chunk_step step, void *ctx, hc_nn_ws *ws)
+int hc_nn_linear_out_train(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
+                           const float *b, float *dX, double *total, int32_t chunk,
+                           hc_nn_chunk_loss loss, hc_nn_chunk_step step, void *ctx, hc_nn_ws *ws)
 {
     const int32_t nch = (out + chunk - 1) / chunk, threads = omp_get_max_threads();
-    const size_t per_thread = (size_t)chunk * (size_t)(in + 1);
+    /* per thread: the chunk's Y (n x chunk), dW (chunk x in), db (chunk) */
+    const size_t per_thread = (size_t)chunk * (size_t)(n + in + 1);
     const size_t part = dX ? (size_t)nch * (size_t)n * (size_t)in : 0;
-    int rc = hc_nn_ws_reserve(ws, ((size_t)threads * per_thread + part) * sizeof(float));
+    int rc = hc_nn_ws_reserve(ws, (size_t)nch * sizeof(double) +
+                                      ((size_t)threads * per_thread + part) * sizeof(float));
     if (rc)
         return rc;
     float *parts = ws->p, *scr = parts + part;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int32_t q = 0; q < nch; q++) {
-        const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
-        float *dW = scr + (size_t)omp_get_thread_num() * per_thread, *db = dW + (size_t)nr * in;
-        if (prep)
-            prep(ctx, r0, nr);
-        if (dX) /* the chunk's share of dY W, from W's rows before the step */
-            hc_sgemm(0, 0, n, in, nr, 1.0f, dY + r0, out, W + (int64_t)r0 * in, in, 0.0f,
-                     parts + (size_t)q * n * in, in);
-        hc_sgemm(1, 0, nr, in, n, 1.0f, dY + r0, out, X, in, 0.0f, dW, in);
-        memset(db, 0, (size_t)nr * sizeof(float));
-        for (int32_t r = 0; r < n; r++) {
-            const float *row = dY + (int64_t)r * out + r0;
+    double *closs = (double *)(scr + (size_t)threads * per_thread);
+#pragma omp parallel
+    {
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t q = 0; q < nch; q++) {
+            const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
+            float *Y = scr + (size_t)omp_get_thread_num() * per_thread;
+            float *dW = Y + (size_t)n * chunk, *db = dW + (size_t)chunk * in;
+            const float *Wc = W + (int64_t)r0 * in;
+            if (b) /* the bias first and the product added to it: no zeroing pass */
+                for (int32_t r = 0; r < n; r++)
+                    memcpy(Y + (int64_t)r * nr, b + r0, (size_t)nr * sizeof(float));
+            hc_sgemm(0, 1, n, nr, in, 1.0f, X, in, Wc, in, b ? 1.0f : 0.0f, Y, nr);
+            closs[q] = loss(ctx, r0, nr, Y);
+            if (dX) /* the chunk's share of dY W, from W's rows before the step */
+                hc_sgemm(0, 0, n, in, nr, 1.0f, Y, nr, Wc, in, 0.0f, parts + (size_t)q * n * in,
+                         in);
+            hc_sgemm(1, 0, nr, in, n, 1.0f, Y, nr, X, in, 0.0f, dW, in);
+            memset(db, 0, (size_t)nr * sizeof(float));
+            for (int32_t r = 0; r < n; r++) {
+                const float *row = Y + (int64_t)r * nr;
 #pragma omp simd
-            for (int32_t c = 0; c < nr; c++)
-                db[c] += row[c];
+                for (int32_t c = 0; c < nr; c++)
+                    db[c] += row[c];
+            }
+            step(ctx, r0, nr, dW, db);
         }
-        step(ctx, r0, nr, dW, db);
-    }
-    if (dX) {
-        const int64_t len = (int64_t)n * in;
-        memcpy(dX, parts, (size_t)len * sizeof(float));
-        for (int32_t q = 1; q < nch; q++) {
-            const float *pq = parts + (size_t)q * (size_t)len;
+        /* dX: the chunks' shares summed in chunk order, row by row */
+        if (dX) {
+#pragma omp for schedule(static)
+            for (int32_t r = 0; r < n; r++) {
+                float *d = dX + (int64_t)r * in;
+                memcpy(d, parts + (size_t)r * in, (size_t)in * sizeof(float));
+                for (int32_t q = 1; q < nch; q++) {
+                    const float *pq = parts + ((size_t)q * n + r) * in;
 #pragma omp simd
-            for (int64_t k = 0; k < len; k++)
-                dX[k] += pq[k];
+                    for (int32_t j = 0; j < in; j++)
+                        d[j] += pq[j];
+                }
+            }
         }
     }
+    double sum = 0.0;
+    for (int32_t q = 0; q < nch; q++)
+        sum += closs[q];
+    *total = sum;
     return HC_OK;
 }
 
@@ -511,39 +504,67 @@ void hc_nn_l2norm_bwd(int32_t n, int32_t cols, const float *y, const float *norm
     }
 }
 
-/* BCE terms of k entries: loss terms into l, gradients into dz (no OpenMP simd here: the
- * auto-vectoriser handles hc_nn_expf's bit cast, an omp simd loop would not). */
+/* BCE of k <= BCE_BLOCK entries: gradients into dz, the loss's linear part
+ * max(z, 0) - t z into l and its log part's arguments 1 + e^-|z| (in (1, 2]) into o (no
+ * OpenMP simd here: the auto-vectoriser handles hc_nn_expf's bit cast, an omp simd loop would
+ * not). */
 HOT static void bce_block(int32_t k, const float *z, const float *y, float scale, float *l,
-                          float *dz)
+                          float *o, float *dz)
 {
     if (y) {
         for (int32_t q = 0; q < k; q++) {
             float zq = z[q], t = y[q], az = zq < 0.0f ? -zq : zq;
             float e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
             float sig = zq >= 0.0f ? s : e * s;
-            l[q] = (zq > 0.0f ? zq : 0.0f) + hc_nn_log1p_unit(e) - t * zq;
+            l[q] = (zq > 0.0f ? zq : 0.0f) - t * zq;
+            o[q] = 1.0f + e;
             dz[q] = scale * (sig - t);
         }
     } else {
         for (int32_t q = 0; q < k; q++) {
             float zq = z[q], az = zq < 0.0f ? -zq : zq;
             float e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
-            l[q] = (zq > 0.0f ? zq : 0.0f) + hc_nn_log1p_unit(e);
+            l[q] = zq > 0.0f ? zq : 0.0f;
+            o[q] = 1.0f + e;
             dz[q] = scale * (zq >= 0.0f ? s : e * s);
         }
     }
 }
 
+/* Entries per block of hc_nn_bce_logits and lanes of its products: the log part of a block is
+ * log of BCE_LANES products of BCE_BLOCK / BCE_LANES factors in (1, 2] (at most 2^16: no
+ * overflow), one log per 16 entries instead of one each. */
+#define BCE_BLOCK 256
+#define BCE_LANES 16
+
+HOT static float bce_log_part(const float *o)
+{
+    float p[BCE_LANES];
+    for (int32_t j = 0; j < BCE_LANES; j++)
+        p[j] = o[j];
+    for (int32_t q = BCE_LANES; q < BCE_BLOCK; q += BCE_LANES)
+        for (int32_t j = 0; j < BCE_LANES; j++)
+            p[j] *= o[q + j];
+    float s = 0.0f;
+    for (int32_t j = 0; j < BCE_LANES; j++)
+        s += logf(p[j]);
+    return s;
+}
+
 double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz)
 {
-    float l[256];
+    float l[BCE_BLOCK], o[BCE_BLOCK];
     double loss = 0.0;
-    for (int64_t k0 = 0; k0 < n; k0 += 256) {
-        int32_t k = (int32_t)(n - k0 < 256 ? n - k0 : 256);
-        bce_block(k, z + k0, y ? y + k0 : NULL, scale, l, dz + k0);
-#pragma omp simd reduction(+ : loss)
+    for (int64_t k0 = 0; k0 < n; k0 += BCE_BLOCK) {
+        int32_t k = (int32_t)(n - k0 < BCE_BLOCK ? n - k0 : BCE_BLOCK);
+        bce_block(k, z + k0, y ? y + k0 : NULL, scale, l, o, dz + k0);
+        for (int32_t q = k; q < BCE_BLOCK; q++)
+            o[q] = 1.0f;
+        float lin = 0.0f;
+#pragma omp simd reduction(+ : lin)
         for (int32_t q = 0; q < k; q++)
-            loss += (double)l[q];
+            lin += l[q];
+        loss += (double)lin + (double)bce_log_part(o);
     }
     return loss;
 }

@@ -49,11 +49,10 @@ int hc_nn_linear_bwd(int32_t n, int32_t in, int32_t out, const float *X, const f
 
 /* ---------------------------------------------------------------- fused output layer
  *
- * A wide output layer (tens of thousands of units: the autoencoders' decoders) in as few
- * parallel regions as possible, each unit range finished while it is in cache: a forward pass
- * with a per-tile hook (for the loss), and a backward pass that walks the output units in
- * fixed chunks, each chunk's gradient ready for an optimiser step at once. Scratch comes
- * from a caller-owned workspace so that steps do not allocate. */
+ * A wide output layer (thousands to tens of thousands of units: the autoencoders' decoders)
+ * trained in as few parallel regions as possible, each range of output units finished while
+ * it is in cache, its gradient ready for an optimiser step at once. Scratch comes from a
+ * caller-owned workspace so that steps do not allocate. */
 
 /* A growable scratch buffer (zeroed struct = empty). */
 typedef struct {
@@ -64,33 +63,24 @@ typedef struct {
 int hc_nn_ws_reserve(hc_nn_ws *ws, size_t bytes);
 void hc_nn_ws_free(hc_nn_ws *ws);
 
-/* Called on the thread that computed tile `tile` of Y: rows [r0, r0 + nr), columns
- * [c0, c0 + nc) (leading dimension: out). Tiles are numbered 0..hc_nn_fwd_tiles() - 1 and
- * fixed by the shapes, so a hook may keep per-tile partial results and the caller sum them in
- * tile order (thread-count independent). */
-typedef void (*hc_nn_fwd_hook)(void *ctx, int32_t tile, int32_t r0, int32_t nr, int32_t c0,
-                               int32_t nc);
-int32_t hc_nn_fwd_tiles(int32_t n, int32_t out);
-/* Y = X W^T + b (as hc_nn_linear_fwd; b may be NULL), then hook(tile) per tile (may be NULL):
- * one parallel region. */
-int hc_nn_linear_fwd_hook(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
-                          const float *b, float *Y, hc_nn_fwd_hook hook, void *ctx);
-
-/* Receives chunk [r0, r0 + nr) of the output units: prep (before) may rewrite dY's columns
- * of the chunk in place (e.g. finish a softmax gradient); step (after) gets the chunk's
- * weight gradient dW (nr x in) and bias gradient db (nr) and may update those rows of W and
- * entries of b. */
-typedef void (*hc_nn_chunk_prep)(void *ctx, int32_t r0, int32_t nr);
+/* Receives chunk [r0, r0 + nr) of the output units with its weight gradient dW (nr x in) and
+ * bias gradient db (nr); may update those rows of W and entries of b. */
 typedef void (*hc_nn_chunk_step)(void *ctx, int32_t r0, int32_t nr, const float *dW,
                                  const float *db);
-/* The backward pass of hc_nn_linear_fwd in one parallel region over fixed chunks of `chunk`
- * output units. Per chunk, on one thread: prep; the chunk's share of dX = dY W from the
- * chunk's rows of W as they are before step; dW = dY[:, chunk]^T X and db; step. dX (n x in,
- * may be NULL) is the sum of the chunks' shares in chunk order. prep may be NULL; step is
- * required. Scratch: ws. */
-int hc_nn_linear_bwd_chunks(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
-                            float *dY, float *dX, int32_t chunk, hc_nn_chunk_prep prep,
-                            hc_nn_chunk_step step, void *ctx, hc_nn_ws *ws);
+/* An elementwise loss on chunk [r0, r0 + nr) of the output units: Y (n x nr, leading
+ * dimension nr) holds the chunk's outputs for every row; the function replaces them in place
+ * by dL/dY and returns the chunk's loss. */
+typedef double (*hc_nn_chunk_loss)(void *ctx, int32_t r0, int32_t nr, float *Y);
+/* One training pass of Y = X W^T + b (X n x in, W out x in, b out or NULL) under a loss that
+ * is a sum over the entries of Y, in one parallel region over fixed chunks of `chunk` output
+ * units. Per chunk, on one thread: the chunk's Y, loss(Y) into dY, the chunk's share of
+ * dX = dY W from its rows of W before the step, dW = dY^T X, db = colsum(dY), step. The
+ * n x out output is never formed. *total = the chunks' losses summed in chunk order; dX
+ * (n x in, may be NULL) the chunks' shares summed in chunk order: neither depends on the
+ * thread count. Scratch: ws. */
+int hc_nn_linear_out_train(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
+                           const float *b, float *dX, double *total, int32_t chunk,
+                           hc_nn_chunk_loss loss, hc_nn_chunk_step step, void *ctx, hc_nn_ws *ws);
 
 /* ---------------------------------------------------------------- sparse input layer */
 
