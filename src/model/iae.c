@@ -159,9 +159,11 @@ static int train_state(iae_model *a, int32_t rows, int64_t nnz)
         for (int k = 0; k < N_T; k++) {
             size_t len = (size_t)tlen(&a->t[k]);
             a->g[k] = calloc(len, sizeof(float));
-            a->am[k] = calloc(len, sizeof(float));
-            a->av[k] = calloc(len, sizeof(float));
-            if (!a->g[k] || !a->am[k] || !a->av[k])
+            if (k != ENC_W) { /* the encoder weight's moments live in enc_tab */
+                a->am[k] = calloc(len, sizeof(float));
+                a->av[k] = calloc(len, sizeof(float));
+            }
+            if (!a->g[k] || (k != ENC_W && (!a->am[k] || !a->av[k])))
                 return hc_error(HC_ENOMEM, "iae: out of memory for the optimiser state");
         }
         a->order = malloc((size_t)(I > 0 ? I : 1) * sizeof(int32_t));

@@ -351,9 +351,11 @@ static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
         for (int k = 0; k < a->nt; k++) {
             size_t len = (size_t)tlen(&a->t[k]);
             a->g[k] = calloc(len, sizeof(float));
-            a->am[k] = hc_alloc_floats((int64_t)len);
-            a->av[k] = hc_alloc_floats((int64_t)len);
-            if (!a->g[k] || !a->am[k] || !a->av[k])
+            if (k != ENC_W) { /* the encoder weight's moments live in enc_tab */
+                a->am[k] = hc_alloc_floats((int64_t)len);
+                a->av[k] = hc_alloc_floats((int64_t)len);
+            }
+            if (!a->g[k] || (k != ENC_W && (!a->am[k] || !a->av[k])))
                 return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
         }
         hc_adam_init(&a->adam, a->base.hp.lr, a->base.hp.reg);

@@ -201,8 +201,8 @@ int hc_adam_table_init(hc_adam_table *tb, float *W, int32_t rows, int32_t dim)
     tb->W = W;
     tb->rows = rows;
     tb->dim = dim;
-    tb->M = calloc(n ? n : 1, sizeof(float));
-    tb->V = calloc(n ? n : 1, sizeof(float));
+    tb->M = hc_alloc_floats((int64_t)n);
+    tb->V = hc_alloc_floats((int64_t)n);
     tb->last = calloc((size_t)(rows > 0 ? rows : 1), sizeof(int64_t));
     if (!tb->M || !tb->V || !tb->last) {
         hc_adam_table_free(tb);
