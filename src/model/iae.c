@@ -158,7 +158,10 @@ static int train_state(iae_model *a, int32_t rows, int64_t nnz)
     if (!a->have_train) {
         for (int k = 0; k < N_T; k++) {
             size_t len = (size_t)tlen(&a->t[k]);
-            a->g[k] = calloc(len, sizeof(float));
+            /* the encoder's gradient rows are touched batch by batch (huge pages: few
+             * faults); calloc leaves the pages no step writes unmapped (the output layer's
+             * gradient is written by gradient checks only) */
+            a->g[k] = k == ENC_W ? hc_alloc_floats((int64_t)len) : calloc(len, sizeof(float));
             if (k != ENC_W) { /* the encoder weight's moments live in enc_tab */
                 a->am[k] = calloc(len, sizeof(float));
                 a->av[k] = calloc(len, sizeof(float));

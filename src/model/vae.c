@@ -350,7 +350,10 @@ static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
     if (!a->have_train) {
         for (int k = 0; k < a->nt; k++) {
             size_t len = (size_t)tlen(&a->t[k]);
-            a->g[k] = calloc(len, sizeof(float));
+            /* the encoder's gradient rows are touched batch by batch (huge pages: few
+             * faults); calloc leaves the pages no step writes unmapped (the output layer's
+             * gradient is written by gradient checks only) */
+            a->g[k] = k == ENC_W ? hc_alloc_floats((int64_t)len) : calloc(len, sizeof(float));
             if (k != ENC_W) { /* the encoder weight's moments live in enc_tab */
                 a->am[k] = hc_alloc_floats((int64_t)len);
                 a->av[k] = hc_alloc_floats((int64_t)len);
