@@ -233,9 +233,9 @@ static double bce_chunk(void *ctx, int32_t c0, int32_t nc, float *Z)
 }
 
 /* Receives the output layer's gradient a chunk of users at a time (hc_nn_linear_out_train):
- * while training (a->stepping) the tile's rows of W_dec and b_dec take their Adam step at
+ * while training (a->stepping) the chunk's rows of W_dec and b_dec take their Adam step at
  * once; otherwise the gradient is stored in g[]. */
-static void dec_tile(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
+static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
 {
     iae_model *a = ctx;
     const int64_t off = (int64_t)r0 * a->h, len = (int64_t)nr * a->h;
@@ -287,7 +287,7 @@ static double iae_batch(iae_model *a, const int32_t *items, int32_t n, uint64_t 
     a->n_batch = n;
     double loss;
     if (hc_nn_linear_out_train(n, h, U, H, a->t[DEC_W].data, a->t[DEC_B].data, dH, &loss, DEC_CHUNK,
-                               bce_chunk, dec_tile, a, &a->ws))
+                               bce_chunk, dec_chunk, a, &a->ws))
         return NAN;
     hc_nn_act_bwd(HC_ACT_SIGMOID, (int64_t)n * h, H, dH, dH);
     hc_nn_sparse_linear_bwd(&x, h, dH, a->g[ENC_W], a->g[ENC_B], 0.0f);

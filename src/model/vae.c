@@ -260,9 +260,9 @@ static float kl_beta(const ae_model *a)
 }
 
 /* Receives the output layer's gradient a chunk of items at a time (hc_nn_softmax_out_train):
- * while training (a->stepping) the tile's rows of W_dec and b_dec take their Adam step at
+ * while training (a->stepping) the chunk's rows of W_dec and b_dec take their Adam step at
  * once; otherwise the gradient is stored in g[]. */
-static void dec_tile(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
+static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
 {
     ae_model *a = ctx;
     const int32_t w = a->dw;
@@ -304,8 +304,8 @@ static double ae_batch(ae_model *a, const hc_csr *R, const int32_t *users, int32
     hc_nn_softmax_out so = {n,       a->dw,   I,    Xd, a->t[DEC_W].data, a->t[DEC_B].data,
                             a->tptr, a->tcol, inv_n};
     double loss;
-    int rc = hc_nn_softmax_out_train(&so, a->logits, a->vae ? dH3 : dH1, &loss, DEC_CHUNK, dec_tile,
-                                     a, &a->ws);
+    int rc = hc_nn_softmax_out_train(&so, a->logits, a->vae ? dH3 : dH1, &loss, DEC_CHUNK,
+                                     dec_chunk, a, &a->ws);
     if (a->vae) {
         hc_nn_act_bwd(HC_ACT_TANH, (int64_t)n * VAE_HIDDEN, H3, dH3, dH3);
         if (!rc)
