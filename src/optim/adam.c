@@ -278,7 +278,7 @@ int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, cons
     int rc = hc_adam_table_gaps(a, tb, rows, n);
     if (rc)
         return rc;
-#pragma omp parallel if ((int64_t)n * tb->dim >= (1 << 18))
+#pragma omp parallel if ((int64_t)n * tb->dim >= (1 << 16))
     {
         const int nth = omp_get_num_threads(), id = omp_get_thread_num();
         hc_adam_table_rows(a, tb, G, rows, (int32_t)((int64_t)n * id / nth),
