@@ -35,6 +35,26 @@
 
 #include "dense/blas.h"
 
+/* Elementwise kernels that dominate the autoencoders' steps (an exp over every logit, a
+ * sigmoid over every hidden unit) are compiled twice, for AVX2 and for the baseline, and picked at
+ * load time by the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* Entries per block of the elementwise loops (a block is the unit of OpenMP work). */
+#define EW_BLOCK 4096
+
+/* y = sigmoid(x) over n entries (vectorised: the loop sits in a function of its own, which
+ * the OpenMP-outlined caller is not). */
+HOT static void sigmoid_block(int64_t n, const float *x, float *y)
+{
+    for (int64_t k = 0; k < n; k++)
+        y[k] = hc_nn_sigmoidf(x[k]);
+}
+
 /* Below this many entries an elementwise loop runs on one thread: a parallel region costs a
  * few microseconds on an idle machine and milliseconds on an oversubscribed one. */
 #define PAR_MIN (1 << 18)
@@ -283,10 +303,9 @@ void hc_nn_act_fwd(hc_act a, int64_t n, const float *x, float *y)
         break;
     case HC_ACT_SIGMOID:
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
-        for (int64_t b = 0; b < (n + 4095) / 4096; b++) {
-            int64_t k1 = (b + 1) * 4096 < n ? (b + 1) * 4096 : n;
-            for (int64_t k = b * 4096; k < k1; k++)
-                y[k] = hc_nn_sigmoidf(x[k]);
+        for (int64_t b = 0; b < (n + EW_BLOCK - 1) / EW_BLOCK; b++) {
+            int64_t k0 = b * EW_BLOCK;
+            sigmoid_block(n - k0 < EW_BLOCK ? n - k0 : EW_BLOCK, x + k0, y + k0);
         }
         break;
     }
@@ -336,14 +355,6 @@ void hc_nn_dropout_bwd(int64_t n, const float *dy, const float *mask, float *dx)
 {
     hc_nn_dropout_fwd(n, dy, mask, dx);
 }
-
-/* Row kernels that dominate the autoencoders' steps (an exp over every logit) are compiled
- * twice, for AVX2 and for the baseline, and picked at load time by the CPU. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define HOT
-#endif
 
 /* Maximum of a row. */
 HOT static float row_max(int32_t cols, const float *x)
@@ -599,15 +610,4 @@ void hc_nn_init_normal(hc_rng *r, float *w, int64_t n, float std)
 {
     for (int64_t k = 0; k < n; k++)
         w[k] = std * (float)hc_rng_normal(r);
-}
-
-void hc_nn_exp(int64_t n, const float *x, float *y)
-{
-    int64_t nblk = (n + 4095) / 4096;
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t b = 0; b < nblk; b++) {
-        int64_t k1 = (b + 1) * 4096 < n ? (b + 1) * 4096 : n;
-        for (int64_t k = b * 4096; k < k1; k++)
-            y[k] = hc_nn_expf(x[k]);
-    }
 }

@@ -164,8 +164,6 @@ void hc_nn_init_uniform(hc_rng *r, float *w, int64_t n, float bound);
 /* N(0, std^2). */
 void hc_nn_init_normal(hc_rng *r, float *w, int64_t n, float std);
 
-/* y = exp(x) over n entries with hc_nn_expf (vectorised). */
-void hc_nn_exp(int64_t n, const float *x, float *y);
 /* y = exp(x - shift) over n entries, returning their sum (vectorised; y may alias x). */
 float hc_nn_exp_shift_sum(int32_t n, const float *x, float shift, float *y);
 /* max of n entries (-INFINITY when n = 0) (vectorised). */
