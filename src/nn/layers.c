@@ -188,14 +188,19 @@ void hc_nn_ws_free(hc_nn_ws *ws)
     ws->cap = 0;
 }
 
+/* Lanes of hc_nn_linear_out_train: runs of consecutive chunks, each on one thread, adding
+ * their shares of dX into one partial product (fixed by the chunk count, not the threads). */
+#define OUT_LANES 8
+
 int hc_nn_linear_out_train(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
                            const float *b, float *dX, double *total, int32_t chunk,
                            hc_nn_chunk_loss loss, hc_nn_chunk_step step, void *ctx, hc_nn_ws *ws)
 {
     const int32_t nch = (out + chunk - 1) / chunk, threads = omp_get_max_threads();
+    const int32_t lanes = nch < OUT_LANES ? nch : OUT_LANES;
     /* per thread: the chunk's Y (n x chunk), dW (chunk x in), db (chunk) */
     const size_t per_thread = (size_t)chunk * (size_t)(n + in + 1);
-    const size_t part = dX ? (size_t)nch * (size_t)n * (size_t)in : 0;
+    const size_t part = dX ? (size_t)lanes * (size_t)n * (size_t)in : 0;
     int rc = hc_nn_ws_reserve(ws, (size_t)nch * sizeof(double) +
                                       ((size_t)threads * per_thread + part) * sizeof(float));
     if (rc)
@@ -204,41 +209,45 @@ int hc_nn_linear_out_train(int32_t n, int32_t in, int32_t out, const float *X, c
     double *closs = (double *)(scr + (size_t)threads * per_thread);
 #pragma omp parallel
     {
+        float *Y = scr + (size_t)omp_get_thread_num() * per_thread;
+        float *dW = Y + (size_t)n * chunk, *db = dW + (size_t)chunk * in;
 #pragma omp for schedule(dynamic, 1)
-        for (int32_t q = 0; q < nch; q++) {
-            const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
-            float *Y = scr + (size_t)omp_get_thread_num() * per_thread;
-            float *dW = Y + (size_t)n * chunk, *db = dW + (size_t)chunk * in;
-            const float *Wc = W + (int64_t)r0 * in;
-            if (b) /* the bias first and the product added to it: no zeroing pass */
-                for (int32_t r = 0; r < n; r++)
-                    memcpy(Y + (int64_t)r * nr, b + r0, (size_t)nr * sizeof(float));
-            hc_sgemm(0, 1, n, nr, in, 1.0f, X, in, Wc, in, b ? 1.0f : 0.0f, Y, nr);
-            closs[q] = loss(ctx, r0, nr, Y);
-            if (dX) /* the chunk's share of dY W, from W's rows before the step */
-                hc_sgemm(0, 0, n, in, nr, 1.0f, Y, nr, Wc, in, 0.0f, parts + (size_t)q * n * in,
-                         in);
-            hc_sgemm(1, 0, nr, in, n, 1.0f, Y, nr, X, in, 0.0f, dW, in);
-            memset(db, 0, (size_t)nr * sizeof(float));
-            for (int32_t r = 0; r < n; r++) {
-                const float *row = Y + (int64_t)r * nr;
+        for (int32_t l = 0; l < lanes; l++) {
+            const int32_t q0 = (int32_t)((int64_t)nch * l / lanes);
+            const int32_t q1 = (int32_t)((int64_t)nch * (l + 1) / lanes);
+            for (int32_t q = q0; q < q1; q++) {
+                const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
+                const float *Wc = W + (int64_t)r0 * in;
+                if (b) /* the bias first and the product added to it: no zeroing pass */
+                    for (int32_t r = 0; r < n; r++)
+                        memcpy(Y + (int64_t)r * nr, b + r0, (size_t)nr * sizeof(float));
+                hc_sgemm(0, 1, n, nr, in, 1.0f, X, in, Wc, in, b ? 1.0f : 0.0f, Y, nr);
+                closs[q] = loss(ctx, r0, nr, Y);
+                if (dX) /* the chunk's share of dY W, from W's rows before the step */
+                    hc_sgemm(0, 0, n, in, nr, 1.0f, Y, nr, Wc, in, q > q0 ? 1.0f : 0.0f,
+                             parts + (size_t)l * n * in, in);
+                hc_sgemm(1, 0, nr, in, n, 1.0f, Y, nr, X, in, 0.0f, dW, in);
+                memset(db, 0, (size_t)nr * sizeof(float));
+                for (int32_t r = 0; r < n; r++) {
+                    const float *row = Y + (int64_t)r * nr;
 #pragma omp simd
-                for (int32_t c = 0; c < nr; c++)
-                    db[c] += row[c];
+                    for (int32_t c = 0; c < nr; c++)
+                        db[c] += row[c];
+                }
+                step(ctx, r0, nr, dW, db);
             }
-            step(ctx, r0, nr, dW, db);
         }
-        /* dX: the chunks' shares summed in chunk order, row by row */
+        /* dX: the lanes' partial products summed in lane order, row by row */
         if (dX) {
 #pragma omp for schedule(static)
             for (int32_t r = 0; r < n; r++) {
                 float *d = dX + (int64_t)r * in;
                 memcpy(d, parts + (size_t)r * in, (size_t)in * sizeof(float));
-                for (int32_t q = 1; q < nch; q++) {
-                    const float *pq = parts + ((size_t)q * n + r) * in;
+                for (int32_t l = 1; l < lanes; l++) {
+                    const float *pl = parts + ((size_t)l * n + r) * in;
 #pragma omp simd
                     for (int32_t j = 0; j < in; j++)
-                        d[j] += pq[j];
+                        d[j] += pl[j];
                 }
             }
         }
@@ -556,9 +565,20 @@ HOT static float bce_log_part(const float *o)
     for (int32_t q = BCE_LANES; q < BCE_BLOCK; q += BCE_LANES)
         for (int32_t j = 0; j < BCE_LANES; j++)
             p[j] *= o[q + j];
+    /* log p = e ln 2 + log1p(m - 1) for p = m 2^e, m in [1, 2) (p is in [1, 2^16]) */
+    float lg[BCE_LANES];
+    for (int32_t j = 0; j < BCE_LANES; j++) {
+        uint32_t bits;
+        memcpy(&bits, &p[j], sizeof bits);
+        const float e = (float)((int32_t)(bits >> 23) - 127);
+        bits = (bits & 0x7fffffu) | 0x3f800000u;
+        float m;
+        memcpy(&m, &bits, sizeof m);
+        lg[j] = e * 0.693147180559945309f + hc_nn_log1p_unit(m - 1.0f);
+    }
     float s = 0.0f;
     for (int32_t j = 0; j < BCE_LANES; j++)
-        s += logf(p[j]);
+        s += lg[j];
     return s;
 }
 

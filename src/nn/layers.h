@@ -76,8 +76,8 @@ typedef double (*hc_nn_chunk_loss)(void *ctx, int32_t r0, int32_t nr, float *Y);
  * units. Per chunk, on one thread: the chunk's Y, loss(Y) into dY, the chunk's share of
  * dX = dY W from its rows of W before the step, dW = dY^T X, db = colsum(dY), step. The
  * n x out output is never formed. *total = the chunks' losses summed in chunk order; dX
- * (n x in, may be NULL) the chunks' shares summed in chunk order: neither depends on the
- * thread count. Scratch: ws. */
+ * (n x in, may be NULL) the chunks' shares summed over fixed runs of consecutive chunks, then
+ * over the runs in order: neither depends on the thread count. Scratch: ws. */
 int hc_nn_linear_out_train(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
                            const float *b, float *dX, double *total, int32_t chunk,
                            hc_nn_chunk_loss loss, hc_nn_chunk_step step, void *ctx, hc_nn_ws *ws);
