@@ -217,16 +217,16 @@ if [ $full -eq 0 ]; then
         if [ "$repeat" -gt 1 ]; then
             read -r ref_spe ref_lo ref_hi <<<"$(stats "${ref_all[@]}")"
             read -r hc_spe hc_lo hc_hi <<<"$(stats "${hc_all[@]}")"
-            ref_spe="$ref_spe ($ref_lo-$ref_hi)" hc_spe_show="$hc_spe ($hc_lo-$hc_hi)"
+            ref_show="$ref_spe ($ref_lo-$ref_hi)" hc_show="$hc_spe ($hc_lo-$hc_hi)"
         else
-            hc_spe_show=$hc_spe
+            ref_show=$ref_spe hc_show=$hc_spe
         fi
         # (c) the row
-        ratio=$(awk -v r="${ref_spe%% *}" -v h="$hc_spe" 'BEGIN {
+        ratio=$(awk -v r="$ref_spe" -v h="$hc_spe" 'BEGIN {
             if (h > 0) printf "%.1f", r / h; else print "inf" }')
         met=$(awk -v x="$ratio" -v t=$SPEED_TARGET 'BEGIN {print (x == "inf" || x >= t) ? "yes" : "NO"}')
         [ "$met" = yes ] || missed=$((missed + 1))
-        printf "$fmt" "$m" "$ref_spe" "$hc_spe_show" "$ratio" "$met" "$(bc_rss_mb "$hp")" \
+        printf "$fmt" "$m" "$ref_show" "$hc_show" "$ratio" "$met" "$(bc_rss_mb "$hp")" \
             "$(bc_rss_mb "$rp")" "$(bc_cpu "$rp")/$(bc_cpu "$hp")" "$ref_r50 / $hc_r50"
     done
     echo

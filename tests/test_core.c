@@ -90,7 +90,6 @@ static void test_afile(void **state)
     assert_int_equal(hc_file_read_all("/nonexistent-file", &data, &len), HC_EIO);
 }
 
-/* CSR against a dense reference (style.md: test against a simple reference). */
 /* hc_alloc_floats: zeroed, writable, 2 MiB-aligned from 2 MiB on; refuses n < 0. */
 static void test_alloc_floats(void **state)
 {
@@ -111,6 +110,7 @@ static void test_alloc_floats(void **state)
     assert_null(hc_alloc_floats(-1));
 }
 
+/* CSR against a dense reference (style.md: test against a simple reference). */
 static void test_csr_vs_dense(void **state)
 {
     (void)state;
