@@ -593,26 +593,42 @@ static void test_bce(void **state)
     assert_near(loss0, want0, 1e-5 * want0);
     for (int k = 0; k < NA; k++)
         assert_near(dz0[k], 0.5f * (dz[k] + c.t[k]), 1e-6);
-    /* extreme logits: finite loss, exact limits */
-    float ext[4] = {-200.0f, 200.0f, -30.0f, 30.0f}, g[4];
-    double le = hc_nn_bce_logits(4, ext, NULL, 1.0f, g);
+    /* extreme logits, in the 16-entry vector steps and in the tail: finite loss, exact limits */
+    float ext[20], g[20];
+    for (int k = 0; k < 20; k++)
+        ext[k] = (float[]){-200.0f, 200.0f, -30.0f, 30.0f}[k % 4];
+    double le = hc_nn_bce_logits(20, ext, NULL, 1.0f, g);
     assert_true(isfinite(le));
-    assert_near(le, 200.0 + 30.0, 1e-3);
-    assert_true(g[0] < 1e-30f && g[1] == 1.0f);
-    /* several blocks and a partial one (the log part is taken over products of factors) */
+    assert_near(le, 5 * (200.0 + 30.0), 5e-3);
+    for (int k = 0; k < 20; k += 4)
+        assert_true(g[k] < 1e-30f && g[k + 1] == 1.0f);
+    /* several blocks and a partial one (the log part is taken over products of factors), the
+     * gradient written over the logits as the I-AE does, with and without targets */
     enum { NB = 1000 };
-    float *zb = malloc(NB * sizeof *zb), *gb = malloc(NB * sizeof *gb);
+    float *zb = malloc(NB * sizeof *zb), *gb = malloc(NB * sizeof *gb),
+          *tb = malloc(NB * sizeof *tb);
     assert_non_null(zb);
     assert_non_null(gb);
+    assert_non_null(tb);
     fill(&r, zb, NB, 8.0f);
-    double wantb = 0.0;
-    for (int k = 0; k < NB; k++) {
-        double z = (double)zb[k];
-        wantb += z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+    for (int k = 0; k < NB; k++)
+        tb[k] = (float)(k % 3 == 0);
+    for (int with_t = 0; with_t < 2; with_t++) {
+        double wantb = 0.0;
+        for (int k = 0; k < NB; k++) {
+            double z = (double)zb[k], t = with_t ? (double)tb[k] : 0.0;
+            wantb += (z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))) - t * z;
+        }
+        memcpy(gb, zb, NB * sizeof *gb);
+        assert_near(hc_nn_bce_logits(NB, gb, with_t ? tb : NULL, 0.25f, gb), wantb, 1e-6 * wantb);
+        for (int k = 0; k < NB; k++) {
+            double t = with_t ? (double)tb[k] : 0.0;
+            assert_near(gb[k], 0.25 * (1.0 / (1.0 + exp(-(double)zb[k])) - t), 1e-7);
+        }
     }
-    assert_near(hc_nn_bce_logits(NB, zb, NULL, 1.0f, gb), wantb, 1e-6 * wantb);
     free(zb);
     free(gb);
+    free(tb);
 }
 
 /* ------------------------------------------------------------------ vector math */
@@ -639,6 +655,17 @@ static void test_fast_math(void **state)
     hc_nn_act_fwd(HC_ACT_SIGMOID, NS, xs, ys);
     for (int k = 0; k < NS; k++)
         assert_near(ys[k], 1.0 / (1.0 + exp(-(double)xs[k])), 3e-7);
+    /* exp(x - shift) and its sum over 8-lane steps and a tail, in place */
+    for (int k = 0; k < NS; k++)
+        xs[k] = (float)((k * 37) % 1000) * 0.02f - 12.0f;
+    memcpy(ys, xs, NS * sizeof *ys);
+    double want_sum = 0.0; /* exp of the shifted argument as rounded to float */
+    for (int k = 0; k < NS - 3; k++)
+        want_sum += exp((double)(xs[k] - 3.0f));
+    assert_near(hc_nn_exp_shift_sum(NS - 3, ys, 3.0f, ys), want_sum, 1e-6 * want_sum);
+    for (int k = 0; k < NS - 3; k++)
+        assert_near(ys[k], exp((double)(xs[k] - 3.0f)), 3e-7 * exp((double)(xs[k] - 3.0f)));
+    assert_true(ys[NS - 3] == xs[NS - 3]);
     free(xs);
     free(ys);
     for (int k = -400; k <= 400; k++) {

@@ -20,10 +20,12 @@
  */
 /* GCC's default -ftrapping-math keeps the clamps of hc_nn_expf from being if-converted next
  * to its float-to-int conversion, and the exp loops below then stay scalar (about 5x slower).
- * Nothing here reads floating-point exception flags. Before the includes, so that the inline
- * approximations in layers.h are compiled with the same options as the loops using them. */
+ * Nothing here reads floating-point exception flags. ISO C mode (-std=c11) also turns off
+ * contraction into fused multiply-adds, which the polynomials here want (faster, and no less
+ * accurate). Before the includes, so that the inline approximations in layers.h are compiled
+ * with the same options as the loops using them. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("no-trapping-math", "fp-contract=fast")
 #endif
 
 #include "nn/layers.h"
@@ -36,13 +38,66 @@
 #include "dense/blas.h"
 
 /* Elementwise kernels that dominate the autoencoders' steps (an exp over every logit, a
- * sigmoid over every hidden unit) are compiled twice, for AVX2 and for the baseline, and picked at
- * load time by the CPU. */
+ * sigmoid over every hidden unit, the BCE over every output) are compiled twice, for
+ * x86-64-v3 (AVX2 and FMA) and for the baseline, and picked at load time by the CPU. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx2", "default")))
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define HOT
 #endif
+
+/* Eight floats in a GCC vector: one AVX2 register in the x86-64-v3 clones, two SSE registers
+ * in the baseline ones. The exp loops are written on it because the auto-vectoriser leaves a
+ * loop scalar when its output may alias its input (the softmax and BCE work in place) and
+ * cannot keep a sum or product in lanes without reordering it. Loads and stores go through
+ * memcpy (unaligned, no aliasing question). The helpers are always inlined into the clones,
+ * so no vector is ever passed by value across an ABI boundary (-Wpsabi's concern). */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define V8 static inline __attribute__((always_inline))
+
+V8 v8f v8_load(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+V8 void v8_store(float *p, v8f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+V8 v8f v8_splat(float a)
+{
+    return (v8f){a, a, a, a, a, a, a, a};
+}
+
+/* lanes of a where m is set, of b elsewhere */
+V8 v8f v8_select(v8i m, v8f a, v8f b)
+{
+    return (v8f)((m & (v8i)a) | (~m & (v8i)b));
+}
+
+/* the lanes' sum, in lane order */
+V8 float v8_sum(v8f v)
+{
+    float s = 0.0f;
+    for (int j = 0; j < 8; j++)
+        s += v[j];
+    return s;
+}
+
+/* hc_nn_expf on eight lanes (same clamps, reduction and polynomial) */
+V8 v8f v8_exp(v8f x)
+{
+    x = v8_select(x < -87.3f, v8_splat(-87.3f), x);
+    x = v8_select(x > 88.3f, v8_splat(88.3f), x);
+    const v8i k = __builtin_convertvector(x * HC_NN_LOG2E + 127.5f, v8i) - 127;
+    const v8f kf = __builtin_convertvector(k, v8f), r = HC_NN_EXP_REDUCE(x, kf);
+    return HC_NN_EXP_POLY(r) * (v8f)((k + 127) << 23);
+}
 
 /* Entries per block of the elementwise loops (a block is the unit of OpenMP work). */
 #define EW_BLOCK 4096
@@ -375,20 +430,25 @@ HOT static float row_max(int32_t cols, const float *x)
     return mx;
 }
 
-/* y = exp(x - mx) (no OpenMP simd here: its privatisation defeats hc_nn_expf's bit cast, the
- * auto-vectoriser does not). y may alias x. */
-HOT static void exp_shift(int32_t n, const float *x, float mx, float *y)
+/* y = exp(x - mx) over n entries (y may be x, or NULL for the sum alone), returning their
+ * sum: eight lanes, summed in lane order, then the tail. */
+HOT static float exp_sum(int32_t n, const float *x, float mx, float *y)
 {
-    for (int32_t c = 0; c < n; c++)
-        y[c] = hc_nn_expf(x[c] - mx);
-}
-
-HOT static float row_sum(int32_t n, const float *x)
-{
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int32_t c = 0; c < n; c++)
-        s += x[c];
+    v8f acc = v8_splat(0.0f);
+    int32_t c = 0;
+    for (; c + 8 <= n; c += 8) {
+        const v8f e = v8_exp(v8_load(x + c) - mx);
+        if (y)
+            v8_store(y + c, e);
+        acc += e;
+    }
+    float s = v8_sum(acc);
+    for (; c < n; c++) {
+        const float e = hc_nn_expf(x[c] - mx);
+        if (y)
+            y[c] = e;
+        s += e;
+    }
     return s;
 }
 
@@ -398,18 +458,6 @@ HOT static void row_scale(int32_t n, float *y, float a)
         y[c] *= a;
 }
 
-/* sum of exp(x - mx) over n entries, through a block buffer. */
-static float sum_exp(int32_t n, const float *x, float mx)
-{
-    float buf[256], s = 0.0f;
-    for (int32_t c0 = 0; c0 < n; c0 += 256) {
-        int32_t k = n - c0 < 256 ? n - c0 : 256;
-        exp_shift(k, x + c0, mx, buf);
-        s += row_sum(k, buf);
-    }
-    return s;
-}
-
 float hc_nn_max(int32_t n, const float *x)
 {
     return row_max(n, x);
@@ -417,15 +465,12 @@ float hc_nn_max(int32_t n, const float *x)
 
 float hc_nn_exp_shift_sum(int32_t n, const float *x, float shift, float *y)
 {
-    exp_shift(n, x, shift, y);
-    return row_sum(n, y);
+    return exp_sum(n, x, shift, y);
 }
 
 void hc_nn_softmax_row(int32_t cols, const float *x, float *y, float scale, float *lse)
 {
-    float mx = row_max(cols, x);
-    exp_shift(cols, x, mx, y);
-    float s = row_sum(cols, y);
+    float mx = row_max(cols, x), s = exp_sum(cols, x, mx, y);
     row_scale(cols, y, scale / s);
     if (lse)
         *lse = mx + logf(s);
@@ -461,7 +506,7 @@ void hc_nn_log_softmax_rows(int32_t n, int32_t cols, const float *x, float *y)
     for (int32_t r = 0; r < n; r++) {
         const float *xr = x + (int64_t)r * cols;
         float *yr = y + (int64_t)r * cols;
-        float mx = row_max(cols, xr), l = mx + logf(sum_exp(cols, xr, mx));
+        float mx = row_max(cols, xr), l = mx + logf(exp_sum(cols, xr, mx, NULL));
 #pragma omp simd
         for (int32_t c = 0; c < cols; c++)
             yr[c] = xr[c] - l;
@@ -524,85 +569,81 @@ void hc_nn_l2norm_bwd(int32_t n, int32_t cols, const float *y, const float *norm
     }
 }
 
-/* BCE of k <= BCE_BLOCK entries: gradients into dz, the loss's linear part
- * max(z, 0) - t z into l and its log part's arguments 1 + e^-|z| (in (1, 2]) into o (no
- * OpenMP simd here: the auto-vectoriser handles hc_nn_expf's bit cast, an omp simd loop would
- * not). */
-HOT static void bce_block(int32_t k, const float *z, const float *y, float scale, float *l,
-                          float *o, float *dz)
+/* BCE with logits on eight entries: the gradient scale (sigmoid(z) - t) into dz (which may
+ * be z), the loss's linear part max(z, 0) - t z added to *lin; returns the log part's
+ * arguments 1 + e^-|z|, in (1, 2]. t may be NULL (all targets 0). */
+V8 v8f bce8(const float *z, const float *t, float scale, float *dz, v8f *lin)
 {
-    if (y) {
-        for (int32_t q = 0; q < k; q++) {
-            float zq = z[q], t = y[q], az = zq < 0.0f ? -zq : zq;
-            float e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
-            float sig = zq >= 0.0f ? s : e * s;
-            l[q] = (zq > 0.0f ? zq : 0.0f) - t * zq;
-            o[q] = 1.0f + e;
-            dz[q] = scale * (sig - t);
-        }
-    } else {
-        for (int32_t q = 0; q < k; q++) {
-            float zq = z[q], az = zq < 0.0f ? -zq : zq;
-            float e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
-            l[q] = zq > 0.0f ? zq : 0.0f;
-            o[q] = 1.0f + e;
-            dz[q] = scale * (zq >= 0.0f ? s : e * s);
-        }
+    const v8f zv = v8_load(z);
+    const v8i pos = zv >= 0.0f;
+    const v8f e = v8_exp(v8_select(pos, -zv, zv)), o = 1.0f + e, s = 1.0f / o;
+    v8f g = v8_select(pos, s, e * s), l = (v8f)(pos & (v8i)zv);
+    if (t) {
+        const v8f tv = v8_load(t);
+        g -= tv;
+        l -= tv * zv;
     }
+    v8_store(dz, scale * g);
+    *lin += l;
+    return o;
 }
 
-/* Entries per block of hc_nn_bce_logits and lanes of its products: the log part of a block is
- * log of BCE_LANES products of BCE_BLOCK / BCE_LANES factors in (1, 2] (at most 2^16: no
- * overflow), one log per 16 entries instead of one each. */
-#define BCE_BLOCK 256
-#define BCE_LANES 16
-
-HOT static float bce_log_part(const float *o)
+/* The same on one entry (the tail); the log part's argument multiplies *prod. */
+static inline float bce1(float z, float t, float scale, float *dz, float *prod)
 {
-    float p[BCE_LANES];
-    for (int32_t j = 0; j < BCE_LANES; j++)
-        p[j] = o[j];
-    for (int32_t q = BCE_LANES; q < BCE_BLOCK; q += BCE_LANES)
-        for (int32_t j = 0; j < BCE_LANES; j++)
-            p[j] *= o[q + j];
-    /* log p = e ln 2 + log1p(m - 1) for p = m 2^e, m in [1, 2) (p is in [1, 2^16]) */
-    float lg[BCE_LANES];
-    for (int32_t j = 0; j < BCE_LANES; j++) {
-        uint32_t bits;
-        memcpy(&bits, &p[j], sizeof bits);
-        const float e = (float)((int32_t)(bits >> 23) - 127);
-        bits = (bits & 0x7fffffu) | 0x3f800000u;
-        float m;
-        memcpy(&m, &bits, sizeof m);
-        lg[j] = e * 0.693147180559945309f + hc_nn_log1p_unit(m - 1.0f);
+    const float az = z < 0.0f ? -z : z, e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
+    *dz = scale * ((z >= 0.0f ? s : e * s) - t);
+    *prod *= 1.0f + e;
+    return (z > 0.0f ? z : 0.0f) - t * z;
+}
+
+/* log p = e ln 2 + log1p(m - 1) for p = m 2^e, m in [1, 2) (p >= 1). */
+static float log_ge1(float p)
+{
+    uint32_t bits;
+    memcpy(&bits, &p, sizeof bits);
+    const float e = (float)((int32_t)(bits >> 23) - 127);
+    bits = (bits & 0x7fffffu) | 0x3f800000u;
+    float m;
+    memcpy(&m, &bits, sizeof m);
+    return e * 0.693147180559945309f + hc_nn_log1p_unit(m - 1.0f);
+}
+
+/* Entries per block of hc_nn_bce_logits: the log part of a block is the log of 16 lanes'
+ * products of 16 factors in (1, 2] each (at most 2^16: no overflow), one log per 16 entries
+ * instead of one each. */
+#define BCE_BLOCK 256
+
+HOT static double bce_run(int64_t n, const float *z, const float *y, float scale, float *dz)
+{
+    double loss = 0.0;
+    int64_t k = 0;
+    while (k + 16 <= n) {
+        const int64_t end = k + BCE_BLOCK < n ? k + BCE_BLOCK : n;
+        v8f p0 = v8_splat(1.0f), p1 = p0, lin = v8_splat(0.0f);
+        for (; k + 16 <= end; k += 16) {
+            p0 *= bce8(z + k, y ? y + k : NULL, scale, dz + k, &lin);
+            p1 *= bce8(z + k + 8, y ? y + k + 8 : NULL, scale, dz + k + 8, &lin);
+        }
+        float lg = 0.0f;
+        for (int j = 0; j < 8; j++)
+            lg += log_ge1(p0[j]) + log_ge1(p1[j]);
+        loss += (double)v8_sum(lin) + (double)lg;
     }
-    float s = 0.0f;
-    for (int32_t j = 0; j < BCE_LANES; j++)
-        s += lg[j];
-    return s;
+    float prod = 1.0f, lin = 0.0f; /* under 16 entries left: a product below 2^16 */
+    for (; k < n; k++)
+        lin += bce1(z[k], y ? y[k] : 0.0f, scale, dz + k, &prod);
+    return loss + (double)lin + (double)log_ge1(prod);
 }
 
 double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz)
 {
-    float l[BCE_BLOCK], o[BCE_BLOCK];
-    double loss = 0.0;
-    for (int64_t k0 = 0; k0 < n; k0 += BCE_BLOCK) {
-        int32_t k = (int32_t)(n - k0 < BCE_BLOCK ? n - k0 : BCE_BLOCK);
-        bce_block(k, z + k0, y ? y + k0 : NULL, scale, l, o, dz + k0);
-        for (int32_t q = k; q < BCE_BLOCK; q++)
-            o[q] = 1.0f;
-        float lin = 0.0f;
-#pragma omp simd reduction(+ : lin)
-        for (int32_t q = 0; q < k; q++)
-            lin += l[q];
-        loss += (double)lin + (double)bce_log_part(o);
-    }
-    return loss;
+    return bce_run(n, z, y, scale, dz);
 }
 
 double hc_nn_mult_nll(int32_t cols, const float *z, const float *y, float *dz)
 {
-    float mx = row_max(cols, z), s = sum_exp(cols, z, mx), ty = 0.0f;
+    float mx = row_max(cols, z), s = exp_sum(cols, z, mx, NULL), ty = 0.0f;
     for (int32_t c = 0; c < cols; c++)
         ty += y[c];
     float lse = mx + logf(s), inv = 1.0f / s;
