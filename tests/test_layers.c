@@ -442,6 +442,86 @@ static void test_softmax_out(void **state)
     hc_nn_ws_free(&c.ws);
 }
 
+/* Pipelined steps (hc_nn_softmax_out_step): three batches (the last one smaller) under SGD on
+ * W and b give the same losses, dX and final weights as three unpipelined steps, while the
+ * caller rewrites its inputs and targets between calls. */
+enum { PL_N = 6, PL_IN = 5, PL_OUT = 37, PL_CHUNK = 8, PL_BATCHES = 3 };
+
+typedef struct {
+    float W[PL_OUT * PL_IN], b[PL_OUT];
+} pl_ctx;
+
+static void pl_step(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
+{
+    pl_ctx *c = ctx;
+    for (int32_t j = 0; j < nr * PL_IN; j++)
+        c->W[r0 * PL_IN + j] -= 0.5f * dW[j];
+    for (int32_t j = 0; j < nr; j++)
+        c->b[r0 + j] -= 0.5f * db[j];
+}
+
+/* batch t's inputs and targets (row r: units r + t, r + t + 7, ... below PL_OUT) */
+static int32_t pl_batch(int t, float *X, int64_t *tptr, int32_t *tcol)
+{
+    const int32_t n = t == PL_BATCHES - 1 ? 4 : PL_N;
+    hc_rng r;
+    hc_rng_init(&r, 40 + (uint64_t)t, 1);
+    fill(&r, X, n * PL_IN, 2.0f);
+    tptr[0] = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int64_t k = tptr[i];
+        for (int32_t u = i + t; u < PL_OUT; u += 7)
+            tcol[k++] = u;
+        tptr[i + 1] = k;
+    }
+    return n;
+}
+
+static void test_softmax_pipeline(void **state)
+{
+    (void)state;
+    pl_ctx seq, pip;
+    hc_rng r;
+    hc_rng_init(&r, 12, 1);
+    fill(&r, seq.W, PL_OUT * PL_IN, 1.0f);
+    fill(&r, seq.b, PL_OUT, 1.0f);
+    pip = seq;
+    float X[PL_N * PL_IN], Es[PL_N * PL_OUT], E[PL_N * PL_OUT]; /* E: the pipeline's */
+    float dXs[PL_N * PL_IN], dXp[PL_N * PL_IN];
+    int64_t tptr[PL_N + 1];
+    int32_t tcol[PL_N * PL_OUT];
+    hc_nn_ws ws = {0};
+    hc_nn_softmax_pending pd = {0};
+    for (int t = 0; t < PL_BATCHES; t++) {
+        int32_t n = pl_batch(t, X, tptr, tcol);
+        hc_nn_softmax_out p = {n, PL_IN, PL_OUT, X, seq.W, seq.b, tptr, tcol, 1.0f / (float)n};
+        double ls, lp;
+        TU_OK(hc_nn_softmax_out_train(&p, Es, dXs, &ls, PL_CHUNK, pl_step, &seq, &ws));
+        p.W = pip.W;
+        p.b = pip.b;
+        TU_OK(hc_nn_softmax_out_step(&p, &pd, E, PL_N, dXp, &lp, PL_CHUNK, pl_step, &pip, &ws));
+        assert_true(pd.pending);
+        assert_true(lp == ls);
+        assert_memory_equal(dXp, dXs, (size_t)n * PL_IN * sizeof(float));
+        memset(X, 0, sizeof X); /* the pending batch keeps its own copies */
+        memset(tcol, 0xff, sizeof tcol);
+        if (t == 0) { /* a pending batch and another chunk size: refused, nothing run */
+            assert_int_equal(hc_nn_softmax_out_step(NULL, &pd, E, PL_N, NULL, NULL, PL_CHUNK / 2,
+                                                    pl_step, &pip, &ws),
+                             HC_EINVAL);
+            assert_true(pd.pending);
+        }
+    }
+    assert_memory_not_equal(pip.W, seq.W, sizeof seq.W); /* the last step still pending */
+    TU_OK(hc_nn_softmax_out_step(NULL, &pd, E, PL_N, NULL, NULL, PL_CHUNK, pl_step, &pip, &ws));
+    assert_false(pd.pending);
+    assert_memory_equal(pip.W, seq.W, sizeof seq.W);
+    assert_memory_equal(pip.b, seq.b, sizeof seq.b);
+    TU_OK(hc_nn_softmax_out_step(NULL, &pd, E, PL_N, NULL, NULL, PL_CHUNK, pl_step, &pip, &ws));
+    hc_nn_softmax_pending_free(&pd);
+    hc_nn_ws_free(&ws);
+}
+
 /* ------------------------------------------------------------------ fused linear output layer */
 
 /* the linear layer's shapes (SO_N x SO_IN inputs, SO_OUT units) under an elementwise loss
@@ -708,9 +788,10 @@ int main(void)
         cmocka_unit_test(test_linear),      cmocka_unit_test(test_sparse_linear),
         cmocka_unit_test(test_activations), cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_mult_nll),
-        cmocka_unit_test(test_softmax_out), cmocka_unit_test(test_linear_out),
-        cmocka_unit_test(test_l2norm),      cmocka_unit_test(test_bce),
-        cmocka_unit_test(test_fast_math),   cmocka_unit_test(test_init),
+        cmocka_unit_test(test_softmax_out), cmocka_unit_test(test_softmax_pipeline),
+        cmocka_unit_test(test_linear_out),  cmocka_unit_test(test_l2norm),
+        cmocka_unit_test(test_bce),         cmocka_unit_test(test_fast_math),
+        cmocka_unit_test(test_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

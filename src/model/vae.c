@@ -29,11 +29,14 @@
  * the cost of the touched rows (dense, the I x width update was 15% of an epoch).
  * Cost per batch: three B x width x I products (the output layer's forward, the gradient to
  * h, its weight gradient) and one exp per logit, in the fused softmax output layer
- * (nn/softmax_out.h): two parallel regions over chunks of DEC_CHUNK items, the second taking
- * each chunk's Adam step while its gradient is in cache (the I x width gradient is never
- * stored in training). The large arrays sit on transparent huge pages (hc_alloc_floats).
- * Memory: 2 I x width weights (+ 3x that for the moments and the gradient-check buffers) and
- * B x I floats of logits.
+ * (nn/softmax_out.h), pipelined across batches: one parallel region over chunks of DEC_CHUNK
+ * items takes, per chunk, the previous batch's weight gradient and Adam step while the
+ * gradient is in cache (the I x width gradient is never stored in training) and then this
+ * batch's logits on the rows just stepped, which are still in cache; a batch's output layer
+ * step is thus pending until the next batch (or the end of the epoch) and uses its own
+ * step's Adam factors, so the arithmetic is that of sequential steps. The large arrays sit on
+ * transparent huge pages (hc_alloc_floats). Memory: 2 I x width weights (+ 3x that for the moments
+ * and the gradient-check buffers) and B x I floats of logits.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -64,8 +67,10 @@ typedef struct {
     /* training state */
     float *g[MAX_T], *am[MAX_T], *av[MAX_T]; /* gradients and dense Adam moments */
     hc_adam adam;
-    hc_adam_table enc_tab; /* Adam state of the encoder rows (touched rows, with catch-up) */
-    hc_adam_gather gather; /* the encoder step's scratch */
+    hc_adam dec_adam;             /* the step of the batch whose output layer step is pending */
+    hc_nn_softmax_pending dec_pd; /* that batch (its step runs with the next batch's forward) */
+    hc_adam_table enc_tab;        /* Adam state of the encoder rows (touched rows, with catch-up) */
+    hc_adam_gather gather;        /* the encoder step's scratch */
     int have_train;
     int32_t *order; /* users with train items */
     int32_t n_order;
@@ -259,18 +264,18 @@ static float kl_beta(const ae_model *a)
     return b < VAE_ANNEAL_CAP ? b : VAE_ANNEAL_CAP;
 }
 
-/* Receives the output layer's gradient a chunk of items at a time (hc_nn_softmax_out_train):
- * while training (a->stepping) the chunk's rows of W_dec and b_dec take their Adam step at
- * once; otherwise the gradient is stored in g[]. */
+/* Receives the output layer's gradient a chunk of items at a time (nn/softmax_out.h): while
+ * training (a->stepping) the chunk's rows of W_dec and b_dec take the pending batch's Adam
+ * step (a->dec_adam) at once; otherwise the gradient is stored in g[]. */
 static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
 {
     ae_model *a = ctx;
     const int32_t w = a->dw;
     const int64_t off = (int64_t)r0 * w, len = (int64_t)nr * w;
     if (a->stepping) {
-        hc_adam_dense(&a->adam, a->t[DEC_W].data + off, dW, a->am[DEC_W] + off, a->av[DEC_W] + off,
-                      len);
-        hc_adam_dense(&a->adam, a->t[DEC_B].data + r0, db, a->am[DEC_B] + r0, a->av[DEC_B] + r0,
+        hc_adam_dense(&a->dec_adam, a->t[DEC_W].data + off, dW, a->am[DEC_W] + off,
+                      a->av[DEC_W] + off, len);
+        hc_adam_dense(&a->dec_adam, a->t[DEC_B].data + r0, db, a->am[DEC_B] + r0, a->av[DEC_B] + r0,
                       nr);
     } else {
         memcpy(a->g[DEC_W] + off, dW, (size_t)len * sizeof(float));
@@ -281,7 +286,8 @@ static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const 
 /* Loss and gradients of one batch: g[] receives every tensor's gradient (the encoder
  * weight's only on the batch's kept items, whose rows the caller zeroes after use), except
  * that with a->stepping the output layer (W_dec, b_dec) takes its Adam step instead of
- * storing its gradient (after begin_step; the step needs the gradient of the old W_dec). */
+ * storing its gradient: the batch's step is left pending and runs, with a->dec_adam, in the
+ * next batch's output layer pass or at the end of the epoch (ae_epoch). */
 static double ae_batch(ae_model *a, const hc_csr *R, const int32_t *users, int32_t n,
                        uint64_t stream, float beta)
 {
@@ -304,8 +310,13 @@ static double ae_batch(ae_model *a, const hc_csr *R, const int32_t *users, int32
     hc_nn_softmax_out so = {n,       a->dw,   I,    Xd, a->t[DEC_W].data, a->t[DEC_B].data,
                             a->tptr, a->tcol, inv_n};
     double loss;
-    int rc = hc_nn_softmax_out_train(&so, a->logits, a->vae ? dH3 : dH1, &loss, DEC_CHUNK,
-                                     dec_chunk, a, &a->ws);
+    float *dXd = a->vae ? dH3 : dH1;
+    int rc = a->stepping ? hc_nn_softmax_out_step(&so, &a->dec_pd, a->logits, a->logits_rows, dXd,
+                                                  &loss, DEC_CHUNK, dec_chunk, a, &a->ws)
+                         : hc_nn_softmax_out_train(&so, a->logits, dXd, &loss, DEC_CHUNK, dec_chunk,
+                                                   a, &a->ws);
+    if (!rc && a->stepping)
+        a->dec_adam = a->adam; /* this batch's output layer step, now pending */
     if (a->vae) {
         hc_nn_act_bwd(HC_ACT_TANH, (int64_t)n * VAE_HIDDEN, H3, dH3, dH3);
         if (!rc)
@@ -421,23 +432,32 @@ static int ae_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *lo
     hc_rng_shuffle_i32(&r, a->order, a->n_order);
     double sum = 0.0;
     int64_t step = 0;
+    a->stepping = 1;
     for (int32_t b0 = 0; b0 < a->n_order; b0 += m->hp.batch, step++) {
         int32_t nb = b0 + m->hp.batch < a->n_order ? m->hp.batch : a->n_order - b0;
         uint64_t stream = 0xAE0000000000ull + ((uint64_t)epoch << 20) + (uint64_t)step;
         const float beta = kl_beta(a); /* from the steps taken before this one */
         hc_adam_begin_step(&a->adam);
-        a->stepping = 1;
         double l = ae_batch(a, &ds->train, a->order + b0, nb, stream, beta);
-        a->stepping = 0;
-        if (isnan(l))
-            return hc_error(HC_ENOMEM, "ae: out of memory");
+        if (isnan(l)) {
+            rc = hc_error(HC_ENOMEM, "ae: out of memory");
+            break;
+        }
         sum += l;
         if ((rc = enc_step(a, nb)) != HC_OK)
-            return rc;
+            break;
         for (int k = 0; k < a->nt; k++)
             if (k != ENC_W && k != DEC_W && k != DEC_B)
                 hc_adam_dense(&a->adam, a->t[k].data, a->g[k], a->am[k], a->av[k], tlen(&a->t[k]));
     }
+    /* the last batch's output layer step (or, after a failure, the pending one) */
+    int rc2 = hc_nn_softmax_out_step(NULL, &a->dec_pd, a->logits, a->logits_rows, NULL, NULL,
+                                     DEC_CHUNK, dec_chunk, a, &a->ws);
+    a->stepping = 0;
+    if (rc)
+        return rc;
+    if (rc2)
+        return rc2;
     *loss = sum;
     return HC_OK;
 }
@@ -497,6 +517,7 @@ static void ae_free(hc_model *m)
     }
     hc_adam_table_free(&a->enc_tab);
     hc_adam_gather_free(&a->gather);
+    hc_nn_softmax_pending_free(&a->dec_pd);
     free(a->order);
     free(a->logits);
     free(a->ptr);
