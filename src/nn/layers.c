@@ -51,8 +51,8 @@
  * loop scalar when its output may alias its input (the softmax and BCE work in place) and
  * cannot keep a sum or product in lanes without reordering it. Loads and stores go through
  * memcpy (unaligned, no aliasing question). The helpers are always inlined into the clones,
- * so no vector is ever passed by value across an ABI boundary (-Wpsabi's concern). */
-#pragma GCC diagnostic ignored "-Wpsabi"
+ * so no vector is ever passed by value across an ABI boundary (-Wpsabi's concern, silenced
+ * for this file in CMakeLists.txt). */
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 #define V8 static inline __attribute__((always_inline))
