@@ -78,11 +78,6 @@ typedef struct {
     int32_t s_rows;
 } iae_model;
 
-static int64_t tlen(const hc_tensor *t)
-{
-    return (int64_t)t->rows * t->cols;
-}
-
 static void iae_defaults(hc_hparams *hp)
 {
     hp->dim = 200;
@@ -132,7 +127,7 @@ static int iae_init(hc_model *m, const hc_dataset *ds, int load)
     a->t[DEC_W] = (hc_tensor){"dec_w", U, h, NULL};
     a->t[DEC_B] = (hc_tensor){"dec_b", 1, U, NULL};
     for (int k = 0; k < N_T; k++) {
-        a->t[k].data = calloc((size_t)tlen(&a->t[k]), sizeof(float));
+        a->t[k].data = calloc((size_t)hc_tensor_len(&a->t[k]), sizeof(float));
         if (!a->t[k].data)
             return hc_error(HC_ENOMEM, "iae: out of memory for the parameters");
     }
@@ -140,8 +135,8 @@ static int iae_init(hc_model *m, const hc_dataset *ds, int load)
         return HC_OK;
     hc_rng r;
     hc_rng_init(&r, m->hp.seed, 0x1AE);
-    hc_nn_init_xavier(&r, a->t[ENC_W].data, tlen(&a->t[ENC_W]), U, h);
-    hc_nn_init_xavier(&r, a->t[DEC_W].data, tlen(&a->t[DEC_W]), h, U);
+    hc_nn_init_xavier(&r, a->t[ENC_W].data, hc_tensor_len(&a->t[ENC_W]), U, h);
+    hc_nn_init_xavier(&r, a->t[DEC_W].data, hc_tensor_len(&a->t[DEC_W]), h, U);
     if (ds->train.indptr && ds->train.nrows == U) {
         float *bd = a->t[DEC_B].data;
         for (int32_t u = 0; u < U; u++) {
@@ -156,19 +151,12 @@ static int train_state(iae_model *a, int32_t rows, int64_t nnz)
 {
     const int32_t U = a->base.n_users, h = a->h, I = a->base.n_items;
     if (!a->have_train) {
-        for (int k = 0; k < N_T; k++) {
-            size_t len = (size_t)tlen(&a->t[k]);
-            /* the encoder's gradient rows are touched batch by batch (huge pages: few
-             * faults); calloc leaves the pages no step writes unmapped (the output layer's
-             * gradient is written by gradient checks only) */
-            a->g[k] = k == ENC_W ? hc_alloc_floats((int64_t)len) : calloc(len, sizeof(float));
-            if (k != ENC_W) { /* the encoder weight's moments live in enc_tab */
-                a->am[k] = calloc(len, sizeof(float));
-                a->av[k] = calloc(len, sizeof(float));
-            }
-            if (!a->g[k] || (k != ENC_W && (!a->am[k] || !a->av[k])))
-                return hc_error(HC_ENOMEM, "iae: out of memory for the optimiser state");
-        }
+        int64_t len[N_T];
+        for (int k = 0; k < N_T; k++)
+            len[k] = hc_tensor_len(&a->t[k]);
+        /* the encoder weight's moments live in enc_tab */
+        if (hc_adam_dense_state(N_T, len, ENC_W, a->g, a->am, a->av))
+            return hc_error(HC_ENOMEM, "iae: out of memory for the optimiser state");
         a->order = malloc((size_t)(I > 0 ? I : 1) * sizeof(int32_t));
         if (!a->order)
             return hc_error(HC_ENOMEM, "iae: out of memory");
@@ -311,7 +299,7 @@ double hc_iae_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *items
         return loss;
     if (grads)
         for (int k = 0; k < N_T; k++)
-            memcpy(grads[k], a->g[k], (size_t)tlen(&a->t[k]) * sizeof(float));
+            memcpy(grads[k], a->g[k], (size_t)hc_tensor_len(&a->t[k]) * sizeof(float));
     clear_enc_grad(a, n);
     return loss;
 }
@@ -354,7 +342,8 @@ static int iae_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *l
             return rc;
         for (int k = 0; k < N_T; k++)
             if (k != ENC_W && k != DEC_W && k != DEC_B)
-                hc_adam_dense(&a->adam, a->t[k].data, a->g[k], a->am[k], a->av[k], tlen(&a->t[k]));
+                hc_adam_dense(&a->adam, a->t[k].data, a->g[k], a->am[k], a->av[k],
+                              hc_tensor_len(&a->t[k]));
     }
     *loss = sum;
     return HC_OK;

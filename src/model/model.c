@@ -93,7 +93,7 @@ int64_t hc_model_n_params(hc_model *m)
     int n = m->type->tensors(m, ts);
     int64_t total = 0;
     for (int i = 0; i < n; i++)
-        total += (int64_t)ts[i].rows * ts[i].cols;
+        total += hc_tensor_len(&ts[i]);
     return total;
 }
 
@@ -106,7 +106,7 @@ int hc_model_copy_params(hc_model *dst, hc_model *src)
     for (int i = 0; i < na; i++) {
         if (a[i].rows != b[i].rows || a[i].cols != b[i].cols)
             return hc_error(HC_EINVAL, "copy: tensor %s shapes differ", a[i].name);
-        memcpy(a[i].data, b[i].data, (size_t)a[i].rows * (size_t)a[i].cols * sizeof(float));
+        memcpy(a[i].data, b[i].data, (size_t)hc_tensor_len(&a[i]) * sizeof(float));
     }
     return HC_OK;
 }

@@ -35,6 +35,12 @@ typedef struct {
     float *data;
 } hc_tensor;
 
+/* Its number of parameters. */
+static inline int64_t hc_tensor_len(const hc_tensor *t)
+{
+    return (int64_t)t->rows * t->cols;
+}
+
 #define HC_MAX_TENSORS 16
 
 typedef struct hc_model hc_model;

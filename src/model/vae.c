@@ -104,11 +104,6 @@ static void ae_defaults(hc_hparams *hp)
     hp->reg = 1e-5f;
 }
 
-static int64_t tlen(const hc_tensor *t)
-{
-    return (int64_t)t->rows * t->cols;
-}
-
 static int ae_init(hc_model *m, const hc_dataset *ds, int load)
 {
     (void)ds;
@@ -135,7 +130,7 @@ static int ae_init(hc_model *m, const hc_dataset *ds, int load)
         a->t[D1_B] = (hc_tensor){"dec1_b", 1, VAE_HIDDEN, NULL};
     }
     for (int k = 0; k < a->nt; k++) {
-        a->t[k].data = hc_alloc_floats(tlen(&a->t[k]));
+        a->t[k].data = hc_alloc_floats(hc_tensor_len(&a->t[k]));
         if (!a->t[k].data)
             return hc_error(HC_ENOMEM, "ae: out of memory for the parameters");
     }
@@ -144,15 +139,15 @@ static int ae_init(hc_model *m, const hc_dataset *ds, int load)
     hc_rng r;
     hc_rng_init(&r, m->hp.seed, 0xAE);
     /* Xavier bounds from (fan_in, fan_out) of each nn.Linear */
-    hc_nn_init_xavier(&r, a->t[ENC_W].data, tlen(&a->t[ENC_W]), I, a->e);
-    hc_nn_init_xavier(&r, a->t[DEC_W].data, tlen(&a->t[DEC_W]), a->dw, I);
+    hc_nn_init_xavier(&r, a->t[ENC_W].data, hc_tensor_len(&a->t[ENC_W]), I, a->e);
+    hc_nn_init_xavier(&r, a->t[DEC_W].data, hc_tensor_len(&a->t[DEC_W]), a->dw, I);
     if (a->vae) {
-        hc_nn_init_xavier(&r, a->t[MID_W].data, tlen(&a->t[MID_W]), a->e, 2 * a->h);
-        hc_nn_init_xavier(&r, a->t[D1_W].data, tlen(&a->t[D1_W]), a->h, VAE_HIDDEN);
+        hc_nn_init_xavier(&r, a->t[MID_W].data, hc_tensor_len(&a->t[MID_W]), a->e, 2 * a->h);
+        hc_nn_init_xavier(&r, a->t[D1_W].data, hc_tensor_len(&a->t[D1_W]), a->h, VAE_HIDDEN);
     }
     for (int k = 0; k < a->nt; k++)
         if (a->t[k].rows == 1)
-            hc_nn_init_normal(&r, a->t[k].data, tlen(&a->t[k]), 0.001f);
+            hc_nn_init_normal(&r, a->t[k].data, hc_tensor_len(&a->t[k]), 0.001f);
     return HC_OK;
 }
 
@@ -359,19 +354,12 @@ static void clear_enc_grad(ae_model *a, int32_t n)
 static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
 {
     if (!a->have_train) {
-        for (int k = 0; k < a->nt; k++) {
-            size_t len = (size_t)tlen(&a->t[k]);
-            /* the encoder's gradient rows are touched batch by batch (huge pages: few
-             * faults); calloc leaves the pages no step writes unmapped (the output layer's
-             * gradient is written by gradient checks only) */
-            a->g[k] = k == ENC_W ? hc_alloc_floats((int64_t)len) : calloc(len, sizeof(float));
-            if (k != ENC_W) { /* the encoder weight's moments live in enc_tab */
-                a->am[k] = hc_alloc_floats((int64_t)len);
-                a->av[k] = hc_alloc_floats((int64_t)len);
-            }
-            if (!a->g[k] || (k != ENC_W && (!a->am[k] || !a->av[k])))
-                return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
-        }
+        int64_t len[MAX_T];
+        for (int k = 0; k < a->nt; k++)
+            len[k] = hc_tensor_len(&a->t[k]);
+        /* the encoder weight's moments live in enc_tab */
+        if (hc_adam_dense_state(a->nt, len, ENC_W, a->g, a->am, a->av))
+            return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
         hc_adam_init(&a->adam, a->base.hp.lr, a->base.hp.reg);
         int rc = hc_adam_table_init(&a->enc_tab, a->t[ENC_W].data, a->base.n_items, a->e);
         if (rc)
@@ -408,7 +396,7 @@ double hc_ae_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *users,
         return loss;
     if (grads)
         for (int k = 0; k < a->nt; k++)
-            memcpy(grads[k], a->g[k], (size_t)tlen(&a->t[k]) * sizeof(float));
+            memcpy(grads[k], a->g[k], (size_t)hc_tensor_len(&a->t[k]) * sizeof(float));
     clear_enc_grad(a, n);
     return loss;
 }
@@ -448,7 +436,8 @@ static int ae_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *lo
             break;
         for (int k = 0; k < a->nt; k++)
             if (k != ENC_W && k != DEC_W && k != DEC_B)
-                hc_adam_dense(&a->adam, a->t[k].data, a->g[k], a->am[k], a->av[k], tlen(&a->t[k]));
+                hc_adam_dense(&a->adam, a->t[k].data, a->g[k], a->am[k], a->av[k],
+                              hc_tensor_len(&a->t[k]));
     }
     /* the last batch's output layer step (or, after a failure, the pending one) */
     int rc2 = hc_nn_softmax_out_step(NULL, &a->dec_pd, a->logits, a->logits_rows, NULL, NULL,

@@ -63,6 +63,20 @@ void hc_adam_corrections(const hc_adam *a, float *c1, float *c2)
     *c2 = (float)(1.0 / (1.0 - pow((double)a->beta2, t)));
 }
 
+int hc_adam_dense_state(int nt, const int64_t *len, int table, float **g, float **m, float **v)
+{
+    for (int k = 0; k < nt; k++) {
+        g[k] = k == table ? hc_alloc_floats(len[k]) : calloc((size_t)len[k], sizeof(float));
+        if (k != table) {
+            m[k] = hc_alloc_floats(len[k]);
+            v[k] = hc_alloc_floats(len[k]);
+        }
+        if (!g[k] || (k != table && (!m[k] || !v[k])))
+            return HC_ENOMEM;
+    }
+    return HC_OK;
+}
+
 void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *v, int64_t n)
 {
     float c1, c2;

@@ -22,6 +22,13 @@ void hc_adam_init(hc_adam *a, float lr, float wd);
 void hc_adam_begin_step(hc_adam *a);
 /* Dense update of n parameters w with gradient g and moments m, v (OpenMP). */
 void hc_adam_dense(const hc_adam *a, float *w, const float *g, float *m, float *v, int64_t n);
+/* Zeroed training state for nt tensors of len[k] parameters: a gradient g[k] for each and dense
+ * moments m[k], v[k] for each but tensor `table` (an input layer whose moments live in an
+ * hc_adam_table; -1 for none). Moments and the table's gradient (a few rows touched per batch)
+ * are on huge pages (hc_alloc_floats); the other gradients calloc'ed, so that pages no step
+ * writes stay unmapped. HC_ENOMEM on failure (entries already allocated stay set, for the
+ * caller's free). */
+int hc_adam_dense_state(int nt, const int64_t *len, int table, float **g, float **m, float **v);
 /* The bias-correction factors 1/(1-b1^t) and 1/(1-b2^t) of the current step. */
 void hc_adam_corrections(const hc_adam *a, float *c1, float *c2);
 /* The update of n contiguous parameters w (gradient g, moments m, v) with the factors of
