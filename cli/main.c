@@ -3,6 +3,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 
@@ -35,8 +38,21 @@ static void usage(FILE *fp)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
+/* glibc serves blocks of 128 kB and more by mmap, but raises that threshold to the size of
+ * each such block freed (up to 32 MB); later temporary buffers of a few MB (evaluation's score
+ * blocks, model copies) then come from the heap and stay resident after free. A fixed 1 MB
+ * threshold gives them back: a 60-epoch AE teacher run with an evaluation every 5 epochs
+ * peaked at 590 MB resident, at 266 MB with it. Training steps allocate nothing. */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    tune_malloc();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;
