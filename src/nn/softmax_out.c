@@ -183,8 +183,10 @@ int hc_nn_softmax_out_step(const hc_nn_softmax_out *p, hc_nn_softmax_pending *pd
           *scr = zt + stats;
     /* one region: per chunk, the pending batch's pass 2 and step, then the new batch's pass 1
      * on the rows of W just stepped (and the same block of E, read and rewritten) */
+    const int back = pd->back;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int32_t q = 0; q < nch; q++) {
+    for (int32_t i = 0; i < nch; i++) {
+        const int32_t q = back ? nch - 1 - i : i;
         const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
         float *Ec = E + (int64_t)r0 * rows;
         if (pn) {
@@ -196,6 +198,7 @@ int hc_nn_softmax_out_step(const hc_nn_softmax_out *p, hc_nn_softmax_pending *pd
                   dX ? G + (size_t)q * n * in : NULL);
     }
     pd->pending = 0;
+    pd->back = !back;
     if (!p)
         return HC_OK;
     *loss = middle(p, nch, m, s, zt, G, pd->c, row_loss, dX);

@@ -39,6 +39,7 @@ typedef struct {
 /* A batch whose pass 2 (weight gradients and steps) is still to run: zeroed struct = none. */
 typedef struct {
     int pending;
+    int back;            /* the next region walks the chunks last to first */
     hc_nn_softmax_out p; /* the batch, its X and targets pointing at the copies below */
     float *E;            /* where its exponentials are, E's rows and the chunk size */
     int32_t rows, chunk;
