@@ -518,6 +518,14 @@ static void test_softmax_pipeline(void **state)
     assert_memory_equal(pip.W, seq.W, sizeof seq.W);
     assert_memory_equal(pip.b, seq.b, sizeof seq.b);
     TU_OK(hc_nn_softmax_out_step(NULL, &pd, E, PL_N, NULL, NULL, PL_CHUNK, pl_step, &pip, &ws));
+    /* E with fewer rows than the batch: refused */
+    int32_t n = pl_batch(0, X, tptr, tcol);
+    hc_nn_softmax_out p = {n, PL_IN, PL_OUT, X, pip.W, pip.b, tptr, tcol, 1.0f / (float)n};
+    double l;
+    assert_int_equal(
+        hc_nn_softmax_out_step(&p, &pd, E, n - 1, dXp, &l, PL_CHUNK, pl_step, &pip, &ws),
+        HC_EINVAL);
+    assert_false(pd.pending);
     hc_nn_softmax_pending_free(&pd);
     hc_nn_ws_free(&ws);
 }

@@ -162,6 +162,9 @@ int hc_nn_softmax_out_step(const hc_nn_softmax_out *p, hc_nn_softmax_pending *pd
     if (pd->pending && (E != pd->E || rows != pd->rows || chunk != pd->chunk ||
                         (p && (p->out != pd->p.out || p->in != pd->p.in))))
         return hc_error(HC_EINVAL, "softmax output layer: the pending batch has another shape");
+    if (p && rows < p->n)
+        return hc_error(HC_EINVAL, "softmax output layer: %d rows of scratch for a batch of %d",
+                        rows, p->n);
     if (!p && !pd->pending)
         return HC_OK;
     const hc_nn_softmax_out *any = p ? p : &pd->p;
