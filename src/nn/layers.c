@@ -591,9 +591,8 @@ V8 v8f bce8(const float *z, const float *t, float scale, float *dz, v8f *lin)
 /* The same on one entry (the tail); the log part's argument multiplies *prod. */
 static inline float bce1(float z, float t, float scale, float *dz, float *prod)
 {
-    const float az = z < 0.0f ? -z : z, e = hc_nn_expf(-az), s = 1.0f / (1.0f + e);
-    *dz = scale * ((z >= 0.0f ? s : e * s) - t);
-    *prod *= 1.0f + e;
+    *dz = scale * (hc_nn_sigmoidf(z) - t);
+    *prod *= 1.0f + hc_nn_expf(z < 0.0f ? z : -z);
     return (z > 0.0f ? z : 0.0f) - t * z;
 }
 
@@ -614,7 +613,7 @@ static float log_ge1(float p)
  * instead of one each. */
 #define BCE_BLOCK 256
 
-HOT static double bce_run(int64_t n, const float *z, const float *y, float scale, float *dz)
+HOT double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz)
 {
     double loss = 0.0;
     int64_t k = 0;
@@ -634,11 +633,6 @@ HOT static double bce_run(int64_t n, const float *z, const float *y, float scale
     for (; k < n; k++)
         lin += bce1(z[k], y ? y[k] : 0.0f, scale, dz + k, &prod);
     return loss + (double)lin + (double)log_ge1(prod);
-}
-
-double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz)
-{
-    return bce_run(n, z, y, scale, dz);
 }
 
 double hc_nn_mult_nll(int32_t cols, const float *z, const float *y, float *dz)
