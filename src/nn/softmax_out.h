@@ -17,6 +17,8 @@
  * t's pass 2 runs in the same parallel region as batch t + 1's pass 1, chunk by chunk, so
  * each chunk of W is read from memory once per batch, for its step, and is still in cache
  * when the next batch's products read it; two parallel regions per batch instead of three.
+ * Successive regions walk the chunks in alternating directions, so that each starts on the
+ * chunks whose W rows, moments and E blocks the previous one left in cache.
  *
  * Determinism: per-chunk partial results are combined in chunk order, so nothing depends on
  * the OpenMP thread count.
