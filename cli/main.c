@@ -42,7 +42,8 @@ static void usage(FILE *fp)
  * each such block freed (up to 32 MB); later temporary buffers of a few MB (evaluation's score
  * blocks, model copies) then come from the heap and stay resident after free. A fixed 1 MB
  * threshold gives them back: a 60-epoch AE teacher run with an evaluation every 5 epochs
- * peaked at 590 MB resident, at 266 MB with it. Training steps allocate nothing. */
+ * (bench_teachers.sh --full ae) peaked at 590 MB resident, at 269 MB with it. Training steps
+ * allocate nothing. */
 static void tune_malloc(void)
 {
 #ifdef __GLIBC__
