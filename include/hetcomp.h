@@ -134,6 +134,25 @@ int hc_csr_transpose(const hc_csr *a, hc_csr *out);
 int hc_csr_copy(const hc_csr *a, hc_csr *out);
 /* 1 if (r, c) is set, by binary search in row r. */
 int hc_csr_has(const hc_csr *a, int32_t r, int32_t c);
+/* Index of the first entry >= x in the ascending a[0..n) (n when there is none). */
+static inline int64_t hc_lower_bound_i32(const int32_t *a, int64_t n, int32_t x)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+/* 1 when x occurs in the ascending a[0..n). */
+static inline int hc_sorted_has_i32(const int32_t *a, int64_t n, int32_t x)
+{
+    const int64_t k = hc_lower_bound_i32(a, n, x);
+    return k < n && a[k] == x;
+}
 void hc_csr_free(hc_csr *a);
 static inline int32_t hc_csr_row_len(const hc_csr *a, int32_t r)
 {

@@ -93,20 +93,6 @@ typedef struct {
     int32_t max_cand, max_train;
 } eval_ctx;
 
-/* 1 when x occurs in the ascending array a[0..n). */
-static int contains(const int32_t *a, int32_t n, int32_t x)
-{
-    int32_t lo = 0, hi = n;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == x;
-}
-
 /* Copies the first HC_EVAL_MAXK entries of list[0..n) that are not in the ascending array
  * excl[0..nex) into top; returns how many were copied. */
 static int32_t drop_items(const int32_t *list, int32_t n, const int32_t *excl, int32_t nex,
@@ -114,7 +100,7 @@ static int32_t drop_items(const int32_t *list, int32_t n, const int32_t *excl, i
 {
     int32_t m = 0;
     for (int32_t j = 0; j < n && m < HC_EVAL_MAXK; j++)
-        if (!contains(excl, nex, list[j]))
+        if (!hc_sorted_has_i32(excl, nex, list[j]))
             top[m++] = list[j];
     return m;
 }

@@ -15,20 +15,6 @@
 
 const int32_t hc_eval_ks[HC_EVAL_NK] = {10, 20, 50};
 
-/* 1 when x occurs in the ascending array a[0..n). */
-static int contains(const int32_t *a, int32_t n, int32_t x)
-{
-    int32_t lo = 0, hi = n;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == x;
-}
-
 void hc_metrics_user(const int32_t *top, int32_t n_top, const int32_t *gt, int32_t n_gt,
                      double *recall, double *ndcg)
 {
@@ -43,7 +29,7 @@ void hc_metrics_user(const int32_t *top, int32_t n_top, const int32_t *gt, int32
         int32_t K = hc_eval_ks[j];
         for (; p < K; p++) {
             double disc = 1.0 / log2((double)p + 2.0);
-            if (p < n_top && contains(gt, n_gt, top[p])) {
+            if (p < n_top && hc_sorted_has_i32(gt, n_gt, top[p])) {
                 hits++;
                 dcg += disc;
             }

@@ -202,14 +202,8 @@ static double bce_chunk(void *ctx, int32_t c0, int32_t nc, float *Z)
         float *z = Z + (int64_t)b * nc;
         const int32_t *row = hc_csr_row(&a->RT, a->bitems[b]);
         const int32_t len = hc_csr_row_len(&a->RT, a->bitems[b]);
-        int32_t lo = 0, hi = len; /* the positives inside [c0, c0 + nc): rows are sorted */
-        while (lo < hi) {
-            int32_t mid = (lo + hi) / 2;
-            if (row[mid] < c0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        /* the positives inside [c0, c0 + nc): rows are sorted */
+        const int32_t lo = (int32_t)hc_lower_bound_i32(row, len, c0);
         double pos = 0.0;
         for (int32_t q = lo; q < len && row[q] < c0 + nc; q++)
             pos += (double)z[row[q] - c0];

@@ -209,6 +209,15 @@ int hc_nn_linear_fwd(int32_t n, int32_t in, int32_t out, const float *X, const f
     return hc_nn_gemm(0, 1, n, out, in, 1.0f, X, in, W, in, b ? 1.0f : 0.0f, Y, out);
 }
 
+void hc_nn_linear_chunk_fwd(int32_t n, int32_t in, int32_t nr, const float *X, const float *Wc,
+                            const float *bc, float *Y)
+{
+    if (bc) /* the bias first and the product added to it: no zeroing pass */
+        for (int32_t r = 0; r < n; r++)
+            memcpy(Y + (int64_t)r * nr, bc, (size_t)nr * sizeof(float));
+    hc_sgemm(0, 1, n, nr, in, 1.0f, X, in, Wc, in, bc ? 1.0f : 0.0f, Y, nr);
+}
+
 int hc_nn_linear_bwd(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
                      const float *dY, float *dX, float *dW, float *db, float beta)
 {
@@ -273,22 +282,13 @@ int hc_nn_linear_out_train(int32_t n, int32_t in, int32_t out, const float *X, c
             for (int32_t q = q0; q < q1; q++) {
                 const int32_t r0 = q * chunk, nr = out - r0 < chunk ? out - r0 : chunk;
                 const float *Wc = W + (int64_t)r0 * in;
-                if (b) /* the bias first and the product added to it: no zeroing pass */
-                    for (int32_t r = 0; r < n; r++)
-                        memcpy(Y + (int64_t)r * nr, b + r0, (size_t)nr * sizeof(float));
-                hc_sgemm(0, 1, n, nr, in, 1.0f, X, in, Wc, in, b ? 1.0f : 0.0f, Y, nr);
+                hc_nn_linear_chunk_fwd(n, in, nr, X, Wc, b ? b + r0 : NULL, Y);
                 closs[q] = loss(ctx, r0, nr, Y);
                 if (dX) /* the chunk's share of dY W, from W's rows before the step */
                     hc_sgemm(0, 0, n, in, nr, 1.0f, Y, nr, Wc, in, q > q0 ? 1.0f : 0.0f,
                              parts + (size_t)l * n * in, in);
                 hc_sgemm(1, 0, nr, in, n, 1.0f, Y, nr, X, in, 0.0f, dW, in);
-                memset(db, 0, (size_t)nr * sizeof(float));
-                for (int32_t r = 0; r < n; r++) {
-                    const float *row = Y + (int64_t)r * nr;
-#pragma omp simd
-                    for (int32_t c = 0; c < nr; c++)
-                        db[c] += row[c];
-                }
+                colsum(n, nr, Y, db, 0.0f);
                 step(ctx, r0, nr, dW, db);
             }
         }

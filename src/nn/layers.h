@@ -40,6 +40,11 @@ int hc_nn_gemm(int trans_a, int trans_b, int32_t m, int32_t n, int32_t k, float 
  * Products by hc_nn_gemm; the linear functions return its status. */
 int hc_nn_linear_fwd(int32_t n, int32_t in, int32_t out, const float *X, const float *W,
                      const float *b, float *Y);
+/* Y = X Wc^T + bc for one chunk of nr output units (Wc: the chunk's nr x in rows of W, bc its
+ * nr biases or NULL; Y n x nr), on the calling thread: for the fused output layers, which run
+ * chunks in parallel themselves. */
+void hc_nn_linear_chunk_fwd(int32_t n, int32_t in, int32_t nr, const float *X, const float *Wc,
+                            const float *bc, float *Y);
 /* Backward of hc_nn_linear_fwd given dY (n x out):
  *   dX = dY W                  (n x in; skipped when dX is NULL; no aliasing)
  *   dW = beta dW + dY^T X      (out x in; skipped when NULL)

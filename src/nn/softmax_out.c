@@ -12,15 +12,7 @@
 /* First target of row r at or after unit u0 (targets ascending). */
 static int64_t first_target(const hc_nn_softmax_out *p, int32_t r, int32_t u0)
 {
-    int64_t lo = p->tptr[r], hi = p->tptr[r + 1];
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (p->tcol[mid] < u0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return p->tptr[r] + hc_lower_bound_i32(p->tcol + p->tptr[r], p->tptr[r + 1] - p->tptr[r], u0);
 }
 
 /* Pass 1 on units [r0, r0 + nr), whose block of E is Ec (n x nr): E's columns, the rows'
@@ -29,11 +21,7 @@ static void pass1(const hc_nn_softmax_out *p, float *Ec, int32_t r0, int32_t nr,
                   float *zt, float *G)
 {
     const int32_t n = p->n, in = p->in;
-    if (p->b)
-        for (int32_t r = 0; r < n; r++)
-            memcpy(Ec + (int64_t)r * nr, p->b + r0, (size_t)nr * sizeof(float));
-    hc_sgemm(0, 1, n, nr, in, 1.0f, p->X, in, p->W + (int64_t)r0 * in, in, p->b ? 1.0f : 0.0f, Ec,
-             nr);
+    hc_nn_linear_chunk_fwd(n, in, nr, p->X, p->W + (int64_t)r0 * in, p->b ? p->b + r0 : NULL, Ec);
     for (int32_t r = 0; r < n; r++) {
         float *z = Ec + (int64_t)r * nr, sum = 0.0f;
         for (int64_t k = first_target(p, r, r0); k < p->tptr[r + 1] && p->tcol[k] < r0 + nr; k++)

@@ -144,14 +144,5 @@ int hc_csr_copy(const hc_csr *a, hc_csr *out)
 
 int hc_csr_has(const hc_csr *a, int32_t r, int32_t c)
 {
-    const int32_t *v = hc_csr_row(a, r);
-    int32_t lo = 0, hi = hc_csr_row_len(a, r);
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < c)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < hc_csr_row_len(a, r) && v[lo] == c;
+    return hc_sorted_has_i32(hc_csr_row(a, r), hc_csr_row_len(a, r), c);
 }
