@@ -1,11 +1,7 @@
 /*
  * vec.c - vectorisable float kernels (see vec.h).
  *
- * exp: k = round(x / ln2), r = x - k ln2 (ln2 split in a high and a low part so r is exact
- * to float precision), e^r by its Taylor polynomial to degree 6 on |r| <= ln2 / 2 (truncation
- * error below (ln2 / 2)^7 / 7! = 1.2e-7 relative), and 2^k built in the exponent bits. Inputs are
- * clamped to [lo, hi] first (callers pass a range inside [-87, 88], where 2^k stays a normal
- * float).
+ * exp: hc_exp_core (vec.h), on clamped inputs.
  */
 #include "dense/vec.h"
 

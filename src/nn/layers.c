@@ -94,9 +94,10 @@ V8 v8f v8_exp(v8f x)
 {
     x = v8_select(x < -87.3f, v8_splat(-87.3f), x);
     x = v8_select(x > 88.3f, v8_splat(88.3f), x);
-    const v8i k = __builtin_convertvector(x * HC_NN_LOG2E + 127.5f, v8i) - 127;
-    const v8f kf = __builtin_convertvector(k, v8f), r = HC_NN_EXP_REDUCE(x, kf);
-    return HC_NN_EXP_POLY(r) * (v8f)((k + 127) << 23);
+    const v8i k =
+        __builtin_convertvector(x * HC_EXP_LOG2E + (HC_EXP_BIAS + 0.5f), v8i) - HC_EXP_BIAS;
+    const v8f kf = __builtin_convertvector(k, v8f), r = HC_EXP_REDUCE(x, kf);
+    return HC_EXP_POLY(r) * (v8f)((k + 127) << 23);
 }
 
 /* Entries per block of the elementwise loops (a block is the unit of OpenMP work). */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dense/vec.h"
 #include "hetcomp.h"
 
 typedef enum { HC_ACT_RELU = 0, HC_ACT_TANH, HC_ACT_SIGMOID } hc_act;
@@ -174,32 +175,15 @@ float hc_nn_exp_shift_sum(int32_t n, const float *x, float shift, float *y);
 /* max of n entries (-INFINITY when n = 0) (vectorised). */
 float hc_nn_max(int32_t n, const float *x);
 
-/* The parts of hc_nn_expf shared with the 8-lane exp in layers.c: x = k ln 2 + r with ln 2 in
- * two parts (as Cephes), and e^r by a degree-6 polynomial (r must be a variable). */
-#define HC_NN_LOG2E             1.44269504088896341f
-#define HC_NN_EXP_REDUCE(x, kf) ((x) - (kf)*0.693359375f + (kf)*2.12194440e-4f)
-/* clang-format off */
-#define HC_NN_EXP_POLY(r)                                                                \
-    ((((((1.9875691500e-4f * (r) + 1.3981999507e-3f) * (r) + 8.3334519073e-3f) * (r) \
-         + 4.1665795894e-2f) * (r) + 1.6666665459e-1f) * (r) + 5.0000001201e-1f)     \
-     * (r) * (r) + (r) + 1.0f)
-/* clang-format on */
-
-/* exp(x) by Cephes' range reduction (x = k ln2 + r) and degree-6 polynomial: within 2 ulp of
- * expf on [-87, 88]; inputs are clamped to [-87.3, 88.3], so it returns about 1.2e-38 for
- * anything smaller instead of the tiny or zero true value. Written without branches or calls,
- * so loops over it vectorise. */
+/* exp(x) by the project's one formula (hc_exp_core, dense/vec.h) on x clamped to [-87.3, 88.3]:
+ * relative error below 3e-7 on [-87, 88]; it returns about 1.2e-38 for anything smaller
+ * instead of the tiny or zero true value. Written without branches or calls, so loops over
+ * it vectorise. */
 static inline float hc_nn_expf(float x)
 {
     x = x < -87.3f ? -87.3f : x;
     x = x > 88.3f ? 88.3f : x;
-    /* k = round(x / ln 2): t + 127.5 is positive, so truncation is floor */
-    int32_t k = (int32_t)(x * HC_NN_LOG2E + 127.5f) - 127;
-    float kf = (float)k, r = HC_NN_EXP_REDUCE(x, kf);
-    int32_t bits = (k + 127) << 23;
-    float two_k;
-    memcpy(&two_k, &bits, sizeof two_k);
-    return HC_NN_EXP_POLY(r) * two_k;
+    return hc_exp_core(x);
 }
 
 /* log(1 + t) for t in [0, 1]: 2 atanh(u) with u = t / (2 + t) <= 1/3, series to u^13
