@@ -344,9 +344,12 @@ void cli_distill_on_eval(void *ud, const hc_distill_eval *e)
         return;
     if (p->tty)
         fprintf(stderr, "\r\033[K");
-    fprintf(stderr, "[%s] epoch %4d phase %d ckpt", p->label, e->epoch, e->st.phase);
-    for (int32_t x = 0; x < p->n_teachers; x++)
-        fprintf(stderr, " %.2f", e->st.mean_ckpt[x]);
+    fprintf(stderr, "[%s] epoch %4d", p->label, e->epoch);
+    if (e->st.phase != 0) { /* a method with phases and moving checkpoints (HetComp) */
+        fprintf(stderr, " phase %d ckpt", e->st.phase);
+        for (int32_t x = 0; x < p->n_teachers; x++)
+            fprintf(stderr, " %.2f", e->st.mean_ckpt[x]);
+    }
     fprintf(stderr,
             "  loss %-9.5g valid R@10 %.4f N@10 %.4f R@50 %.4f N@50 %.4f | test R@10 %.4f "
             "N@10 %.4f R@50 %.4f N@50 %.4f  %.1fs+%.1fs%s\n",
