@@ -17,7 +17,6 @@
 #define HC_NN_LAYERS_H
 
 #include <stdint.h>
-#include <string.h>
 
 #include "dense/vec.h"
 #include "hetcomp.h"
