@@ -19,27 +19,44 @@
 
 static const char *CMD = "teacher";
 
-static void help(const hc_hparams *mf)
+/* Family name's default hyperparameters. */
+static hc_hparams defaults_of(const char *name)
 {
+    hc_hparams hp;
+    hc_hparams_default(hc_model_type_find(name), &hp);
+    return hp;
+}
+
+/* The usage text: the shared flags with the defaults of family t (hetcomp teacher --model
+ * NAME --help), the family-specific ones with their family's. */
+static void help(const hc_model_type *t)
+{
+    hc_hparams hp, gnn = defaults_of("gnn"), ml = defaults_of("ml"), ae = defaults_of("ae"),
+                   iae = defaults_of("iae");
+    hc_hparams_default(t, &hp);
     printf("usage: hetcomp teacher --model NAME --data DS.hcd --out DIR [options]\n\n"
            "Trains a teacher, evaluates it every few epochs (full ranking), stops early on\n"
            "validation Recall@50, saves the best model and its training trajectory.\n\n"
            "models:\n");
     for (int i = 0; hc_model_types[i]; i++)
         printf("  %-6s %s\n", hc_model_types[i]->name, hc_model_types[i]->title);
-    printf("\noptions (defaults are per model; shown for mf):\n"
+    printf("\noptions (defaults are per model, shown for %s: 'hetcomp teacher --model NAME\n"
+           "--help' shows another's; a family ignores the flags it does not use):\n"
            "  --model NAME        teacher family (required)\n"
            "  --data FILE         dataset file from 'hetcomp split' (required)\n"
            "  --out DIR           output directory (created; required)\n"
-           "  --dim N             embedding size (%d)\n"
+           "  --dim N             embedding size; hidden width for ae, iae (%d)\n"
            "  --epochs N          maximum epochs (1000)\n"
            "  --lr X              Adam learning rate (%g)\n"
            "  --reg X             Adam weight decay, coupled L2 (%g)\n"
-           "  --l2 X              L2 on the batch's ego embeddings (gnn: 1e-4)\n"
-           "  --margin X          hinge margin (ml: 1)\n"
-           "  --layers N          propagation layers (gnn: 2)\n"
-           "  --negatives N       sampled negatives per positive (%d)\n"
-           "  --batch N           interactions per step (%d)\n"
+           "  --l2 X              gnn: L2 on the batch's ego embeddings (%g)\n"
+           "  --margin X          ml: hinge margin (%g)\n"
+           "  --layers N          gnn: propagation layers; ae: 1 Mult-DAE, 2 Mult-VAE\n"
+           "                      (gnn %d, ae %d)\n"
+           "  --negatives N       mf, ml, gnn, dl: sampled negatives per positive (%d)\n"
+           "  --batch N           examples per step: interactions (mf, ml, gnn, dl), users\n"
+           "                      (ae) or items (iae) (%d)\n"
+           "  --dropout X         ae, iae: input dropout probability, in [0, 1) (ae %g, iae %g)\n"
            "  --init-std X        normal init std of embeddings (family default)\n"
            "  --eval-every N      evaluate every N epochs, and after epoch 1 (5)\n"
            "  --patience N        evaluations without improvement before stopping (5)\n"
@@ -50,7 +67,8 @@ static void help(const hc_hparams *mf)
            "  --seed N            random seed (0)\n"
            "  --threads N         threads (all cores)\n"
            "  --quiet             no progress bar or per-evaluation lines\n",
-           mf->dim, (double)mf->lr, (double)mf->reg, mf->negatives, mf->batch);
+           t->name, hp.dim, (double)hp.lr, (double)hp.reg, (double)gnn.l2, (double)ml.margin,
+           gnn.layers, ae.layers, hp.negatives, hp.batch, (double)ae.dropout, (double)iae.dropout);
 }
 
 typedef struct {
@@ -104,6 +122,7 @@ int cmd_teacher(int argc, char **argv)
         O_LAYERS,
         O_NEG,
         O_BATCH,
+        O_DROPOUT,
         O_INIT,
         O_EVAL,
         O_PAT,
@@ -127,6 +146,7 @@ int cmd_teacher(int argc, char **argv)
                                          {"layers", required_argument, 0, O_LAYERS},
                                          {"negatives", required_argument, 0, O_NEG},
                                          {"batch", required_argument, 0, O_BATCH},
+                                         {"dropout", required_argument, 0, O_DROPOUT},
                                          {"init-std", required_argument, 0, O_INIT},
                                          {"eval-every", required_argument, 0, O_EVAL},
                                          {"patience", required_argument, 0, O_PAT},
@@ -141,21 +161,22 @@ int cmd_teacher(int argc, char **argv)
                                          {0, 0, 0, 0}};
     /* first pass: the model name decides the defaults the other flags override */
     const char *model = NULL, *data = NULL, *out = NULL;
+    int want_help = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            hc_hparams hp;
-            hc_hparams_default(hc_model_type_find("mf"), &hp);
-            help(&hp);
-            return CLI_EXIT_OK;
-        }
-        if (!strcmp(argv[i], "--model") && i + 1 < argc)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            want_help = 1;
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[i + 1];
         else if (!strncmp(argv[i], "--model=", 8))
             model = argv[i] + 8;
     }
+    const hc_model_type *type = model ? hc_model_type_find(model) : NULL;
+    if (want_help) {
+        help(type ? type : hc_model_type_find("mf"));
+        return CLI_EXIT_OK;
+    }
     if (!model)
         return cli_usage_error(CMD, "--model is required");
-    const hc_model_type *type = hc_model_type_find(model);
     if (!type)
         return cli_usage_error(CMD, "unknown model '%s'", model);
     hc_hparams hp;
@@ -206,6 +227,12 @@ int cmd_teacher(int argc, char **argv)
             break;
         case O_BATCH:
             rc = cli_int(CMD, "--batch", optarg, 1, 1 << 24, &hp.batch);
+            break;
+        case O_DROPOUT:
+            rc = cli_double(CMD, "--dropout", optarg, 0, 1, &d);
+            if (!rc && d >= 1) /* every input dropped */
+                rc = cli_usage_error(CMD, "--dropout must be in [0, 1), got %g", d);
+            hp.dropout = (float)d;
             break;
         case O_INIT:
             rc = cli_double(CMD, "--init-std", optarg, 0, 10, &d);
@@ -294,6 +321,8 @@ int cmd_teacher(int argc, char **argv)
     json_object_set_new(hj, "reg", json_real(hp.reg));
     json_object_set_new(hj, "l2", json_real(hp.l2));
     json_object_set_new(hj, "margin", json_real(hp.margin));
+    json_object_set_new(hj, "dropout", json_real(hp.dropout));
+    json_object_set_new(hj, "init_std", json_real(hp.init_std));
     json_object_set_new(hj, "seed", json_integer((json_int_t)hp.seed));
     json_object_set_new(root, "model", json_string(type->name));
     json_object_set_new(root, "hparams", hj);

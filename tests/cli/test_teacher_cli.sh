@@ -3,10 +3,12 @@
 # Usage: bash test_teacher_cli.sh <hetcomp-binary> <shared-data-dir>
 # Covers: a small synthetic dataset; a short MF teacher run writing model.hcm, trajectory.hct
 # and log.json (keys checked with python3's json module) and printing test metrics; the same
-# seed twice (one thread) giving byte-identical files; trajectory show / export / import
-# round trip to a byte-identical .hct; importing 4-column rows of a "teacher trained
-# elsewhere"; usage errors (exit 2) and data errors (exit 1, clear message, no output left
-# behind, no temporary files). Runs in a few seconds.
+# seed twice (one thread) giving byte-identical files; a short Mult-DAE run (its own
+# defaults in log.json, --dropout recorded and changing the model); trajectory show /
+# export / import round trip to a byte-identical .hct; importing 4-column rows of a "teacher
+# trained elsewhere"; usage errors (exit 2, --dropout's range among them), help with each
+# family's defaults, and data errors (exit 1, clear message, no output left behind, no
+# temporary files). Runs in a few seconds.
 set -euo pipefail
 HC=${1:?usage: test_teacher_cli.sh <hetcomp> <shared-data-dir>}
 HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC") # absolute: the script runs in $T
@@ -57,6 +59,22 @@ expect 0 "$HC" teacher "${TEACH[@]}" --data ds.hcd --out t2 --threads 1
 cmp t1/model.hcm t2/model.hcm || die "model.hcm differs between two runs with one seed"
 cmp t1/trajectory.hct t2/trajectory.hct || die "trajectory.hct differs between two runs"
 
+echo "- teacher --model ae: its own defaults, --dropout recorded and in effect"
+AE=(--model ae --dim 16 --epochs 2 --eval-every 1 --checkpoints 2 --topk 20 --quiet --threads 1)
+expect 0 "$HC" teacher "${AE[@]}" --dropout 0.3 --data ds.hcd --out ae3
+expect 0 "$HC" teacher "${AE[@]}" --dropout 0 --data ds.hcd --out ae0
+for f in model.hcm trajectory.hct log.json; do
+    [ -s "ae3/$f" ] || die "ae3/$f missing or empty"
+done
+python3 - ae3/log.json ae0/log.json <<'EOF' || die "the ae log.json check failed"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["model"] == "ae" and a["hparams"]["dim"] == 16, a["hparams"]
+assert a["hparams"]["batch"] == 128 and a["hparams"]["layers"] == 1, a["hparams"]  # ae's defaults
+assert abs(a["hparams"]["dropout"] - 0.3) < 1e-6 and b["hparams"]["dropout"] == 0, a["hparams"]
+EOF
+cmp -s ae3/model.hcm ae0/model.hcm && die "--dropout 0.3 and 0 trained the same model"
+
 echo "- trajectory show / export / import: a byte-identical round trip"
 expect 0 "$HC" trajectory show --data ds.hcd --traj t1/trajectory.hct
 contains "$T/out" "model	mf"
@@ -90,6 +108,10 @@ contains "$T/err" "--dim"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --dim 0
 contains "$T/err" "--dim"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --frobnicate
+expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --dropout 1
+contains "$T/err" "--dropout must be in [0, 1), got 1"
+expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --dropout -0.5
+contains "$T/err" "--dropout"
 expect 2 "$HC" trajectory
 expect 2 "$HC" trajectory shuffle --data ds.hcd --traj t1/trajectory.hct
 expect 2 "$HC" trajectory import --data ds.hcd --in rows.tsv
@@ -97,6 +119,11 @@ expect 2 "$HC" trajectory show --data ds.hcd --traj t1/trajectory.hct --frobnica
 [ ! -e u1 ] || die "a usage error created the output directory"
 expect 0 "$HC" teacher --help
 contains "$T/out" "--checkpoints"
+contains "$T/out" "shown for mf"
+contains "$T/out" "embedding size; hidden width for ae, iae (128)"
+expect 0 "$HC" teacher --help --model ae
+contains "$T/out" "shown for ae"
+contains "$T/out" "embedding size; hidden width for ae, iae (200)"
 expect 0 "$HC" trajectory --help
 contains "$T/out" "checkpoint<TAB>user<TAB>rank<TAB>item"
 
