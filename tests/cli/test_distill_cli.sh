@@ -6,7 +6,8 @@
 # (ensemble.hct loadable as a one-checkpoint trajectory, ensemble.json); HetComp distillation
 # writing model.hcm and log.json whose evaluations carry the phase and the mean DKC checkpoint
 # per teacher (checked with python3's json module: schedule, DKC starting at checkpoint 0 and
-# never going back); the BPR student without teachers; the --no-dkc and --no-akt ablations;
+# never going back); progress lines (HetComp's with phase and checkpoints, a baseline's
+# without); the BPR student without teachers; the --no-dkc and --no-akt ablations;
 # usage errors (exit 2, no output) and data errors (exit 1: a teacher trained on another
 # split, named in the message), and no temporary files left. Runs in about half a minute.
 set -euo pipefail
@@ -94,6 +95,13 @@ for e in ev:
     assert e["loss"] > 0 and "recall@50" in e["metrics"]["valid"], e
 assert log["best_epoch"] in [e["epoch"] for e in ev], log
 EOF
+
+echo "- progress lines: HetComp's show its phase and checkpoints, a baseline's do not"
+expect 0 "$HC" distill --method hetcomp --data ds.hcd --teachers A B --k 50 --epochs 2 --out P1
+contains "$T/err" "[hetcomp] epoch    0 phase 1 ckpt 0.00 0.00  loss"
+expect 0 "$HC" distill --method rd --data ds.hcd --teachers A B --k 50 --epochs 2 --out P2
+contains "$T/err" "[rd] epoch    0  loss"
+if grep -q "phase" "$T/err"; then die "a baseline's progress line shows a phase"; fi
 
 echo "- distill --method bpr: no teachers needed"
 expect 0 "$HC" distill --method bpr --data ds.hcd --epochs 40 --out N --quiet
