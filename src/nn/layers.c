@@ -214,8 +214,7 @@ void hc_nn_linear_chunk_fwd(int32_t n, int32_t in, int32_t nr, const float *X, c
                             const float *bc, float *Y)
 {
     if (bc) /* the bias first and the product added to it: no zeroing pass */
-        for (int32_t r = 0; r < n; r++)
-            memcpy(Y + (int64_t)r * nr, bc, (size_t)nr * sizeof(float));
+        fill_rows(n, nr, bc, Y);
     hc_sgemm(0, 1, n, nr, in, 1.0f, X, in, Wc, in, bc ? 1.0f : 0.0f, Y, nr);
 }
 
