@@ -24,7 +24,7 @@ static void help(void)
            "'# checkpoint<TAB>C<TAB>epoch<TAB>E<TAB>valid_r50<TAB>V' carry metadata.\n\n"
            "options:\n"
            "  --data FILE   dataset file the trajectory belongs to (required)\n"
-           "  --traj FILE   binary trajectory (show, export)\n"
+           "  --traj FILE   binary trajectory, or a teacher directory (show, export)\n"
            "  --in FILE     text rows (import)\n"
            "  --out FILE    output file (export, import)\n"
            "  --name NAME   teacher name stored on import (else the file's '# model' line)\n");
@@ -93,7 +93,8 @@ int cmd_trajectory(int argc, char **argv)
             snprintf(t.model, sizeof t.model, "%s", name);
         rc = hc_traj_save(&t, out);
     } else {
-        if ((rc = hc_traj_load(traj, &ds, &t)) != HC_OK)
+        char buf[4096]; /* a teacher directory names its trajectory.hct, as for ensemble */
+        if ((rc = hc_traj_load(cli_teacher_file(traj, buf, sizeof buf), &ds, &t)) != HC_OK)
             goto done;
         if (is_exp)
             rc = hc_traj_export_text(&t, &ds, out);

@@ -5,7 +5,8 @@
 # and log.json (keys checked with python3's json module) and printing test metrics; the same
 # seed twice (one thread) giving byte-identical files; a short Mult-DAE run (its own
 # defaults in log.json, --dropout recorded and changing the model); trajectory show /
-# export / import round trip to a byte-identical .hct; importing 4-column rows of a "teacher
+# export / import round trip to a byte-identical .hct (show and export given the teacher
+# directory too, as ensemble and distill take it); importing 4-column rows of a "teacher
 # trained elsewhere"; usage errors (exit 2, --dropout's range among them), help with each
 # family's defaults, and data errors (exit 1, clear message, no output left behind, no
 # temporary files). Runs in a few seconds.
@@ -85,6 +86,12 @@ contains rows.tsv "# hetcomp trajectory v1"
 contains rows.tsv "checkpoint	user	rank	item	list"
 expect 0 "$HC" trajectory import --data ds.hcd --in rows.tsv --out back.hct
 cmp t1/trajectory.hct back.hct || die "export -> import changed the trajectory"
+
+echo "- trajectory show / export: a teacher directory, as ensemble and distill take it"
+expect 0 "$HC" trajectory show --data ds.hcd --traj t1
+contains "$T/out" "model	mf"
+expect 0 "$HC" trajectory export --data ds.hcd --traj t1 --out dir-rows.tsv
+cmp rows.tsv dir-rows.tsv || die "export of the directory differs from export of its file"
 
 echo "- trajectory import: 4-column rows of a teacher trained elsewhere"
 # top rows only, no header or metadata: what another toolkit's ranking dump looks like
