@@ -2,7 +2,8 @@
  * test_models.c - the model interface and the MF, ML and GNN teachers: loss gradients against
  * central finite differences, Adam against a hand-computed step, scoring against the
  * definition, model files (round trip, refusal of corrupt or foreign files), reproducibility
- * for a seed and independence from the thread count, and learning on clustered data.
+ * for a seed and independence from the thread count, learning on clustered data, and the
+ * negative sampler on dense and full rows.
  */
 #include "testutil.h"
 
@@ -16,6 +17,7 @@
 #include "model/families.h"
 #include "model/fit.h"
 #include "optim/adam.h"
+#include "optim/sampler.h"
 
 /* Relative error between an analytic and a numeric derivative, with a floor for tiny ones. */
 static double rel_err(double a, double b)
@@ -366,6 +368,51 @@ static void test_learns(void **state)
     hc_dataset_free(&ds);
 }
 
+/* Dense rows: a full row has no negative (-1); a row missing one or two of 1000 items
+ * gets them, uniformly (most draws end in the exact fallback after the rejection bound). */
+static void test_sampler_dense_rows(void **state)
+{
+    (void)state;
+    enum { NI = 1000 };
+    static int32_t rows[3 * NI], cols[3 * NI];
+    int64_t n = 0;
+    for (int32_t i = 0; i < NI; i++) {
+        rows[n] = 0, cols[n++] = i;
+        if (i != 500)
+            rows[n] = 1, cols[n++] = i;
+        if (i != 3 && i != 700)
+            rows[n] = 2, cols[n++] = i;
+    }
+    hc_dataset ds = {.n_users = 4, .n_items = NI};
+    rows[n] = 3, cols[n++] = 9; /* a sparse user */
+    TU_OK(hc_csr_from_pairs(&ds.train, 4, NI, rows, cols, n));
+    hc_rng r;
+    hc_rng_init(&r, 5, 0);
+    int hits3 = 0;
+    for (int k = 0; k < 400; k++) {
+        assert_int_equal(hc_sample_negative(&ds.train, 0, &r), -1);
+        assert_int_equal(hc_sample_negative(&ds.train, 1, &r), 500);
+        int32_t j = hc_sample_negative(&ds.train, 2, &r);
+        assert_true(j == 3 || j == 700);
+        hits3 += j == 3;
+        assert_int_not_equal(hc_sample_negative(&ds.train, 3, &r), 9);
+    }
+    assert_in_range(hits3, 150, 250); /* binomial(400, 1/2): 5 standard deviations */
+    /* the epoch stream leaves out user 0's interactions and only theirs */
+    hc_epoch_samples s = {0};
+    TU_OK(hc_sample_epoch(&ds, 3, 1, 2, &s));
+    assert_int_equal(s.n, ds.train.nnz - NI);
+    for (int64_t k = 0; k < s.n; k++) {
+        assert_int_not_equal(s.user[k], 0);
+        for (int j = 0; j < 2; j++)
+            assert_false(hc_csr_has(&ds.train, s.user[k], s.neg[2 * k + j]));
+    }
+    TU_OK(hc_sample_epoch(&ds, 3, 2, 0, &s)); /* no negatives asked: every positive */
+    assert_int_equal(s.n, ds.train.nnz);
+    hc_epoch_samples_free(&s);
+    hc_csr_free(&ds.train);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_reproducible_threads_large),
         cmocka_unit_test(test_learns),
+        cmocka_unit_test(test_sampler_dense_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

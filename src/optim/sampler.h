@@ -8,7 +8,9 @@
 #include "hetcomp.h"
 
 typedef struct {
-    int64_t n;         /* train interactions (positives) */
+    int64_t n;         /* positives in this epoch: train interactions of users with a negative */
+    int64_t cap;       /* train interactions the buffers were sized for */
+    int warned;        /* the users without a negative were reported */
     int32_t negatives; /* negatives per positive */
     int32_t *user;     /* n */
     int32_t *pos;      /* n */
@@ -17,11 +19,14 @@ typedef struct {
 
 /* Fills s for one epoch: a shuffle of train interactions drawn from (seed, epoch) and
  * uniform negatives not in the user's train items. Work is cut into fixed blocks with one
- * RNG stream each, so the result does not depend on the thread count. Reuses s's buffers. */
+ * RNG stream each, so the result does not depend on the thread count. Reuses s's buffers.
+ * With negatives > 0, the interactions of a user holding every item are left out (logged
+ * once per stream). */
 int hc_sample_epoch(const hc_dataset *ds, uint64_t seed, int32_t epoch, int32_t negatives,
                     hc_epoch_samples *s);
 void hc_epoch_samples_free(hc_epoch_samples *s);
-/* One uniform item not in user u's train items (the user must not own every item). */
+/* One uniform item not in user u's train items, or -1 when u's train row holds every item.
+ * Bounded: after a few rejections it draws among the unobserved items directly. */
 int32_t hc_sample_negative(const hc_csr *train, int32_t u, hc_rng *r);
 
 #endif

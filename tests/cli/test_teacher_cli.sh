@@ -4,7 +4,8 @@
 # Covers: a small synthetic dataset; a short MF teacher run writing model.hcm, trajectory.hct
 # and log.json (keys checked with python3's json module) and printing test metrics; the same
 # seed twice (one thread) giving byte-identical files; a short Mult-DAE run (its own
-# defaults in log.json, --dropout recorded and changing the model); trajectory show /
+# defaults in log.json, --dropout recorded and changing the model); a user holding every item
+# (mf, ml, gnn, dl and the BPR student finish, the user reported once); trajectory show /
 # export / import round trip to a byte-identical .hct (show and export given the teacher
 # directory too, as ensemble and distill take it); importing 4-column rows of a "teacher
 # trained elsewhere"; usage errors (exit 2, --dropout's range among them), help with each
@@ -59,6 +60,19 @@ echo "- teacher: the same seed twice gives identical files"
 expect 0 "$HC" teacher "${TEACH[@]}" --data ds.hcd --out t2 --threads 1
 cmp t1/model.hcm t2/model.hcm || die "model.hcm differs between two runs with one seed"
 cmp t1/trajectory.hct t2/trajectory.hct || die "trajectory.hct differs between two runs"
+
+echo "- a user holding every train item: the pairwise teachers and the BPR student finish"
+printf 'user,item\nu0,i0\nu0,i1\nu1,i0\n' >full.csv
+expect 0 "$HC" split --data full.csv --min-user 1 --method loo --out full.hcd
+for m in mf ml gnn dl; do # the sampler used to redraw forever for u0
+    expect 0 timeout 60 "$HC" teacher --model "$m" --data full.hcd --out "full-$m" --epochs 2 \
+        --quiet --threads 1
+    contains "$T/err" "1 user holds every item in train"
+    [ "$(grep -c 'every item' "$T/err")" = 1 ] || die "$m: the full user was reported more than once"
+done
+expect 0 timeout 60 "$HC" distill --method bpr --data full.hcd --out full-bpr --epochs 2 \
+    --threads 1
+contains "$T/err" "1 user holds every item in train"
 
 echo "- teacher --model ae: its own defaults, --dropout recorded and in effect"
 AE=(--model ae --dim 16 --epochs 2 --eval-every 1 --checkpoints 2 --topk 20 --quiet --threads 1)
