@@ -60,6 +60,10 @@ json_t *cli_result_json(const hc_eval_result *r); /* {"valid": ..., "test": ...}
 /* The inverses: 0, or -1 when o lacks a field of the right type. */
 int cli_metrics_from_json(const json_t *o, hc_metrics *m);
 int cli_result_from_json(const json_t *o, hc_eval_result *r);
+/* HC_OK unless out (may be NULL) exists and is the same file (device and inode: another spelling, a
+ * symlink or a hard link too) as one of inputs[0..n) (NULL entries skipped); then an error
+ * naming both, since the atomic rename would replace that input. */
+int cli_out_not_input(const char *out, const char *const *inputs, int n);
 /* XXH3-64 of a file's contents. */
 int cli_file_hash(const char *path, uint64_t *out);
 /* Writes root (may be NULL: out of memory) to path atomically; does not take the reference. */

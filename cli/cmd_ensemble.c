@@ -145,7 +145,13 @@ int cmd_ensemble(int argc, char **argv)
         rc = hc_error(HC_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = hc_dataset_load(data, &ds)) != HC_OK ||
+    for (int f = 0; out && !rc && f < 2; f++) { /* a teacher may be an earlier ensemble.hct */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/ensemble.%s", out, f ? "json" : "hct");
+        if ((rc = cli_out_not_input(path, &data, 1)) == HC_OK)
+            rc = cli_out_not_input(path, (const char *const *)tp, nt);
+    }
+    if (rc || (rc = hc_dataset_load(data, &ds)) != HC_OK ||
         (rc = cli_load_teachers(&ds, tp, nt, &t)) != HC_OK)
         goto done;
     for (int32_t x = 0; x < nt; x++)

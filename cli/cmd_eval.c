@@ -132,7 +132,7 @@ int cmd_eval(int argc, char **argv)
     memset(&pop, 0, sizeof pop);
     int status = CLI_EXIT_OK;
     double t0 = cli_now();
-    if ((rc = hc_dataset_load(data, &ds))) {
+    if ((rc = cli_out_not_input(json_path, &data, 1)) || (rc = hc_dataset_load(data, &ds))) {
         status = cli_fail(rc);
         goto done;
     }

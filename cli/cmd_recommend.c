@@ -340,7 +340,11 @@ int cmd_recommend(int argc, char **argv)
     int have_af = 0;
     int32_t *items = NULL;
     float *scores = NULL;
-    if ((rc = hc_dataset_load(data, &ds)) != HC_OK ||
+    const char *inputs[HC_REC_MAX_MODELS + 1] = {data};
+    memcpy(inputs + 1, ra.path, (size_t)ra.n_paths * sizeof *inputs);
+    if ((rc = cli_out_not_input(out, inputs, ra.n_paths + 1)) != HC_OK ||
+        (rc = cli_out_not_input(bo.json, inputs, ra.n_paths + 1)) != HC_OK ||
+        (rc = hc_dataset_load(data, &ds)) != HC_OK ||
         (rc = hc_rec_spec_load(&spec, ra.path, ra.n_paths, &ds)) != HC_OK)
         goto done;
     if (k > ds.n_items)

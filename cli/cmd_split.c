@@ -286,7 +286,10 @@ int cmd_split(int argc, char **argv)
         }
         hc_import_paths ip = {itrain ? itrain : dt, ivalid ? ivalid : dv, itest ? itest : de,
                               iusers ? iusers : du, iitems ? iitems : di};
-        rc = ip.train ? hc_split_import(&ip, &ro, &ds) : hc_error(HC_ENOMEM, "out of memory");
+        const char *inputs[] = {ip.train, ip.valid, ip.test, ip.users_catalog, ip.items_catalog};
+        rc = !ip.train ? hc_error(HC_ENOMEM, "out of memory") : cli_out_not_input(out, inputs, 5);
+        if (!rc)
+            rc = hc_split_import(&ip, &ro, &ds);
         free(dt);
         free(dv);
         free(de);
@@ -300,7 +303,7 @@ int cmd_split(int argc, char **argv)
         memset(&x, 0, sizeof x);
         if (!users || !items)
             rc = hc_error(HC_ENOMEM, "out of memory");
-        else
+        else if ((rc = cli_out_not_input(out, &data, 1)) == HC_OK)
             rc = hc_read_interactions(data, &ro, users, items, &x);
         if (!rc && x.n == 0)
             rc = hc_error(HC_EEMPTY, "%s: no interactions", data);

@@ -83,8 +83,12 @@ int cmd_trajectory(int argc, char **argv)
     cli_log_init(0, 0);
     hc_dataset ds = {0};
     hc_traj t = {0};
-    int rc = hc_dataset_load(data, &ds);
-    if (rc)
+    char buf[4096]; /* a teacher directory names its trajectory.hct, as for ensemble */
+    if (traj)
+        traj = cli_teacher_file(traj, buf, sizeof buf);
+    const char *inputs[] = {data, traj, in};
+    int rc = out ? cli_out_not_input(out, inputs, 3) : HC_OK;
+    if (rc || (rc = hc_dataset_load(data, &ds)) != HC_OK)
         goto done;
     if (is_imp) {
         if ((rc = hc_traj_import_text(in, &ds, &t)) != HC_OK)
@@ -93,8 +97,7 @@ int cmd_trajectory(int argc, char **argv)
             snprintf(t.model, sizeof t.model, "%s", name);
         rc = hc_traj_save(&t, out);
     } else {
-        char buf[4096]; /* a teacher directory names its trajectory.hct, as for ensemble */
-        if ((rc = hc_traj_load(cli_teacher_file(traj, buf, sizeof buf), &ds, &t)) != HC_OK)
+        if ((rc = hc_traj_load(traj, &ds, &t)) != HC_OK)
             goto done;
         if (is_exp)
             rc = hc_traj_export_text(&t, &ds, out);

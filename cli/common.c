@@ -1,5 +1,6 @@
 /*
- * common.c - helpers every subcommand uses (see cli.h).
+ * common.c - helpers every subcommand uses (see cli.h): errors, number parsing, logs, threads,
+ * time, file hashes and the check that an output does not replace an input.
  */
 #include <errno.h>
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <cblas.h>
 #include <xxhash.h>
@@ -105,6 +107,21 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_out_not_input(const char *out, const char *const *inputs, int n)
+{
+    struct stat so, si;
+    if (!out || stat(out, &so) != 0)
+        return HC_OK; /* not there yet: no input can be it */
+    for (int k = 0; k < n; k++)
+        if (inputs[k] && stat(inputs[k], &si) == 0 && si.st_dev == so.st_dev &&
+            si.st_ino == so.st_ino)
+            return hc_error(HC_EINVAL,
+                            "%s: the output is the input %s; refusing to replace an input "
+                            "(choose another output path)",
+                            out, inputs[k]);
+    return HC_OK;
 }
 
 int cli_file_hash(const char *path, uint64_t *out)

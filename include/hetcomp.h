@@ -100,7 +100,9 @@ float *hc_alloc_floats(int64_t n);
 /* ======================================================================== Files */
 
 /* Atomic output: writes go to "<path>.tmp.<pid>" and hc_afile_commit() renames it over path
- * after checking every write, fflush and fclose. hc_afile_abort() removes the temp file. */
+ * after checking every write, fflush and fclose. hc_afile_abort() removes the temp file.
+ * A path that exists and is not a regular file (a directory, device, FIFO or socket) is
+ * refused, at open and at commit. */
 typedef struct {
     FILE *fp;       /* write through this */
     char *path;     /* final path (owned) */

@@ -1,10 +1,12 @@
-/* test_core.c - status messages, RNG streams, atomic files, large arrays, CSR and id maps. */
+/* test_core.c - status messages, RNG streams, atomic files (and the targets they refuse),
+ * large arrays, CSR and id maps. */
 #include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void test_status(void **state)
@@ -88,6 +90,44 @@ static void test_afile(void **state)
     assert_int_equal(hc_afile_open(&af, "/nonexistent-dir/x"), HC_EIO);
     assert_non_null(strstr(hc_errmsg(), "/nonexistent-dir/x"));
     assert_int_equal(hc_file_read_all("/nonexistent-file", &data, &len), HC_EIO);
+}
+
+/* Fails unless opening an atomic file at path is refused with a message naming it and what
+ * is there, leaving path of the given type and no temporary file. */
+static void assert_refused(const char *path, const char *what, mode_t type)
+{
+    hc_afile af;
+    assert_int_equal(hc_afile_open(&af, path), HC_EIO);
+    assert_non_null(strstr(hc_errmsg(), path));
+    assert_non_null(strstr(hc_errmsg(), what));
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true((st.st_mode & S_IFMT) == type);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    assert_int_not_equal(access(tmp, F_OK), 0);
+}
+
+/* Outputs are never renamed over what is not a regular file (a FIFO stands in for a device,
+ * which mknod may not be allowed to make), whether it is there at open or appears before the
+ * commit. */
+static void test_afile_targets(void **state)
+{
+    (void)state;
+    const char *fifo = tu_path(tu_tmpdir(), "fifo"), *dir = tu_path(tu_tmpdir(), "adir");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_refused(fifo, "is a FIFO, not a regular file", S_IFIFO);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_refused(dir, "is a directory, not a regular file", S_IFDIR);
+    const char *late = tu_path(tu_tmpdir(), "late");
+    hc_afile af;
+    TU_OK(hc_afile_open(&af, late));
+    assert_int_equal(mkfifo(late, 0600), 0);
+    assert_int_equal(hc_afile_commit(&af), HC_EIO);
+    assert_non_null(strstr(hc_errmsg(), "is a FIFO"));
+    struct stat st;
+    assert_int_equal(lstat(late, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
 }
 
 /* hc_alloc_floats: zeroed, writable, 2 MiB-aligned from 2 MiB on; refuses n < 0. */
@@ -178,8 +218,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status),       cmocka_unit_test(test_rng_streams),
-        cmocka_unit_test(test_afile),        cmocka_unit_test(test_alloc_floats),
-        cmocka_unit_test(test_csr_vs_dense), cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_afile),        cmocka_unit_test(test_afile_targets),
+        cmocka_unit_test(test_alloc_floats), cmocka_unit_test(test_csr_vs_dense),
+        cmocka_unit_test(test_idmap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,9 @@
  *
  * Outputs are never left half-written: hc_afile_open() creates "<path>.tmp.<pid>" beside the
  * target, and only hc_afile_commit() - after every write, fflush, fsync and fclose succeeded -
- * renames it over the target. Any failure removes the temporary file.
+ * renames it over the target. Any failure removes the temporary file. The target must be a
+ * regular file or absent: rename() would otherwise replace a device or FIFO with our file
+ * (as root, the system's /dev/null).
  */
 #include "hetcomp.h"
 
@@ -14,9 +16,28 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+/* HC_OK when path is absent or a regular file (a symlink counts as what it points to). */
+static int check_target(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return HC_OK;
+    const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "a special file";
+    return hc_error(HC_EIO, "%s: exists and is %s, not a regular file; refusing to replace it",
+                    path, what);
+}
+
 int hc_afile_open(hc_afile *af, const char *path)
 {
     memset(af, 0, sizeof *af);
+    int rc = check_target(path);
+    if (rc)
+        return rc;
     size_t n = strlen(path);
     af->path = malloc(n + 1);
     af->tmp_path = malloc(n + 32);
@@ -53,6 +74,8 @@ int hc_afile_commit(hc_afile *af)
     af->fp = NULL;
     if (bad) {
         rc = hc_error(HC_EIO, "%s: write failed: %s", af->path, strerror(e));
+        remove(af->tmp_path);
+    } else if ((rc = check_target(af->path)) != HC_OK) { /* it may have appeared meanwhile */
         remove(af->tmp_path);
     } else if (rename(af->tmp_path, af->path) != 0) {
         rc = hc_error(HC_EIO, "%s: cannot rename temporary file: %s", af->path, strerror(errno));

@@ -3,10 +3,10 @@
 # Usage: bash test_distill_cli.sh <hetcomp-binary> <shared-data-dir>
 # Covers: a small synthetic dataset and two short teachers (MF and LightGCN); the ensemble
 # table (each teacher, the first-checkpoint ensemble, the ensemble) and its files
-# (ensemble.hct loadable as a one-checkpoint trajectory, ensemble.json); HetComp distillation
-# writing model.hcm and log.json whose evaluations carry the phase and the mean DKC checkpoint
-# per teacher (checked with python3's json module: schedule, DKC starting at checkpoint 0 and
-# never going back); progress lines (HetComp's with phase and checkpoints, a baseline's
+# (ensemble.hct loadable as a one-checkpoint trajectory, ensemble.json; not written over a
+# teacher it is given); HetComp distillation writing model.hcm and log.json whose
+# evaluations carry the phase and the mean DKC checkpoint per teacher (checked with python3's
+# json module: schedule, DKC starting at checkpoint 0 and never going back); progress lines (HetComp's with phase and checkpoints, a baseline's
 # without); the BPR student without teachers; the --no-dkc and --no-akt ablations;
 # usage errors (exit 2, no output) and data errors (exit 1: a teacher trained on another
 # split, named in the message), and no temporary files left. Runs in about half a minute.
@@ -62,6 +62,11 @@ contains "$T/out" "k	100"
 expect 0 "$HC" ensemble --data ds.hcd --teachers A/trajectory.hct --teachers B/trajectory.hct \
     --k 20
 grep -q "^ensemble " "$T/out" || die "ensemble with repeated --teachers printed no ensemble row"
+# the ensemble as a teacher of a new one written over it: refused, the old one kept
+cp E/ensemble.hct ens-keep.hct
+expect 1 "$HC" ensemble --data ds.hcd --teachers E/ensemble.hct B --out E
+contains "$T/err" "E/ensemble.hct: the output is the input E/ensemble.hct"
+cmp E/ensemble.hct ens-keep.hct || die "ensemble replaced its teacher"
 
 echo "- distill --method hetcomp: model.hcm and log.json with phase and mean_ckpt"
 expect 0 "$HC" distill --method hetcomp --data ds.hcd --teachers A B --k 50 --epochs 40 \

@@ -2,9 +2,10 @@
 # test_split_cli.sh - end-to-end checks of `hetcomp split` and `hetcomp stats`.
 # Usage: bash test_split_cli.sh <hetcomp-binary> <shared-data-dir>
 # Covers: a tiny split + stats (text and JSON), --help, exit codes (2 usage, 1 data errors with
-# file:line messages), no output left after a failure, byte-identical output for one seed, a
-# different file for another seed, import mode, and the CiteULike-t checks when the shared data
-# is present.
+# file:line messages), no output left after a failure, outputs
+# refused over a FIFO, a directory or an input (another spelling, a symlink, an imported
+# file), byte-identical output for one seed, a different file for another seed, import mode,
+# and the CiteULike-t checks when the shared data is present.
 set -u
 HC=${1:?usage: test_split_cli.sh <hetcomp> <shared-data-dir>}
 SHARED=${2:-}
@@ -126,6 +127,31 @@ expect 1 "$HC" split --data "$T/tiny.csv" --min-user 100 --out "$T/x.hcd"
 expect 1 "$HC" split --data "$T/tiny.csv" --out "$T/no-such-dir/x.hcd"
 ls "$T"/x.hcd* >/dev/null 2>&1 && fail "a failed split left $(ls "$T"/x.hcd*)"
 ls "$T"/no-such-dir >/dev/null 2>&1 && fail "a failed split created a directory"
+
+# an output that is not a regular file, or is an input, is refused (exit 1, nothing replaced)
+mkfifo "$T/fifo"
+expect 1 "$HC" split --data "$T/tiny.csv" --out "$T/fifo"
+contains "$T/err" "$T/fifo: exists and is a FIFO, not a regular file"
+[ -p "$T/fifo" ] || fail "the FIFO was replaced"
+mkdir "$T/outdir"
+expect 1 "$HC" split --data "$T/tiny.csv" --out "$T/outdir"
+contains "$T/err" "$T/outdir: exists and is a directory"
+[ -d "$T/outdir" ] || fail "the directory was replaced"
+cp "$T/tiny.csv" "$T/keep.csv"
+ln -s keep.csv "$T/link.csv"
+for o in "$T/keep.csv" "$T/./keep.csv" "$T/link.csv"; do
+    expect 1 "$HC" split --data "$T/keep.csv" --out "$o"
+    contains "$T/err" "$o: the output is the input $T/keep.csv"
+    cmp -s "$T/tiny.csv" "$T/keep.csv" || fail "split --out $o replaced its input"
+done
+mkdir "$T/imp"
+printf 'user\titem\nu1\ti1\nu1\ti2\nu2\ti1\n' >"$T/imp/train.tsv"
+printf 'user\titem\nu1\ti3\n' >"$T/imp/valid.tsv"
+cp "$T/imp/valid.tsv" "$T/imp-valid.tsv"
+expect 1 "$HC" split --import "$T/imp" --out "$T/imp/valid.tsv"
+contains "$T/err" "the output is the input"
+cmp -s "$T/imp/valid.tsv" "$T/imp-valid.tsv" || fail "split --import replaced its valid file"
+expect 0 "$HC" split --import "$T/imp" --out "$T/imp.hcd"
 
 # stats on bad dataset files: exit 1
 expect 1 "$HC" stats --data "$T/tiny.csv"

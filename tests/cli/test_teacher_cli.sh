@@ -3,11 +3,11 @@
 # Usage: bash test_teacher_cli.sh <hetcomp-binary> <shared-data-dir>
 # Covers: a small synthetic dataset; a short MF teacher run writing model.hcm, trajectory.hct
 # and log.json (keys checked with python3's json module) and printing test metrics; the same
-# seed twice (one thread) giving byte-identical files; a short Mult-DAE run (its own
-# defaults in log.json, --dropout recorded and changing the model); a user holding every item
-# (mf, ml, gnn, dl and the BPR student finish, the user reported once); trajectory show /
-# export / import round trip to a byte-identical .hct (show and export given the teacher
-# directory too, as ensemble and distill take it); importing 4-column rows of a "teacher
+# seed twice (one thread) giving byte-identical files; a user holding every item (mf, ml, gnn, dl and the BPR student finish,
+# the user reported once); a short Mult-DAE run (its own defaults in log.json, --dropout
+# recorded and changing the model); trajectory show / export / import round trip to a
+# byte-identical .hct (show and export given the teacher directory too, as ensemble and
+# distill take it; an output that is an input refused); importing 4-column rows of a "teacher
 # trained elsewhere"; usage errors (exit 2, --dropout's range among them), help with each
 # family's defaults, and data errors (exit 1, clear message, no output left behind, no
 # temporary files). Runs in a few seconds.
@@ -100,6 +100,13 @@ contains rows.tsv "# hetcomp trajectory v1"
 contains rows.tsv "checkpoint	user	rank	item	list"
 expect 0 "$HC" trajectory import --data ds.hcd --in rows.tsv --out back.hct
 cmp t1/trajectory.hct back.hct || die "export -> import changed the trajectory"
+cp rows.tsv rows-keep.tsv
+expect 1 "$HC" trajectory import --data ds.hcd --in rows.tsv --out ./rows.tsv
+contains "$T/err" "./rows.tsv: the output is the input rows.tsv"
+cmp rows.tsv rows-keep.tsv || die "import replaced its input"
+expect 1 "$HC" trajectory export --data ds.hcd --traj t1 --out t1/trajectory.hct
+contains "$T/err" "the output is the input t1/trajectory.hct"
+cmp t1/trajectory.hct back.hct || die "export replaced its input"
 
 echo "- trajectory show / export: a teacher directory, as ensemble and distill take it"
 expect 0 "$HC" trajectory show --data ds.hcd --traj t1
