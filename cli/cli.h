@@ -68,6 +68,7 @@ int cli_out_not_input(const char *out, const char *const *inputs, int n);
 int cli_file_hash(const char *path, uint64_t *out);
 /* Writes root (may be NULL: out of memory) to path atomically; does not take the reference. */
 int cli_json_write(json_t *root, const char *path);
+/* An output directory and its missing parents (hc_make_dirs, like mkdir -p). */
 int cli_make_dir(const char *dir);
 /* The metrics table: a header and one row per model or split (R@K N@K for K = 10, 20, 50). */
 void cli_print_metrics_header(FILE *fp, const char *first);

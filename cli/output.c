@@ -1,11 +1,9 @@
 /*
  * output.c - what the subcommands write besides plain text: metrics as JSON objects, JSON
- * documents written atomically, output directories, and the metrics table rows.
+ * documents written atomically, output directories (with their parents), and the metrics
+ * table rows.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -89,12 +87,7 @@ int cli_json_write(json_t *root, const char *path)
 
 int cli_make_dir(const char *dir)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return hc_error(HC_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return hc_error(HC_EIO, "%s: not a directory", dir);
-    return HC_OK;
+    return hc_make_dirs(dir);
 }
 
 void cli_print_metrics_header(FILE *fp, const char *first)

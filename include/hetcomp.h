@@ -101,8 +101,8 @@ float *hc_alloc_floats(int64_t n);
 
 /* Atomic output: writes go to "<path>.tmp.<pid>" and hc_afile_commit() renames it over path
  * after checking every write, fflush and fclose. hc_afile_abort() removes the temp file.
- * A path that exists and is not a regular file (a directory, device, FIFO or socket) is
- * refused, at open and at commit. */
+ * Missing parent directories are created (hc_make_dirs); a path that exists and is not a
+ * regular file (a directory, device, FIFO or socket) is refused, at open and at commit. */
 typedef struct {
     FILE *fp;       /* write through this */
     char *path;     /* final path (owned) */
@@ -111,6 +111,9 @@ typedef struct {
 int hc_afile_open(hc_afile *af, const char *path);
 int hc_afile_commit(hc_afile *af);
 void hc_afile_abort(hc_afile *af);
+/* Creates dir and its missing parents, like `mkdir -p`; HC_EIO naming the path that could
+ * not be created, or when dir exists and is not a directory. */
+int hc_make_dirs(const char *dir);
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated; *len excludes the NUL). */
 int hc_file_read_all(const char *path, char **data, size_t *len);

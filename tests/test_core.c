@@ -1,5 +1,5 @@
-/* test_core.c - status messages, RNG streams, atomic files (and the targets they refuse),
- * large arrays, CSR and id maps. */
+/* test_core.c - status messages, RNG streams, atomic files (and the targets and parent
+ * directories they refuse or create), large arrays, CSR and id maps. */
 #include "testutil.h"
 
 #include <math.h>
@@ -87,8 +87,9 @@ static void test_afile(void **state)
     TU_OK(hc_file_read_all(p, &data, &len));
     assert_string_equal(data, "hello\n");
     free(data);
-    assert_int_equal(hc_afile_open(&af, "/nonexistent-dir/x"), HC_EIO);
-    assert_non_null(strstr(hc_errmsg(), "/nonexistent-dir/x"));
+    /* a parent that cannot be a directory (a file is in the way) */
+    assert_int_equal(hc_afile_open(&af, tu_path(p, "x")), HC_EIO);
+    assert_non_null(strstr(hc_errmsg(), "atomic.txt/x: cannot create"));
     assert_int_equal(hc_file_read_all("/nonexistent-file", &data, &len), HC_EIO);
 }
 
@@ -110,7 +111,7 @@ static void assert_refused(const char *path, const char *what, mode_t type)
 
 /* Outputs are never renamed over what is not a regular file (a FIFO stands in for a device,
  * which mknod may not be allowed to make), whether it is there at open or appears before the
- * commit. */
+ * commit; missing parents are created, like mkdir -p. */
 static void test_afile_targets(void **state)
 {
     (void)state;
@@ -128,6 +129,19 @@ static void test_afile_targets(void **state)
     struct stat st;
     assert_int_equal(lstat(late, &st), 0);
     assert_true(S_ISFIFO(st.st_mode));
+    /* parents */
+    const char *deep = tu_path(tu_tmpdir(), "p/q//r/out.txt");
+    TU_OK(hc_afile_open(&af, deep));
+    TU_OK(hc_afile_commit(&af));
+    assert_int_equal(access(deep, F_OK), 0);
+    TU_OK(hc_make_dirs(tu_path(tu_tmpdir(), "p/q/s/")));
+    TU_OK(hc_make_dirs(tu_path(tu_tmpdir(), "p/q/s"))); /* already there */
+    assert_int_equal(stat(tu_path(tu_tmpdir(), "p/q/s"), &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(hc_make_dirs(deep), HC_EIO);
+    assert_non_null(strstr(hc_errmsg(), "not a directory"));
+    assert_int_equal(hc_make_dirs(tu_path(deep, "sub")), HC_EIO);
+    assert_non_null(strstr(hc_errmsg(), "cannot create directory"));
 }
 
 /* hc_alloc_floats: zeroed, writable, 2 MiB-aligned from 2 MiB on; refuses n < 0. */

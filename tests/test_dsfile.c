@@ -300,7 +300,8 @@ static void test_save_errors(void **state)
     hc_dataset ds;
     make_dataset(&ds);
     /* an unwritable path fails and leaves nothing behind */
-    assert_int_equal(hc_dataset_save(&ds, "/nonexistent-dir/x.hcd"), HC_EIO);
+    const char *file = tu_write("plain.txt", "x\n"); /* a parent that cannot be created */
+    assert_int_equal(hc_dataset_save(&ds, tu_path(file, "x.hcd")), HC_EIO);
     /* inconsistent sizes are refused */
     ds.n_items++;
     assert_int_equal(hc_dataset_save(&ds, tu_path(tu_tmpdir(), "bad.hcd")), HC_EINVAL);

@@ -5,7 +5,7 @@
  * target, and only hc_afile_commit() - after every write, fflush, fsync and fclose succeeded -
  * renames it over the target. Any failure removes the temporary file. The target must be a
  * regular file or absent: rename() would otherwise replace a device or FIFO with our file
- * (as root, the system's /dev/null).
+ * (as root, the system's /dev/null). Missing parent directories are created, like mkdir -p.
  */
 #include "hetcomp.h"
 
@@ -15,6 +15,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+int hc_make_dirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p)
+        return hc_error(HC_ENOMEM, "%s: out of memory", dir);
+    memcpy(p, dir, n + 1);
+    /* every prefix that ends before a '/' (none for the root, one per run of slashes), then
+     * the whole path; EEXIST is fine, a file in the way shows as ENOTDIR or in the check */
+    for (size_t k = 1; k <= n; k++) {
+        if ((k < n && p[k] != '/') || p[k - 1] == '/')
+            continue;
+        p[k] = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int rc = hc_error(HC_EIO, "%s: cannot create directory: %s", p, strerror(errno));
+            free(p);
+            return rc;
+        }
+        p[k] = dir[k];
+    }
+    free(p);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hc_error(HC_EIO, "%s: not a directory", dir);
+    return HC_OK;
+}
 
 /* HC_OK when path is absent or a regular file (a symlink counts as what it points to). */
 static int check_target(const char *path)
@@ -30,6 +57,23 @@ static int check_target(const char *path)
                                               : "a special file";
     return hc_error(HC_EIO, "%s: exists and is %s, not a regular file; refusing to replace it",
                     path, what);
+}
+
+/* Creates the directories above path (nothing when path has no directory part). */
+static int make_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return HC_OK;
+    size_t n = (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (!dir)
+        return hc_error(HC_ENOMEM, "%s: out of memory", path);
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    int rc = hc_make_dirs(dir);
+    free(dir);
+    return rc;
 }
 
 int hc_afile_open(hc_afile *af, const char *path)
@@ -50,12 +94,15 @@ int hc_afile_open(hc_afile *af, const char *path)
     memcpy(af->path, path, n + 1);
     snprintf(af->tmp_path, n + 32, "%s.tmp.%ld", path, (long)getpid());
     af->fp = fopen(af->tmp_path, "wb");
+    if (!af->fp && errno == ENOENT && (rc = make_parent(path)) == HC_OK)
+        af->fp = fopen(af->tmp_path, "wb");
     if (!af->fp) {
         int e = errno;
         free(af->path);
         free(af->tmp_path);
         memset(af, 0, sizeof *af);
-        return hc_error(HC_EIO, "%s: cannot create: %s", path, strerror(e));
+        /* make_parent's own message names the directory it could not create */
+        return rc ? rc : hc_error(HC_EIO, "%s: cannot create: %s", path, strerror(e));
     }
     return HC_OK;
 }

@@ -2,7 +2,7 @@
 # test_split_cli.sh - end-to-end checks of `hetcomp split` and `hetcomp stats`.
 # Usage: bash test_split_cli.sh <hetcomp-binary> <shared-data-dir>
 # Covers: a tiny split + stats (text and JSON), --help, exit codes (2 usage, 1 data errors with
-# file:line messages), no output left after a failure, outputs
+# file:line messages), no output left after a failure, missing --out parents created, outputs
 # refused over a FIFO, a directory or an input (another spelling, a symlink, an imported
 # file), byte-identical output for one seed, a different file for another seed, import mode,
 # and the CiteULike-t checks when the shared data is present.
@@ -124,9 +124,15 @@ contains "$T/err" "bad2.csv:2"
 expect 1 "$HC" split --data "$T/missing.csv" --out "$T/x.hcd"
 contains "$T/err" "missing.csv"
 expect 1 "$HC" split --data "$T/tiny.csv" --min-user 100 --out "$T/x.hcd"
-expect 1 "$HC" split --data "$T/tiny.csv" --out "$T/no-such-dir/x.hcd"
+expect 1 "$HC" split --data "$T/tiny.csv" --out "$T/tiny.csv/x.hcd" # a file is in the way
+contains "$T/err" "tiny.csv/x.hcd"
 ls "$T"/x.hcd* >/dev/null 2>&1 && fail "a failed split left $(ls "$T"/x.hcd*)"
-ls "$T"/no-such-dir >/dev/null 2>&1 && fail "a failed split created a directory"
+expect 1 "$HC" split --data "$T/missing.csv" --out "$T/no-such-dir/x.hcd"
+[ -e "$T/no-such-dir" ] && fail "a failed split created a directory"
+
+# missing parents of --out are created, like mkdir -p
+expect 0 "$HC" split --data "$T/tiny.csv" --seed 1 --out "$T/new/sub/a.hcd"
+cmp -s "$T/a.hcd" "$T/new/sub/a.hcd" || fail "split into new directories differs"
 
 # an output that is not a regular file, or is an input, is refused (exit 1, nothing replaced)
 mkfifo "$T/fifo"

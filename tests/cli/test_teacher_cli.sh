@@ -3,7 +3,8 @@
 # Usage: bash test_teacher_cli.sh <hetcomp-binary> <shared-data-dir>
 # Covers: a small synthetic dataset; a short MF teacher run writing model.hcm, trajectory.hct
 # and log.json (keys checked with python3's json module) and printing test metrics; the same
-# seed twice (one thread) giving byte-identical files; a user holding every item (mf, ml, gnn, dl and the BPR student finish,
+# seed twice (one thread) giving byte-identical files (the second into --out new/t/t2, its
+# parents created); a user holding every item (mf, ml, gnn, dl and the BPR student finish,
 # the user reported once); a short Mult-DAE run (its own defaults in log.json, --dropout
 # recorded and changing the model); trajectory show / export / import round trip to a
 # byte-identical .hct (show and export given the teacher directory too, as ensemble and
@@ -56,10 +57,10 @@ assert 1 <= len(ck) <= 3 and ck[-1]["epoch"] == log["best_epoch"], ck
 assert all(a["epoch"] < b["epoch"] for a, b in zip(ck, ck[1:])), ck
 EOF
 
-echo "- teacher: the same seed twice gives identical files"
-expect 0 "$HC" teacher "${TEACH[@]}" --data ds.hcd --out t2 --threads 1
-cmp t1/model.hcm t2/model.hcm || die "model.hcm differs between two runs with one seed"
-cmp t1/trajectory.hct t2/trajectory.hct || die "trajectory.hct differs between two runs"
+echo "- teacher: the same seed twice gives identical files; --out's parents are created"
+expect 0 "$HC" teacher "${TEACH[@]}" --data ds.hcd --out new/t/t2 --threads 1
+cmp t1/model.hcm new/t/t2/model.hcm || die "model.hcm differs between two runs with one seed"
+cmp t1/trajectory.hct new/t/t2/trajectory.hct || die "trajectory.hct differs between two runs"
 
 echo "- a user holding every train item: the pairwise teachers and the BPR student finish"
 printf 'user,item\nu0,i0\nu0,i1\nu1,i0\n' >full.csv
