@@ -1,0 +1,146 @@
+/*
+ * proposal.c - uniform and popularity item proposals (see proposal.h). The popularity one is
+ * Walker's alias table built by Vose's two-stack method: O(items) once, O(1) per draw (one
+ * uniform integer, one uniform float).
+ */
+#include "optim/proposal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int hc_proposal_kind_parse(const char *s, hc_proposal_kind *out)
+{
+    if (!strcmp(s, "uniform"))
+        *out = HC_PROPOSAL_UNIFORM;
+    else if (!strcmp(s, "pop"))
+        *out = HC_PROPOSAL_POPULARITY;
+    else
+        return hc_error(HC_EINVAL, "unknown proposal '%s' (uniform or pop)", s);
+    return HC_OK;
+}
+
+const char *hc_proposal_kind_name(hc_proposal_kind k)
+{
+    return k == HC_PROPOSAL_POPULARITY ? "pop" : "uniform";
+}
+
+/* Vose's method: items with scaled mass n q below 1 are topped up by one item above 1. */
+static int build_alias(hc_proposal *p, const double *mass, double total)
+{
+    int32_t n = p->n_items, *small = malloc((size_t)n * sizeof *small),
+            *large = malloc((size_t)n * sizeof *large);
+    double *scaled = malloc((size_t)n * sizeof *scaled);
+    if (!small || !large || !scaled) {
+        free(small);
+        free(large);
+        free(scaled);
+        return hc_error(HC_ENOMEM, "proposal: out of memory for %d items", n);
+    }
+    int32_t ns = 0, nl = 0;
+    for (int32_t i = 0; i < n; i++) {
+        p->prob[i] = (float)(mass[i] / total);
+        scaled[i] = mass[i] / total * n;
+        if (scaled[i] < 1.0)
+            small[ns++] = i;
+        else
+            large[nl++] = i;
+    }
+    while (ns > 0 && nl > 0) {
+        int32_t s = small[--ns], l = large[nl - 1];
+        p->cut[s] = (float)scaled[s];
+        p->alias[s] = l;
+        scaled[l] -= 1.0 - scaled[s];
+        if (scaled[l] < 1.0) {
+            nl--;
+            small[ns++] = l;
+        }
+    }
+    /* what is left has mass 1 up to rounding */
+    while (nl > 0) {
+        int32_t l = large[--nl];
+        p->cut[l] = 1.0f;
+        p->alias[l] = l;
+    }
+    while (ns > 0) {
+        int32_t s = small[--ns];
+        p->cut[s] = 1.0f;
+        p->alias[s] = s;
+    }
+    free(small);
+    free(large);
+    free(scaled);
+    return HC_OK;
+}
+
+int hc_proposal_init_mass(hc_proposal *p, const double *mass, int32_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->kind = HC_PROPOSAL_POPULARITY;
+    p->n_items = n;
+    double total = 0.0;
+    for (int32_t i = 0; i < n; i++) {
+        if (!(mass[i] > 0.0))
+            return hc_error(HC_EINVAL, "proposal: item %d has mass %g, not > 0", i, mass[i]);
+        total += mass[i];
+    }
+    if (n <= 0)
+        return hc_error(HC_EINVAL, "proposal: no items");
+    p->prob = malloc((size_t)n * sizeof *p->prob);
+    p->cut = malloc((size_t)n * sizeof *p->cut);
+    p->alias = malloc((size_t)n * sizeof *p->alias);
+    int rc = p->prob && p->cut && p->alias
+                 ? build_alias(p, mass, total)
+                 : hc_error(HC_ENOMEM, "proposal: out of memory for %d items", n);
+    if (rc)
+        hc_proposal_free(p);
+    return rc;
+}
+
+int hc_proposal_init(hc_proposal *p, hc_proposal_kind kind, const hc_dataset *ds)
+{
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    p->n_items = ds->n_items;
+    if (ds->n_items <= 0)
+        return hc_error(HC_EINVAL, "proposal: the dataset has no items");
+    if (kind == HC_PROPOSAL_UNIFORM)
+        return HC_OK;
+    double *mass = malloc((size_t)ds->n_items * sizeof *mass);
+    if (!mass)
+        return hc_error(HC_ENOMEM, "proposal: out of memory for %d items", ds->n_items);
+    for (int32_t i = 0; i < ds->n_items; i++)
+        mass[i] = 1.0;
+    for (int64_t k = 0; k < ds->train.nnz; k++)
+        mass[ds->train.indices[k]] += 1.0;
+    int rc = hc_proposal_init_mass(p, mass, ds->n_items);
+    free(mass);
+    return rc;
+}
+
+void hc_proposal_free(hc_proposal *p)
+{
+    free(p->prob);
+    free(p->cut);
+    free(p->alias);
+    memset(p, 0, sizeof *p);
+}
+
+void hc_proposal_draw(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items, float *w)
+{
+    const uint32_t ni = (uint32_t)p->n_items;
+    if (p->kind == HC_PROPOSAL_UNIFORM) {
+        const float wu = (float)ni / (float)n;
+        for (int32_t j = 0; j < n; j++) {
+            items[j] = (int32_t)hc_rng_below(r, ni);
+            w[j] = wu;
+        }
+        return;
+    }
+    for (int32_t j = 0; j < n; j++) {
+        int32_t i = (int32_t)hc_rng_below(r, ni);
+        if (hc_rng_float(r) >= p->cut[i])
+            i = p->alias[i];
+        items[j] = i;
+        w[j] = 1.0f / ((float)n * p->prob[i]);
+    }
+}
