@@ -56,6 +56,8 @@ void cli_log_init(int verbose, int quiet);
 void cli_threads(int n);
 /* Output helpers (output.c). JSON builders return NULL on out of memory. */
 json_t *cli_metrics_json(const hc_metrics *m);
+/* Says once (on stderr, *said set) that metrics m cover a sample of the evaluable users. */
+void cli_eval_sample_note(const char *label, const hc_metrics *m, int *said);
 json_t *cli_result_json(const hc_eval_result *r); /* {"valid": ..., "test": ...} */
 /* The inverses: 0, or -1 when o lacks a field of the right type. */
 int cli_metrics_from_json(const json_t *o, hc_metrics *m);

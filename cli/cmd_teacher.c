@@ -60,6 +60,8 @@ static void help(const hc_model_type *t)
            "                      (ae %g, iae %g)\n"
            "  --init-std X        normal init std of embeddings (family default)\n"
            "  --eval-every N      evaluate every N epochs, and after epoch 1 (5)\n"
+           "  --eval-users N      metrics on a fixed seeded sample of N users when there are\n"
+           "                      more; trajectories still cover every user (10000; 0: all)\n"
            "  --patience N        evaluations without improvement before stopping (5)\n"
            "  --time-cap S        stop after S seconds of wall time (none)\n"
            "  --checkpoints C     trajectory checkpoints (4)\n"
@@ -77,6 +79,7 @@ typedef struct {
     int tty, quiet;
     double t0;
     json_t *evals;
+    int sample_said; /* the sampled-users note was printed */
 } progress;
 
 static void on_epoch(void *ud, int32_t epoch, int32_t max_epochs, double loss, double secs)
@@ -104,6 +107,7 @@ static void on_eval(void *ud, const hc_fit_eval *e)
         return;
     if (p->tty)
         fprintf(stderr, "\r\033[K");
+    cli_eval_sample_note(p->name, &e->res.valid, &p->sample_said);
     fprintf(stderr,
             "[%s] epoch %4d  loss %-10.5g valid R@50 %.4f N@50 %.4f  test R@50 %.4f  "
             "train %.2fs eval %.2fs%s\n",
@@ -126,6 +130,7 @@ int cmd_teacher(int argc, char **argv)
         O_DROPOUT,
         O_INIT,
         O_EVAL,
+        O_EVAL_USERS,
         O_PAT,
         O_CAP,
         O_CKPT,
@@ -150,6 +155,7 @@ int cmd_teacher(int argc, char **argv)
                                          {"dropout", required_argument, 0, O_DROPOUT},
                                          {"init-std", required_argument, 0, O_INIT},
                                          {"eval-every", required_argument, 0, O_EVAL},
+                                         {"eval-users", required_argument, 0, O_EVAL_USERS},
                                          {"patience", required_argument, 0, O_PAT},
                                          {"time-cap", required_argument, 0, O_CAP},
                                          {"checkpoints", required_argument, 0, O_CKPT},
@@ -242,6 +248,9 @@ int cmd_teacher(int argc, char **argv)
         case O_EVAL:
             rc = cli_int(CMD, "--eval-every", optarg, 1, 1000000, &fo.eval_every);
             break;
+        case O_EVAL_USERS:
+            rc = cli_int(CMD, "--eval-users", optarg, 0, 1 << 30, &fo.eval_users);
+            break;
         case O_PAT:
             rc = cli_int(CMD, "--patience", optarg, 1, 1000000, &fo.patience);
             break;
@@ -280,13 +289,14 @@ int cmd_teacher(int argc, char **argv)
         fo.record_k = 0;
     cli_log_init(0, quiet);
     cli_threads(threads);
+    fo.eval_seed = hp.seed;
 
     hc_dataset ds = {0};
     hc_model *m = NULL;
     hc_fit_result fr = {0};
     hc_traj tj = {0};
     json_t *root = json_object();
-    progress pr = {type->name, isatty(2), quiet, cli_now(), json_array()};
+    progress pr = {type->name, isatty(2), quiet, cli_now(), json_array(), 0};
     char path[4096];
     if ((rc = hc_dataset_load(data, &ds)) != HC_OK || (rc = cli_make_dir(out)) != HC_OK ||
         (rc = hc_model_create(type, &ds, &hp, &m)) != HC_OK)

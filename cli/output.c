@@ -21,11 +21,24 @@ json_t *cli_metrics_json(const hc_metrics *m)
         bad |= json_object_set_new(o, key, json_real(m->ndcg[j]));
     }
     bad |= json_object_set_new(o, "n_users", json_integer(m->n_users));
+    if (m->n_evaluable > m->n_users) /* a sample of the evaluable users */
+        bad |= json_object_set_new(o, "of_users", json_integer(m->n_evaluable));
     if (bad) {
         json_decref(o);
         return NULL;
     }
     return o;
+}
+
+void cli_eval_sample_note(const char *label, const hc_metrics *m, int *said)
+{
+    if (*said || m->n_evaluable <= m->n_users)
+        return;
+    *said = 1;
+    fprintf(stderr,
+            "[%s] metrics on a fixed seeded sample of %d of the %d evaluable users "
+            "(--eval-users)\n",
+            label, m->n_users, m->n_evaluable);
 }
 
 int cli_metrics_from_json(const json_t *o, hc_metrics *m)
@@ -45,6 +58,8 @@ int cli_metrics_from_json(const json_t *o, hc_metrics *m)
     if (!json_is_integer(nu))
         return -1;
     m->n_users = (int32_t)json_integer_value(nu);
+    const json_t *of = json_object_get(o, "of_users");
+    m->n_evaluable = json_is_integer(of) ? (int32_t)json_integer_value(of) : m->n_users;
     return 0;
 }
 

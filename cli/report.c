@@ -512,6 +512,18 @@ static void write_table(FILE *fp, const report *r)
           "queries in process, one thread, top-50; all users: every user's top-50 in blocks of "
           "64 users, one thread.</p>\n",
           fp);
+    for (int i = 0; i < r->n_rows; i++) {
+        const report_row *w = &r->rows[i];
+        double of = num(w->test, "of_users");
+        if (of > 0) {
+            fprintf(fp,
+                    "<p class=\"note\">Metrics on a fixed seeded sample of %.0f of the %.0f "
+                    "evaluable users (<code>--eval-users</code>; the same users for every model "
+                    "of the run).</p>\n",
+                    num(w->test, "n_users"), of);
+            break;
+        }
+    }
 }
 
 static void write_checkpoints(FILE *fp, const report *r)

@@ -327,7 +327,9 @@ extern const int32_t hc_eval_ks[HC_EVAL_NK]; /* 10, 20, 50 */
 typedef struct {
     double recall[HC_EVAL_NK]; /* mean over evaluated users; hits / |GT| (method.md §1) */
     double ndcg[HC_EVAL_NK];
-    int32_t n_users; /* users evaluated */
+    int32_t n_users;     /* users evaluated */
+    int32_t n_evaluable; /* users with valid and test items: n_users, or more when the
+                            metrics cover a sample of them (hc_eval_opts.max_users) */
 } hc_metrics;
 
 typedef struct {
@@ -352,6 +354,10 @@ typedef struct {
     int32_t *record_top;  /* n_users x record_k, -1 padded (caller-allocated) */
     int32_t *train_order; /* non-NULL: train.nnz entries, each user's train items by
                              descending score (caller-allocated, aligned to train.indptr) */
+    int32_t max_users;    /* > 0: when more users are evaluable, the metrics cover a sample
+                             of this many, drawn from user_seed alone (the same users at
+                             every call with the same seed); 0: all */
+    uint64_t user_seed;
 } hc_eval_opts;
 void hc_eval_opts_default(hc_eval_opts *o);
 

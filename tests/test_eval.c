@@ -425,8 +425,9 @@ static int cmp_sp(const void *a, const void *b)
 }
 
 /* Naive evaluator: per user and held-out set, copy the row, drop masked items, sort fully,
- * and compute the metrics with the textbook formulas. */
-static void naive_evaluate(const random_case *rc, hc_eval_result *out)
+ * and compute the metrics with the textbook formulas; only users with only[u] set when only
+ * is given. */
+static void naive_evaluate(const random_case *rc, const uint8_t *only, hc_eval_result *out)
 {
     const hc_dataset *ds = &rc->ds;
     memset(out, 0, sizeof *out);
@@ -434,7 +435,8 @@ static void naive_evaluate(const random_case *rc, hc_eval_result *out)
     assert_non_null(list);
     int32_t n_eval = 0;
     for (int32_t u = 0; u < ds->n_users; u++) {
-        if (hc_csr_row_len(&ds->valid, u) == 0 || hc_csr_row_len(&ds->test, u) == 0)
+        if (hc_csr_row_len(&ds->valid, u) == 0 || hc_csr_row_len(&ds->test, u) == 0 ||
+            (only && !only[u]))
             continue;
         n_eval++;
         for (int mode = 0; mode < 2; mode++) {
@@ -485,7 +487,7 @@ static void test_evaluate_vs_naive(void **state)
     hc_scorer sc = {table_score, &ts};
     hc_eval_result got, want;
     TU_OK(hc_evaluate(&rc.ds, &sc, NULL, &got));
-    naive_evaluate(&rc, &want);
+    naive_evaluate(&rc, NULL, &want);
     assert_true(got.test.n_users > 50);
     assert_int_equal(got.test.n_users, want.test.n_users);
     assert_int_equal(got.valid.n_users, want.valid.n_users);
@@ -495,6 +497,72 @@ static void test_evaluate_vs_naive(void **state)
         ASSERT_NEAR(got.test.recall[j], want.test.recall[j], 1e-12);
         ASSERT_NEAR(got.test.ndcg[j], want.test.ndcg[j], 1e-12);
     }
+    free(rc.table);
+    free_ds(&rc.ds);
+}
+
+/* A scorer that marks the users it was asked for. */
+typedef struct {
+    table_scorer t;
+    uint8_t *seen;
+} marking_scorer;
+
+static int marking_score(void *ctx, const int32_t *users, int32_t n, float *out)
+{
+    marking_scorer *m = ctx;
+    for (int32_t r = 0; r < n; r++)
+        m->seen[users[r]] = 1;
+    return table_score(&m->t, users, n, out);
+}
+
+/* max_users: the metrics are the naive metrics of a sample of that many evaluable users,
+ * the same sample for the same seed (another for another seed), all users at or below it. */
+static void test_evaluate_sampled_users(void **state)
+{
+    (void)state;
+    enum { NU = 200, NI = 150, M = 40 };
+    random_case rc;
+    random_dataset(&rc, NU, NI, 13);
+    uint8_t seen[NU], seen2[NU];
+    memset(seen, 0, sizeof seen);
+    marking_scorer ms = {{rc.table, NI, 0, 0, 0}, seen};
+    hc_scorer sc = {marking_score, &ms};
+    hc_eval_opts o;
+    hc_eval_opts_default(&o);
+    o.max_users = M;
+    o.user_seed = 77;
+    hc_eval_result got, again, want, all;
+    TU_OK(hc_evaluate(&rc.ds, &sc, &o, &got));
+    assert_int_equal(got.valid.n_users, M);
+    assert_int_equal(got.test.n_users, M);
+    int n_seen = 0;
+    for (int u = 0; u < NU; u++)
+        n_seen += seen[u];
+    assert_int_equal(n_seen, M); /* only the sample is scored */
+    naive_evaluate(&rc, seen, &want);
+    assert_int_equal(want.valid.n_users, M);
+    for (int j = 0; j < HC_EVAL_NK; j++) {
+        ASSERT_NEAR(got.valid.recall[j], want.valid.recall[j], 1e-12);
+        ASSERT_NEAR(got.test.ndcg[j], want.test.ndcg[j], 1e-12);
+    }
+    /* the same seed, the same users; another seed, others */
+    memcpy(seen2, seen, sizeof seen);
+    memset(seen, 0, sizeof seen);
+    TU_OK(hc_evaluate(&rc.ds, &sc, &o, &again));
+    assert_memory_equal(seen, seen2, sizeof seen);
+    assert_memory_equal(&got, &again, sizeof got);
+    memset(seen, 0, sizeof seen);
+    o.user_seed = 78;
+    TU_OK(hc_evaluate(&rc.ds, &sc, &o, &again));
+    assert_true(memcmp(seen, seen2, sizeof seen) != 0);
+    /* at or above the number of evaluable users: everyone, as without the option */
+    TU_OK(hc_evaluate(&rc.ds, &sc, NULL, &all));
+    assert_true(all.valid.n_users > M);
+    assert_int_equal(all.valid.n_evaluable, all.valid.n_users);
+    assert_int_equal(got.valid.n_evaluable, all.valid.n_users);
+    o.max_users = all.valid.n_users;
+    TU_OK(hc_evaluate(&rc.ds, &sc, &o, &again));
+    assert_memory_equal(&all, &again, sizeof all);
     free(rc.table);
     free_ds(&rc.ds);
 }
@@ -628,10 +696,15 @@ static void test_sgemm_abt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metrics_hand),      cmocka_unit_test(test_evaluate_tiny),
-        cmocka_unit_test(test_evaluate_record),   cmocka_unit_test(test_evaluate_errors),
-        cmocka_unit_test(test_evaluate_vs_naive), cmocka_unit_test(test_evaluate_deterministic),
-        cmocka_unit_test(test_popularity),        cmocka_unit_test(test_sgemm_abt),
+        cmocka_unit_test(test_metrics_hand),
+        cmocka_unit_test(test_evaluate_tiny),
+        cmocka_unit_test(test_evaluate_record),
+        cmocka_unit_test(test_evaluate_errors),
+        cmocka_unit_test(test_evaluate_vs_naive),
+        cmocka_unit_test(test_evaluate_deterministic),
+        cmocka_unit_test(test_popularity),
+        cmocka_unit_test(test_sgemm_abt),
+        cmocka_unit_test(test_evaluate_sampled_users),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,9 @@
  * Memory: the block buffer (block x n_items floats) plus small per-thread scratch (k' and
  * the longest train row) and 12 doubles per evaluated user; never
  * n_users x n_items.
+ * Sampled users (opts->max_users): above that many evaluable users, the metrics are means
+ * over a seeded sample of them (the same sample at every call with the same seed, so the
+ * curves of a run compare like with like); recording still covers every user.
  * Determinism: per-user metrics go to an array indexed by the user's rank among evaluated
  * users and are summed afterwards in user order, so results do not depend on the block size
  * or the number of threads.
@@ -78,6 +81,47 @@ static int check_matrix(const hc_csr *m, const char *name, int32_t nu, int32_t n
         return hc_error(HC_EINVAL,
                         "evaluate: %s matrix is %d x %d, dataset has %d users x %d items", name,
                         m->nrows, m->ncols, nu, ni);
+    return HC_OK;
+}
+
+/* Sets flag[u] to 0 for users with valid and test items, -1 for the others; returns how
+ * many there are. */
+static int32_t mark_evaluable(const hc_dataset *ds, int32_t *flag)
+{
+    int32_t n = 0;
+    for (int32_t u = 0; u < ds->n_users; u++) {
+        int32_t nva, nte;
+        row_of(&ds->valid, u, &nva);
+        row_of(&ds->test, u, &nte);
+        flag[u] = nva > 0 && nte > 0 ? 0 : -1;
+        n += flag[u] == 0;
+    }
+    return n;
+}
+
+/* Keeps m of the n flagged users (flag 0), chosen by a partial Fisher-Yates shuffle drawn
+ * from seed alone, so every call with the same seed keeps the same users. */
+static int sample_users(int32_t *flag, int32_t nu, int32_t n, int32_t m, uint64_t seed)
+{
+    int32_t *pool = malloc((size_t)n * sizeof *pool);
+    if (!pool)
+        return hc_error(HC_ENOMEM, "evaluate: out of memory sampling %d users", m);
+    int32_t k = 0;
+    for (int32_t u = 0; u < nu; u++)
+        if (flag[u] == 0) {
+            pool[k++] = u;
+            flag[u] = -1;
+        }
+    hc_rng r;
+    hc_rng_init(&r, seed, 0xE7A1000000000000ULL);
+    for (int32_t j = 0; j < m; j++) {
+        int32_t x = j + (int32_t)hc_rng_below(&r, (uint32_t)(n - j));
+        int32_t t = pool[j];
+        pool[j] = pool[x];
+        pool[x] = t;
+        flag[pool[j]] = 0;
+    }
+    free(pool);
     return HC_OK;
 }
 
@@ -197,13 +241,17 @@ int hc_evaluate(const hc_dataset *ds, const hc_scorer *scorer, const hc_eval_opt
         rc = hc_error(HC_ENOMEM, "evaluate: out of memory for %d users", nu);
         goto done;
     }
+    int32_t n_evaluable = mark_evaluable(ds, eval_pos);
+    if (o.max_users > 0 && n_evaluable > o.max_users &&
+        (rc = sample_users(eval_pos, nu, n_evaluable, o.max_users, o.user_seed)) != HC_OK)
+        goto done;
     int32_t n_eval = 0, n_iter = 0, max_cand = o.record_k > 1 ? o.record_k : 1, max_train = 1;
     for (int32_t u = 0; u < nu; u++) {
         int32_t nva, nte, ntr;
         row_of(&ds->valid, u, &nva);
         row_of(&ds->test, u, &nte);
         row_of(&ds->train, u, &ntr);
-        int is_eval = nva > 0 && nte > 0;
+        int is_eval = eval_pos[u] >= 0;
         eval_pos[u] = is_eval ? n_eval++ : -1;
         if (is_eval || all)
             users[n_iter++] = u;
@@ -262,6 +310,7 @@ int hc_evaluate(const hc_dataset *ds, const hc_scorer *scorer, const hc_eval_opt
         }
     }
     out->valid.n_users = out->test.n_users = n_eval;
+    out->valid.n_evaluable = out->test.n_evaluable = n_evaluable;
     rc = HC_OK;
 done:
     free(eval_pos);

@@ -25,6 +25,7 @@ void hc_fit_opts_default(hc_fit_opts *o)
     o->eval_every = 5;
     o->patience = 5;
     o->record_k = 100;
+    o->eval_users = 10000;
 }
 
 void hc_fit_result_free(hc_fit_result *r)
@@ -77,6 +78,8 @@ static int evaluate_into(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o
         return rc;
     hc_eval_opts eo;
     hc_eval_opts_default(&eo);
+    eo.max_users = o->eval_users;
+    eo.user_seed = o->eval_seed;
     int32_t *top = NULL, *order = NULL;
     if (o->record_k > 0) {
         top = malloc((size_t)ds->n_users * (size_t)o->record_k * sizeof *top);
@@ -112,11 +115,12 @@ static int evaluate_into(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o
 int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_result *r)
 {
     memset(r, 0, sizeof *r);
-    if (o->max_epochs < 1 || o->eval_every < 1 || o->patience < 1 || o->record_k < 0)
+    if (o->max_epochs < 1 || o->eval_every < 1 || o->patience < 1 || o->record_k < 0 ||
+        o->eval_users < 0)
         return hc_error(HC_EINVAL,
                         "fit: max_epochs %d, eval_every %d and patience %d must be >= 1, "
-                        "record_k %d >= 0",
-                        o->max_epochs, o->eval_every, o->patience, o->record_k);
+                        "record_k %d and eval_users %d >= 0",
+                        o->max_epochs, o->eval_every, o->patience, o->record_k, o->eval_users);
     r->record_k = o->record_k;
     r->best = -1;
     int32_t cap = 0;

@@ -24,6 +24,9 @@ typedef struct {
     int32_t patience;   /* evaluations without a better valid R@50 before stopping (5) */
     int32_t record_k;   /* top-K kept per user at each evaluation (100; 0: no trajectory) */
     double time_cap;    /* seconds of wall time, 0: none */
+    int32_t eval_users; /* metrics on a fixed seeded sample of this many users when there are
+                           more (10000; 0: all); snapshots still cover every user */
+    uint64_t eval_seed; /* the sample's seed */
     /* Called after every epoch and every evaluation (may be NULL). */
     void (*on_epoch)(void *ud, int32_t epoch, int32_t max_epochs, double loss, double secs);
     void (*on_eval)(void *ud, const hc_fit_eval *e);
