@@ -69,7 +69,7 @@ int cmd_distill(int argc, char **argv)
     cli_distill_inputs in = {0};
     hc_kd_ctx ctx = {0};
     hc_distill_result r = {0};
-    cli_distill_progress pr = {method, a.quiet, 1, isatty(2), a.n_teachers, json_array()};
+    cli_distill_progress pr = {method, a.quiet, 1, isatty(2), a.n_teachers, json_array(), 0};
     json_t *root = NULL;
     char path[4096];
     if ((rc = cli_distill_load(&a, &in)) != HC_OK || (rc = cli_make_dir(a.out)) != HC_OK)

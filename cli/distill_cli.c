@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { F_INT, F_FLOAT, F_U64, F_BOOL };
+/* F_CHOICE: an int32 index into the '|'-separated names of meta. */
+enum { F_INT, F_FLOAT, F_U64, F_BOOL, F_CHOICE };
 
 typedef struct {
     const char *name, *meta; /* flag without "--", value placeholder */
@@ -54,6 +55,22 @@ static const flag_spec flags[] = {
      "with --no-dkc: epoch of the switch to phase 2", NULL},
     {"no-akt", NULL, F_BOOL, OFF(no_akt), 0, 1, "ablation: permutation-level loss from the start",
      NULL},
+    {"rest", "auto|exact|sampled", F_CHOICE, OFF(rest), 0, 0,
+     "rest-set sums over every unobserved item, or estimated from draws; auto samples from "
+     "10000 items on (docs/distillation.md)",
+     "HetComp at catalog scale:"},
+    {"rest-samples", "S", F_INT, OFF(rest_samples), 1, 1000000,
+     "rest items drawn per user and step when sampled", NULL},
+    {"rest-proposal", "uniform|pop", F_CHOICE, OFF(rest_proposal), 0, 0,
+     "draws uniform or popularity-proportional (add-one smoothed), importance-weighted", NULL},
+    {"dkc-rank", "auto|exact|sampled", F_CHOICE, OFF(dkc_rank), 0, 0,
+     "DKC's student top-50 over every item, or estimated on the snapshots' items; auto "
+     "follows --rest",
+     NULL},
+    {"dkc-samples", "N", F_INT, OFF(dkc_samples), 1, 1000000,
+     "items drawn per user for the estimated ranks", NULL},
+    {"eval-users", "N", F_INT, OFF(eval_users), 0, 1 << 30,
+     "metrics on a fixed seeded sample of N users when there are more (0: all)", NULL},
     {"rd-alpha", "X", F_FLOAT, OFF(rd_alpha), 0, 1e6, "KD weight alpha",
      "baselines (kd-methods.md section 2): loss = BPR + weight x KD, the teacher ranking the\n"
      "final checkpoints' ensemble top-K list without sampling (inferred)\n"
@@ -132,6 +149,31 @@ void cli_distill_args_free(cli_distill_args *a)
     a->teachers = NULL;
 }
 
+/* The name of choice i of names ("a|b|c") into buf. */
+static void choice_name(const char *names, int32_t i, char *buf, size_t n)
+{
+    for (; i > 0 && names; i--)
+        names = strchr(names, '|') ? strchr(names, '|') + 1 : NULL;
+    size_t len = names ? strcspn(names, "|") : 0;
+    snprintf(buf, n, "%.*s", (int)len, names ? names : "");
+}
+
+/* The index of arg among names ("a|b|c"), or a usage error naming them. */
+static int choice_index(const char *cmd, const char *flag, const char *names, const char *arg,
+                        int32_t *out)
+{
+    char buf[64];
+    for (int32_t i = 0;; i++) {
+        choice_name(names, i, buf, sizeof buf);
+        if (!buf[0])
+            return cli_usage_error(cmd, "%s takes one of %s, not '%s'", flag, names, arg);
+        if (!strcmp(buf, arg)) {
+            *out = i;
+            return 0;
+        }
+    }
+}
+
 /* Parses hyperparameter f with value arg into o. */
 static int set_flag(const char *cmd, const flag_spec *s, const char *arg, hc_distill_opts *o)
 {
@@ -149,6 +191,9 @@ static int set_flag(const char *cmd, const flag_spec *s, const char *arg, hc_dis
         break;
     case F_U64:
         rc = cli_u64(cmd, buf, arg, (uint64_t *)(void *)field);
+        break;
+    case F_CHOICE:
+        rc = choice_index(cmd, buf, s->meta, arg, (int32_t *)(void *)field);
         break;
     default:
         *(int *)(void *)field = 1;
@@ -230,6 +275,9 @@ static void flag_value(const flag_spec *s, const hc_distill_opts *o, char *buf, 
     case F_U64:
         snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)(const void *)field);
         break;
+    case F_CHOICE:
+        choice_name(s->meta, *(const int32_t *)(const void *)field, buf, n);
+        break;
     default:
         snprintf(buf, n, "%s", *(const int *)(const void *)field ? "on" : "off");
     }
@@ -304,8 +352,12 @@ json_t *cli_distill_opts_json(const hc_distill_opts *o)
     for (int f = 0; j && f < N_FLAGS; f++) {
         const flag_spec *s = &flags[f];
         const char *field = (const char *)o + s->off;
+        char name[64];
+        if (s->kind == F_CHOICE)
+            choice_name(s->meta, *(const int32_t *)(const void *)field, name, sizeof name);
         json_t *v =
-            s->kind == F_INT     ? json_integer(*(const int32_t *)(const void *)field)
+            s->kind == F_CHOICE  ? json_string(name)
+            : s->kind == F_INT   ? json_integer(*(const int32_t *)(const void *)field)
             : s->kind == F_FLOAT ? json_real(float_json(*(const float *)(const void *)field))
             : s->kind == F_U64 ? json_integer((json_int_t) * (const uint64_t *)(const void *)field)
                                : json_boolean(*(const int *)(const void *)field);
@@ -344,6 +396,7 @@ void cli_distill_on_eval(void *ud, const hc_distill_eval *e)
         return;
     if (p->tty)
         fprintf(stderr, "\r\033[K");
+    cli_eval_sample_note(p->label, &e->res.valid, &p->sample_said);
     fprintf(stderr, "[%s] epoch %4d", p->label, e->epoch);
     if (e->st.phase != 0) { /* a method with phases and moving checkpoints (HetComp) */
         fprintf(stderr, " phase %d ckpt", e->st.phase);

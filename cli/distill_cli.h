@@ -60,7 +60,8 @@ typedef struct {
     const char *label; /* e.g. the method, "rd seed 1" */
     int quiet, evals, tty;
     int32_t n_teachers;
-    json_t *rows; /* array (owned by the caller) */
+    json_t *rows;    /* array (owned by the caller) */
+    int sample_said; /* the sampled-users note was printed */
 } cli_distill_progress;
 void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs);
 void cli_distill_on_eval(void *ud, const hc_distill_eval *e);

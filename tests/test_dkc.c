@@ -118,7 +118,10 @@ static void test_dist_known(void **state)
     assert_near(dist(a, D, np, D), dist_hits(0, 10), 1e-12);
     np[0] = -1; /* an empty snapshot: nothing hits */
     assert_near(dist(a, D, np, D), 1.0, 0.0);
-    sp[0] = -1; /* an empty student list */
+    sp[0] = -1; /* a gap at position 0 (an estimated list): positions 1..9 still hit */
+    assert_near(dist(sp, D, a, D), dist_hits(1, 10), 1e-12);
+    for (int t = 0; t < D; t++) /* an empty student list */
+        sp[t] = -1;
     assert_near(dist(sp, D, a, D), 1.0, 0.0);
     /* stamps already used (values left in mark) do not leak into a later call */
     assert_near(dist(b, D, b + 50, D), 1.0, 0.0);
@@ -555,6 +558,123 @@ static void test_loop_hetcomp(void **state)
     hc_model_free(ctx.student);
 }
 
+/* The sampled path (sampled rest sets, estimated DKC ranks) learns, moves DKC to the last
+ * checkpoints and switches phase, and repeats itself for a seed. */
+static void test_loop_sampled(void **state)
+{
+    loop_fx *f = *state;
+    hc_distill_opts o;
+    small_opts(&o);
+    o.rest = HC_REST_SAMPLED;
+    o.rest_samples = 64;
+    o.dkc_samples = 64;
+    hc_kd_ctx ctx, ctx2;
+    hc_distill_result r, r2;
+    hook_log h, h2;
+    TU_OK(run(f, "hetcomp", &o, 2, &ctx, &r, &h));
+    assert_int_equal(r.epochs, 151);
+    const hc_distill_eval *last = &r.evals[r.n_evals - 1];
+    assert_near(last->st.mean_ckpt[0], 3.0, 0.0);
+    assert_near(last->st.mean_ckpt[1], 2.0, 0.0);
+    assert_int_equal(last->st.phase, 2);
+    double r50 = r.evals[r.best].res.valid.recall[2];
+    if (r50 < 2.0 * random_r50())
+        fail_msg("sampled: best valid R@50 %.3f vs random %.3f", r50, random_r50());
+    TU_OK(run(f, "hetcomp", &o, 2, &ctx2, &r2, &h2));
+    assert_memory_equal(h.loss, h2.loss, sizeof h.loss);
+    hc_eval_result a = evaluate(f, ctx.student), b = evaluate(f, ctx2.student);
+    assert_res_equal(&a, &b);
+    hc_distill_result_free(&r2);
+    hc_model_free(ctx2.student);
+    /* the exact path under an explicit --rest exact is the default's on this small catalog */
+    hc_distill_opts oe;
+    small_opts(&oe);
+    oe.max_epochs = 21;
+    TU_OK(run(f, "hetcomp", &oe, 2, &ctx2, &r2, &h2));
+    hc_eval_result c = evaluate(f, ctx2.student);
+    hc_distill_result_free(&r2);
+    hc_model_free(ctx2.student);
+    oe.rest = HC_REST_EXACT;
+    oe.dkc_rank = HC_REST_EXACT;
+    TU_OK(run(f, "hetcomp", &oe, 2, &ctx2, &r2, &h));
+    hc_eval_result d = evaluate(f, ctx2.student);
+    assert_res_equal(&c, &d);
+    assert_memory_equal(h.loss, h2.loss, 21 * sizeof h.loss[0]);
+    hc_distill_result_free(&r2);
+    hc_model_free(ctx2.student);
+    hc_distill_result_free(&r);
+    hc_model_free(ctx.student);
+}
+
+/* The estimated student top-50 (hc_dkc_estimate_top) gives DKC distances close to the exact
+ * rule's: with many draws (10x the catalog) the mean |difference| over every (teacher, user)
+ * pair is below 0.02 and the largest below 0.15. */
+static void test_estimated_ranks(void **state)
+{
+    loop_fx *f = *state;
+    const hc_dataset *ds = &f->ds;
+    enum { DIM = 6 };
+    float *P = malloc((size_t)LU * DIM * sizeof(float)),
+          *Q = malloc((size_t)LI * DIM * sizeof(float));
+    hc_rng r;
+    hc_rng_init(&r, 31, 0);
+    for (int k = 0; k < LU * DIM; k++)
+        P[k] = (float)hc_rng_normal(&r);
+    for (int k = 0; k < LI * DIM; k++)
+        Q[k] = (float)hc_rng_normal(&r);
+    /* the exact top-50 of the student (ties by smaller id), train items excluded */
+    int32_t *exact = malloc((size_t)LU * HC_DKC_DEPTH * sizeof *exact);
+    int32_t *est = malloc((size_t)LU * HC_DKC_DEPTH * sizeof *est);
+    float row[LI];
+    for (int32_t u = 0; u < LU; u++) {
+        for (int32_t i = 0; i < LI; i++) {
+            row[i] = 0.0f;
+            for (int q = 0; q < DIM; q++)
+                row[i] += P[u * DIM + q] * Q[i * DIM + q];
+            if (hc_csr_has(&ds->train, u, i))
+                row[i] = -INFINITY;
+        }
+        int32_t n = hc_topk(row, LI, HC_DKC_DEPTH, exact + (int64_t)u * HC_DKC_DEPTH, NULL);
+        for (int32_t t = n; t < HC_DKC_DEPTH; t++)
+            exact[(int64_t)u * HC_DKC_DEPTH + t] = -1;
+    }
+    const hc_traj *tv[2] = {&f->teach[0], &f->teach[1]};
+    int32_t v[2 * LU];
+    double last[2 * LU];
+    for (int k = 0; k < 2 * LU; k++)
+        v[k] = k % 2; /* checkpoints 0 and 1 */
+    hc_dkc_state st = {2, LU, v, last, tv};
+    hc_proposal prop;
+    TU_OK(hc_proposal_init(&prop, HC_PROPOSAL_UNIFORM, ds));
+    hc_dkc_sampled_ranks sr = {P, Q, DIM, &ds->train, &prop, 10 * LI, 5};
+    TU_OK(hc_dkc_estimate_top(&st, &sr, est));
+    double sum = 0.0, worst = 0.0;
+    int32_t *mk = malloc(LI * sizeof *mk);
+    for (int i = 0; i < LI; i++)
+        mk[i] = -1;
+    int32_t stp = 0;
+    for (int32_t x = 0; x < 2; x++)
+        for (int32_t u = 0; u < LU; u++) {
+            int32_t c = v[x * LU + u] + 1 < tv[x]->n_ckpt ? v[x * LU + u] + 1 : tv[x]->n_ckpt - 1;
+            const int32_t *snap = hc_traj_top(tv[x], c, u);
+            double de = hc_dkc_dist(exact + (int64_t)u * HC_DKC_DEPTH, HC_DKC_DEPTH, snap, tv[x]->k,
+                                    mk, ++stp);
+            double ds_ = hc_dkc_dist(est + (int64_t)u * HC_DKC_DEPTH, HC_DKC_DEPTH, snap, tv[x]->k,
+                                     mk, ++stp);
+            sum += fabs(de - ds_);
+            worst = fmax(worst, fabs(de - ds_));
+        }
+    print_message("estimated DKC distances: mean |diff| %.4f, max %.4f\n", sum / (2 * LU), worst);
+    assert_true(sum / (2 * LU) < 0.02);
+    assert_true(worst < 0.15);
+    hc_proposal_free(&prop);
+    free(mk);
+    free(P);
+    free(Q);
+    free(exact);
+    free(est);
+}
+
 static void test_loop_ablations(void **state)
 {
     loop_fx *f = *state;
@@ -715,9 +835,10 @@ int main(void)
         cmocka_unit_test(test_rule_walk),
     };
     const struct CMUnitTest loop[] = {
-        cmocka_unit_test(test_loop_hetcomp), cmocka_unit_test(test_loop_ablations),
-        cmocka_unit_test(test_loop_bpr),     cmocka_unit_test(test_loop_early_stop),
-        cmocka_unit_test(test_loop_refused),
+        cmocka_unit_test(test_loop_hetcomp),    cmocka_unit_test(test_loop_ablations),
+        cmocka_unit_test(test_loop_bpr),        cmocka_unit_test(test_loop_early_stop),
+        cmocka_unit_test(test_loop_refused),    cmocka_unit_test(test_loop_sampled),
+        cmocka_unit_test(test_estimated_ranks),
     };
     int rc = cmocka_run_group_tests_name("dkc", dkc, NULL, NULL);
     return rc | cmocka_run_group_tests_name("loop", loop, loop_setup, loop_teardown);

@@ -18,6 +18,11 @@
  * over the tile and accumulates dp_u = g Q and dQ += g^T p_u; the listed items' gradients are
  * added last. The tile loops are compiled for x86-64-v3 (AVX2, FMA) beside the baseline and
  * picked at run time.
+ *
+ * The sampled form (hc_akt_sampled_user) replaces the rest sum S0 = Z(T) by its importance
+ * estimate from the draws and keeps everything else of the reference form: the listed items'
+ * terms are exact, and each drawn rest item k takes c[0] w_k e_k, the gradient of the
+ * estimate. Scores come from gathered rows of Q, so its cost is O((list + draws) x d).
  */
 #include "distill/akt.h"
 
@@ -28,7 +33,7 @@
 
 #define S_MIN    -40.0f
 #define S_MAX    40.0f
-#define TILE     512
+#define TILE     HC_AKT_TILE
 #define MAX_LIST (HC_AKT_MAX_P + HC_AKT_MAX_K)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
@@ -346,4 +351,142 @@ double hc_akt_group(const hc_akt_problem *pb, const int32_t *users, const hc_akt
         }
     }
     return total;
+}
+
+/* ------------------------------------------------------------------ the sampled forms */
+
+static float dot(const float *a, const float *b, int32_t d)
+{
+    float s = 0.0f;
+    for (int32_t q = 0; q < d; q++)
+        s += a[q] * b[q];
+    return s;
+}
+
+/* The list part of both sampled forms for user p with rest sum S0: the listed items' scores
+ * from gathered rows of Q, the loss, and in coef (n_list) each listed item's full gradient
+ * coefficient, scaled, zero when clamped. Returns the loss; *c0 receives the scaled
+ * coefficient of the rest set. */
+static double sampled_list_part(const hc_akt_lists *l, const float *p, const float *Q, int32_t d,
+                                double S0, int phase, float scale, float *coef, float *c0)
+{
+    int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
+    int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
+    int32_t n_list = n_p + n_t, k2 = l->k / 2, k10 = l->k / 10;
+    float e_list[MAX_LIST], s_list[MAX_LIST], lg[MAX_LIST];
+    int clamped[MAX_LIST];
+    for (int32_t j = 0; j < n_list; j++) {
+        float s = dot(p, Q + (int64_t)list_item(l, n_p, j) * d, d);
+        s_list[j] = clampf(s);
+        clamped[j] = s_list[j] != s;
+        e_list[j] = hc_exp_core(s_list[j]);
+    }
+    double S[3] = {S0, 0.0, 0.0}, c[5];
+    for (int32_t r = k10; r < n_t; r++)
+        S[r < k2 ? 2 : 1] += (double)e_list[n_p + r];
+    double loss = list_terms(n_p, n_t, l->k, phase, e_list, s_list, S, lg, c);
+    for (int32_t r = 0; r < n_t; r++)
+        lg[n_p + r] += e_list[n_p + r] * (float)c[r < k10 ? 3 : r < k2 ? 2 : 1];
+    for (int32_t j = 0; j < n_list; j++)
+        coef[j] = clamped[j] ? 0.0f : lg[j] * scale;
+    *c0 = (float)c[0] * scale;
+    return loss;
+}
+
+/* gp += sum_j coef[j] Q[item j] over the listed items. */
+static void add_list_dp(const hc_akt_lists *l, const float *Q, int32_t d, const float *coef,
+                        float *gp)
+{
+    int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
+    int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
+    for (int32_t j = 0; j < n_p + n_t; j++)
+        if (coef[j] != 0.0f)
+            for (int32_t q = 0; q < d; q++)
+                gp[q] += coef[j] * Q[(int64_t)list_item(l, n_p, j) * d + q];
+}
+
+double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lists *l,
+                           const hc_akt_draws *dr, int phase, float scale, uint8_t *level,
+                           float *gp, float *coef)
+{
+    const int32_t d = pb->d;
+    const float *p = pb->P + (int64_t)u * d;
+    int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
+    int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
+    /* the draws: w e kept in ce until the coefficient is known; 0 outside the rest set */
+    float *ce = coef + n_p + n_t;
+    double S0 = 0.0;
+    set_levels(l, level);
+    for (int32_t j = 0; j < dr->n; j++) {
+        int32_t it = dr->items[j];
+        ce[j] = 0.0f;
+        if (level[it] != 0)
+            continue;
+        float s = dot(p, pb->Q + (int64_t)it * d, d), v = clampf(s);
+        float we = dr->w[j] * hc_exp_core(v);
+        S0 += (double)we;
+        ce[j] = v != s ? -we : we; /* the sign carries the clamp, as in the fused kernel */
+    }
+    clear_levels(l, level);
+    float c0;
+    double loss = sampled_list_part(l, p, pb->Q, d, S0, phase, scale, coef, &c0);
+    for (int32_t j = 0; j < dr->n; j++)
+        ce[j] = ce[j] > 0.0f ? c0 * ce[j] : 0.0f;
+    add_list_dp(l, pb->Q, d, coef, gp);
+    for (int32_t j = 0; j < dr->n; j++)
+        if (ce[j] != 0.0f)
+            for (int32_t q = 0; q < d; q++)
+                gp[q] += ce[j] * pb->Q[(int64_t)dr->items[j] * d + q];
+    return loss;
+}
+
+size_t hc_akt_shared_work_size(int32_t n_draws)
+{
+    return (size_t)n_draws * sizeof(float) + 64;
+}
+
+/* E *= w over n entries (the sign, carrying the clamp, is kept). */
+HC_CLONES __attribute__((noinline)) static void weigh(float *restrict E, const float *restrict w,
+                                                      int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        E[i] *= w[i];
+}
+
+double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lists *l,
+                          const hc_akt_shared_draws *dr, int phase, float scale, void *work,
+                          float *gp, float *coef, float *dq)
+{
+    const int32_t d = pb->d, n = dr->draws.n;
+    const float *p = pb->P + (int64_t)u * d;
+    const float lo = clamp_lo, hi = clamp_hi;
+    float *E = work;
+    for (int32_t t0 = 0; t0 < n; t0 += TILE) {
+        int32_t m = n - t0 < TILE ? n - t0 : TILE;
+        pass1_tile(p, dr->Qt + t0, n, d, m, E + t0, lo, hi);
+    }
+    weigh(E, dr->draws.w, n);
+    /* the user's train and listed items are not in the rest set */
+    for (int32_t j = 0; j < l->n_train; j++)
+        for (int32_t k = dr->first[l->train[j]]; k >= 0; k = dr->next[k])
+            E[k] = 0.0f;
+    for (int32_t r = 0; r < l->n_t; r++)
+        for (int32_t k = dr->first[l->T[r]]; k >= 0; k = dr->next[k])
+            E[k] = 0.0f;
+    float c0;
+    double loss = sampled_list_part(l, p, pb->Q, d, abs_sum(E, n), phase, scale, coef, &c0);
+    float dp_acc[HC_AKT_MAX_D * 8];
+    memset(dp_acc, 0, (size_t)d * 8 * sizeof(float));
+    for (int32_t t0 = 0; t0 < n; t0 += TILE) {
+        int32_t m = n - t0 < TILE ? n - t0 : TILE;
+        pass2_tile(p, dr->Qt + t0, n, d, m, E + t0, c0, dp_acc, dq + (int64_t)t0 * d);
+    }
+    for (int32_t j = 0; j < d; j++) {
+        float sum = 0.0f;
+        for (int k = 0; k < 8; k++)
+            sum += dp_acc[8 * j + k];
+        gp[j] += sum;
+    }
+    add_list_dp(l, pb->Q, d, coef, gp);
+    return loss;
 }

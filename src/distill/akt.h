@@ -69,4 +69,47 @@ double hc_akt_group(const hc_akt_problem *pb, const int32_t *users, const hc_akt
                     int32_t n, int phase, float scale, void *work, float *gP, float *dQt,
                     double *losses);
 
+/* The sampled form (docs/distillation.md, "Sampled rest sets"): Z(T), the sum of exp(s) over
+ * the rest set E_u minus T, is replaced by its importance estimate from draws of a proposal q
+ * (optim/proposal.h), sum_j 1[item_j in the rest set] w_j e_j with w_j = 1 / (n q(item_j));
+ * the other two rest sums are Z(T) plus exact sums over T's tail, so one set of draws serves
+ * every term. Cost O((|P| + |T| + n) d) per user instead of O(items x d). */
+typedef struct {
+    const int32_t *items; /* n draws, with replacement (listed and train items count zero) */
+    const float *w;       /* their importance weights */
+    int32_t n;
+} hc_akt_draws;
+
+/* For user u (row u of pb->P; pb->Qt is not read) with lists l and draws dr: adds
+ * scale * dL/dp_u into gp (d floats) and writes coef (n_p + n_t + dr->n floats, n_p and n_t
+ * cut as the loss cuts them): the item gradients, scale * dL/dq_i = coef[j] p_u, for the
+ * listed items (P then T) and then for each draw (zero for a draw outside the rest set or
+ * clamped). level: n_items zeroed bytes, returned zeroed. Returns the unscaled loss. */
+double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lists *l,
+                           const hc_akt_draws *dr, int phase, float scale, uint8_t *level,
+                           float *gp, float *coef);
+
+/* The sampled kernel (what the sampled path trains with): one set of draws shared by every
+ * user of a step, so the per-user work is two vectorised passes over the draws' transposed
+ * factors, as in the fused exact kernel over a catalog of n draws. Equal, up to float
+ * rounding, to hc_akt_sampled_user with the same draws. */
+typedef struct {
+    hc_akt_draws draws;
+    const float *Qt;      /* d x n: the drawn items' factors, transposed (row stride n) */
+    const int32_t *first; /* n_items: the first draw of each item, -1 when not drawn */
+    const int32_t *next;  /* n: the next draw of the same item, -1 after the last */
+} hc_akt_shared_draws;
+
+/* Bytes of work memory hc_akt_shared_user needs for n draws (64-byte aligned). */
+size_t hc_akt_shared_work_size(int32_t n_draws);
+/* User u's loss with the shared draws dr: adds scale * dL/dp_u into gp (d floats), writes the
+ * listed items' coefficients into coef as hc_akt_sampled_user does (n_p + n_t floats), and
+ * adds the draws' gradients scale * dL/dq into dq, laid out in tiles of 512 draws: draw j's
+ * factor q at dq[(j / 512) * 512 * d + q * 512 + j % 512] (the caller sizes dq for whole
+ * tiles). Returns the unscaled loss. */
+double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lists *l,
+                          const hc_akt_shared_draws *dr, int phase, float scale, void *work,
+                          float *gp, float *coef, float *dq);
+#define HC_AKT_TILE 512
+
 #endif

@@ -67,6 +67,17 @@ void hc_distill_opts_default(hc_distill_opts *o)
     o->dcd_samples = 100;
     o->dcd_eps = 10.0f;
     o->dcd_every = 10;
+    o->rest = HC_REST_AUTO;
+    o->rest_samples = 1000;
+    o->rest_proposal = 1; /* HC_PROPOSAL_POPULARITY */
+    o->dkc_rank = HC_REST_AUTO;
+    o->dkc_samples = 1000;
+    o->eval_users = 10000;
+}
+
+int hc_distill_rest_sampled(int32_t mode, int32_t n_items)
+{
+    return mode == HC_REST_SAMPLED || (mode == HC_REST_AUTO && n_items >= HC_REST_AUTO_ITEMS);
 }
 
 void hc_distill_result_free(hc_distill_result *r)
@@ -89,7 +100,9 @@ static int check_opts(const hc_kd_ctx *ctx)
     const hc_distill_opts *o = &ctx->opts;
     if (o->dim <= 0 || o->max_epochs <= 0 || o->eval_every <= 0 || o->patience <= 0 ||
         o->batch <= 0 || !(o->lr > 0.0f) || o->wd < 0.0f || o->k < 10 || o->k > 512 ||
-        !(o->temperature > 0.0f) || o->dkc_every <= 0)
+        !(o->temperature > 0.0f) || o->dkc_every <= 0 || o->rest < 0 || o->rest > 2 ||
+        o->dkc_rank < 0 || o->dkc_rank > 2 || o->rest_samples < 1 || o->dkc_samples < 1 ||
+        o->rest_proposal < 0 || o->rest_proposal > 1 || o->eval_users < 0)
         return hc_error(HC_EINVAL, "distill: invalid options (dim %d, k %d, batch %d)", o->dim,
                         o->k, o->batch);
     if (ctx->n_teachers > HC_DISTILL_MAX_TEACHERS)
@@ -124,9 +137,10 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
         return rc;
     hc_distiller *d = calloc(1, t->size);
     hc_keeper keep = {0};
-    int32_t *top50 = malloc((size_t)ds->n_users * HC_EVAL_MAXK * sizeof *top50);
-    int32_t cap = 0;
-    if (!d || !top50) {
+    int32_t *top50 = NULL, cap = 0;
+    if (t->needs_top50)
+        top50 = malloc((size_t)ds->n_users * HC_EVAL_MAXK * sizeof *top50);
+    if (!d || (t->needs_top50 && !top50)) {
         rc = hc_error(HC_ENOMEM, "distill: out of memory");
         goto done;
     }
@@ -165,12 +179,15 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
             goto done;
         hc_eval_opts eo;
         hc_eval_opts_default(&eo);
-        eo.record_k = HC_EVAL_MAXK;
-        eo.record_top = top50;
+        int want = t->needs_top50 && t->needs_top50(d, ep);
+        eo.record_k = want ? HC_EVAL_MAXK : 0;
+        eo.record_top = want ? top50 : NULL;
+        eo.max_users = o->eval_users;
+        eo.user_seed = o->seed;
         hc_scorer sc = hc_model_scorer(st);
         if ((rc = hc_evaluate(ds, &sc, &eo, &e->res)) != HC_OK)
             goto done;
-        if (t->after_eval && (rc = t->after_eval(d, ep, top50)) != HC_OK)
+        if (t->after_eval && (rc = t->after_eval(d, ep, want ? top50 : NULL)) != HC_OK)
             goto done;
         if (t->status)
             t->status(d, &e->st);

@@ -12,6 +12,12 @@
 
 #define HC_DISTILL_MAX_TEACHERS 32
 
+/* How a sum over a user's whole catalog is taken (HetComp's rest sets and DKC's student
+ * top-50): exactly, estimated from samples, or chosen by catalog size (docs/distillation.md,
+ * "Sampled rest sets"): sampled from HC_REST_AUTO_ITEMS items on. */
+enum { HC_REST_AUTO = 0, HC_REST_EXACT = 1, HC_REST_SAMPLED = 2 };
+#define HC_REST_AUTO_ITEMS 10000
+
 /* Every hyperparameter of method.md §4-§7, with the paper's defaults (hc_distill_opts_default). */
 typedef struct {
     int32_t dim;        /* student dimension (6) */
@@ -22,16 +28,23 @@ typedef struct {
     float lr, wd;       /* Adam (1e-3, 1e-5, coupled L2) */
     float init_std;     /* student init N(0, std) (0.01) */
     uint64_t seed;
-    int32_t k;            /* ensemble top-list length K (100) */
-    float temperature;    /* ensemble rank temperature T (10) */
-    int32_t dkc_every;    /* p (10) */
-    float alpha;          /* DKC threshold base (1.05) */
-    float decay;          /* DKC threshold decay per p epochs (0.995) */
-    float w_set;          /* phase-1 loss weight (0.01) */
-    float w_rank;         /* phase-2 loss weight (0.005) */
-    int no_dkc;           /* ablation: final checkpoints from the start */
-    int32_t switch_epoch; /* with no_dkc: the epoch the loss switches to phase 2 (120) */
-    int no_akt;           /* ablation: the permutation-level loss from the start */
+    int32_t k;             /* ensemble top-list length K (100) */
+    float temperature;     /* ensemble rank temperature T (10) */
+    int32_t dkc_every;     /* p (10) */
+    float alpha;           /* DKC threshold base (1.05) */
+    float decay;           /* DKC threshold decay per p epochs (0.995) */
+    float w_set;           /* phase-1 loss weight (0.01) */
+    float w_rank;          /* phase-2 loss weight (0.005) */
+    int no_dkc;            /* ablation: final checkpoints from the start */
+    int32_t switch_epoch;  /* with no_dkc: the epoch the loss switches to phase 2 (120) */
+    int no_akt;            /* ablation: the permutation-level loss from the start */
+    int32_t rest;          /* HC_REST_*: HetComp's rest sets (auto) */
+    int32_t rest_samples;  /* S: rest items drawn per user and step when sampled (1000) */
+    int32_t rest_proposal; /* hc_proposal_kind of the draws (popularity) */
+    int32_t dkc_rank;      /* HC_REST_*: DKC's student top-50, exact or estimated (auto) */
+    int32_t dkc_samples;   /* items drawn per user for the estimated ranks (1000) */
+    int32_t eval_users;    /* evaluate a fixed seeded sample of this many users when there
+                              are more (10000; 0: all) */
     /* The baselines (kd-methods.md §2, docs/distillation.md): loss = BPR + lambda * KD over
      * the final-checkpoint ensemble's top-K lists (K = k above). */
     float rd_alpha;        /* RD: KD weight alpha (1) */
@@ -58,6 +71,8 @@ typedef struct {
     int32_t dcd_every;     /* DCD: epochs between discrepancy updates (10) */
 } hc_distill_opts;
 void hc_distill_opts_default(hc_distill_opts *o);
+/* Whether mode (HC_REST_*) samples on a catalog of n_items. */
+int hc_distill_rest_sampled(int32_t mode, int32_t n_items);
 
 /* What a method sees: the data, the teachers' trajectories, the student and the options. */
 typedef struct {
@@ -85,8 +100,11 @@ typedef struct hc_distiller_type {
     /* One epoch (epoch counts from 0); *loss receives the summed loss. */
     int (*epoch)(hc_distiller *d, int32_t epoch, double *loss);
     /* After each evaluation: top50 holds every user's top-50 unobserved items under the
-     * student (n_users x 50, -1 padded). May be NULL. */
+     * student (n_users x 50, -1 padded) when needs_top50 said so, else NULL. May be NULL. */
     int (*after_eval)(hc_distiller *d, int32_t epoch, const int32_t *top50);
+    /* Whether after_eval of this epoch wants the top-50 lists, whose recording makes the
+     * evaluation rank every user, not only the evaluated ones. NULL: never. */
+    int (*needs_top50)(hc_distiller *d, int32_t epoch);
     /* Fills the status (may be NULL). */
     void (*status)(hc_distiller *d, hc_distill_status *st);
     void (*free_fn)(hc_distiller *d);

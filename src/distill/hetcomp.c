@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "distill/akt.h"
+#include "distill/akt_sampled.h"
 #include "distill/distill.h"
 #include "distill/dkc.h"
 #include "model/factor.h"
@@ -60,6 +61,12 @@ typedef struct {
     unsigned char *work; /* n_threads x work_stride: the kernel's work memory */
     size_t work_stride;
     int n_threads;
+    /* sampled rest sets and estimated DKC ranks (docs/distillation.md) */
+    int sampled, dkc_estimated;
+    hc_proposal prop;
+    hc_akt_sampler smp;
+    hc_akt_lists *step_lists; /* batch: the lists of a step's users */
+    int32_t *top50;           /* U x 50: the estimated student top lists */
 } hetcomp_kd;
 
 static hc_factor_model *student(hetcomp_kd *h)
@@ -106,6 +113,48 @@ static int all_final(const hetcomp_kd *h)
     return 1;
 }
 
+/* The exact path's buffers: dense Adam state, the transposed items, per-thread item
+ * gradients and the fused kernel's work areas. */
+static int init_exact(hetcomp_kd *h)
+{
+    const hc_distill_opts *o = &h->base.ctx->opts;
+    size_t nu = (size_t)h->U * (size_t)o->dim, ni = (size_t)h->I * (size_t)o->dim;
+    size_t ti = (size_t)h->n_threads * (size_t)h->I;
+    h->mP = calloc(nu, sizeof(float));
+    h->vP = calloc(nu, sizeof(float));
+    h->gP = calloc(nu, sizeof(float));
+    h->mQ = calloc(ni, sizeof(float));
+    h->vQ = calloc(ni, sizeof(float));
+    h->gQ = calloc(ni, sizeof(float));
+    h->Qt = malloc(ni * sizeof(float));
+    h->dQt = malloc(ti * (size_t)o->dim * sizeof(float));
+    h->uloss = malloc((size_t)o->batch * sizeof(double));
+    h->work_stride = (hc_akt_work_size(h->I, o->dim) + 63) & ~(size_t)63;
+    h->work = aligned_alloc(64, (size_t)h->n_threads * h->work_stride);
+    if (h->work)
+        memset(h->work, 0, (size_t)h->n_threads * h->work_stride);
+    if (!h->mP || !h->vP || !h->gP || !h->mQ || !h->vQ || !h->gQ || !h->Qt || !h->dQt ||
+        !h->uloss || !h->work)
+        return hc_error(HC_ENOMEM, "hetcomp: out of memory");
+    return HC_OK;
+}
+
+/* The sampled path: the proposal, the sampler (its own lazy Adam state) and the step's lists. */
+static int init_sampled(hetcomp_kd *h)
+{
+    const hc_kd_ctx *ctx = h->base.ctx;
+    const hc_distill_opts *o = &ctx->opts;
+    hc_factor_model *f = student(h);
+    int rc = hc_proposal_init(&h->prop, o->rest_proposal, ctx->ds);
+    if (rc == HC_OK)
+        rc = hc_akt_sampler_init(&h->smp, f->P, h->U, f->Q, h->I, o->dim, o->rest_samples, &h->prop,
+                                 o->batch, o->seed);
+    if (rc)
+        return rc;
+    h->step_lists = malloc((size_t)o->batch * sizeof *h->step_lists);
+    return h->step_lists ? HC_OK : hc_error(HC_ENOMEM, "hetcomp: out of memory");
+}
+
 static int hetcomp_init(hc_distiller *d)
 {
     hetcomp_kd *h = (hetcomp_kd *)d;
@@ -125,34 +174,29 @@ static int hetcomp_init(hc_distiller *d)
     h->K = o->k;
     h->KP = o->k / 10 > 0 ? o->k / 10 : 1;
     h->n_threads = omp_get_max_threads();
+    h->sampled = hc_distill_rest_sampled(o->rest, h->I);
+    h->dkc_estimated = !o->no_dkc && hc_distill_rest_sampled(
+                                         o->dkc_rank == HC_REST_AUTO ? o->rest : o->dkc_rank, h->I);
     size_t MU = (size_t)h->M * (size_t)h->U, UK = (size_t)h->U * (size_t)h->K;
-    size_t nu = (size_t)h->U * (size_t)o->dim, ni = (size_t)h->I * (size_t)o->dim;
-    size_t ti = (size_t)h->n_threads * (size_t)h->I;
     h->v = calloc(MU, sizeof *h->v);
     h->last = calloc(MU, sizeof *h->last);
     h->T = malloc(UK * sizeof *h->T);
     h->nT = calloc((size_t)h->U, sizeof *h->nT);
     h->P = malloc((size_t)h->U * (size_t)h->KP * sizeof *h->P);
     h->nP = calloc((size_t)h->U, sizeof *h->nP);
-    h->mP = calloc(nu, sizeof(float));
-    h->vP = calloc(nu, sizeof(float));
-    h->gP = calloc(nu, sizeof(float));
-    h->mQ = calloc(ni, sizeof(float));
-    h->vQ = calloc(ni, sizeof(float));
-    h->gQ = calloc(ni, sizeof(float));
     h->step_users = malloc((size_t)o->batch * sizeof *h->step_users);
     h->seen = malloc((size_t)h->U * sizeof *h->seen);
-    h->Qt = malloc(ni * sizeof(float));
-    h->dQt = malloc(ti * (size_t)o->dim * sizeof(float));
-    h->uloss = malloc((size_t)o->batch * sizeof(double));
-    h->work_stride = (hc_akt_work_size(h->I, o->dim) + 63) & ~(size_t)63;
-    h->work = aligned_alloc(64, (size_t)h->n_threads * h->work_stride);
-    if (h->work)
-        memset(h->work, 0, (size_t)h->n_threads * h->work_stride);
-    if (!h->v || !h->last || !h->T || !h->nT || !h->P || !h->nP || !h->mP || !h->vP || !h->gP ||
-        !h->mQ || !h->vQ || !h->gQ || !h->step_users || !h->seen || !h->Qt || !h->dQt ||
-        !h->uloss || !h->work)
+    if (!h->v || !h->last || !h->T || !h->nT || !h->P || !h->nP || !h->step_users || !h->seen)
         return hc_error(HC_ENOMEM, "hetcomp: out of memory");
+    if ((rc = h->sampled ? init_sampled(h) : init_exact(h)) != HC_OK)
+        return rc;
+    if (h->dkc_estimated) {
+        h->top50 = malloc((size_t)h->U * HC_DKC_DEPTH * sizeof *h->top50);
+        if (!h->top50)
+            return hc_error(HC_ENOMEM, "hetcomp: out of memory");
+        if (!h->sampled && (rc = hc_proposal_init(&h->prop, o->rest_proposal, ctx->ds)) != HC_OK)
+            return rc;
+    }
     memset(h->seen, 0, (size_t)h->U * sizeof *h->seen); /* step tags start at 1 */
     if (o->no_dkc)
         for (int32_t x = 0; x < h->M; x++)
@@ -235,38 +279,74 @@ static double step_users(hetcomp_kd *h, const int32_t *ub, int32_t n)
     return total * (double)scale;
 }
 
+/* Collects the unique users of train interactions [b0, b1) of the epoch's stream into
+ * h->step_users, in order of first appearance; returns how many. */
+static int32_t collect_step_users(hetcomp_kd *h, int64_t b0, int64_t b1)
+{
+    int32_t n = 0;
+    int64_t tag = ++h->step_tag;
+    for (int64_t k = b0; k < b1; k++) {
+        int32_t u = h->samples.user[k];
+        if (h->seen[u] != tag) {
+            h->seen[u] = tag;
+            h->step_users[n++] = u;
+        }
+    }
+    return n;
+}
+
+/* One step of the exact path: the fused kernel, then dense Adam over every row. */
+static double exact_step(hetcomp_kd *h, int32_t n)
+{
+    const hc_distill_opts *o = &h->base.ctx->opts;
+    hc_factor_model *f = student(h);
+    size_t nu = (size_t)h->U * (size_t)o->dim, ni = (size_t)h->I * (size_t)o->dim;
+    memset(h->gP, 0, nu * sizeof(float));
+    memset(h->gQ, 0, ni * sizeof(float));
+    double loss = step_users(h, h->step_users, n);
+    hc_adam_begin_step(&h->adam);
+    hc_adam_dense(&h->adam, f->P, h->gP, h->mP, h->vP, (int64_t)nu);
+    hc_adam_dense(&h->adam, f->Q, h->gQ, h->mQ, h->vQ, (int64_t)ni);
+    transpose_items(h);
+    return loss;
+}
+
+/* One step of the sampled path. */
+static int sampled_step(hetcomp_kd *h, int32_t n, double *loss)
+{
+    const hc_distill_opts *o = &h->base.ctx->opts;
+    hc_factor_model *f = student(h);
+    for (int32_t k = 0; k < n; k++)
+        h->step_lists[k] = user_lists(h, h->step_users[k]);
+    hc_akt_problem pb = {f->P, f->Q, NULL, o->dim, h->I};
+    float scale = h->phase == 1 ? o->w_set : o->w_rank;
+    return hc_akt_sampler_step(&h->smp, &h->adam, &pb, h->step_users, h->step_lists, n, h->phase,
+                               scale, loss);
+}
+
 static int hetcomp_epoch(hc_distiller *d, int32_t epoch, double *loss)
 {
     hetcomp_kd *h = (hetcomp_kd *)d;
     const hc_kd_ctx *ctx = d->ctx;
     const hc_distill_opts *o = &ctx->opts;
-    hc_factor_model *f = student(h);
     int rc = hc_sample_epoch(ctx->ds, o->seed, epoch + 1, 0, &h->samples);
     if (rc)
         return rc;
-    transpose_items(h);
-    size_t nu = (size_t)h->U * (size_t)o->dim, ni = (size_t)h->I * (size_t)o->dim;
+    if (!h->sampled)
+        transpose_items(h);
     double total = 0.0;
     for (int64_t b0 = 0; b0 < h->samples.n; b0 += o->batch) {
         int64_t b1 = b0 + o->batch < h->samples.n ? b0 + o->batch : h->samples.n;
-        int32_t n = 0;
-        /* the step's unique users, in order of first appearance */
-        int64_t tag = ++h->step_tag;
-        for (int64_t k = b0; k < b1; k++) {
-            int32_t u = h->samples.user[k];
-            if (h->seen[u] != tag) {
-                h->seen[u] = tag;
-                h->step_users[n++] = u;
-            }
-        }
-        memset(h->gP, 0, nu * sizeof(float));
-        memset(h->gQ, 0, ni * sizeof(float));
-        total += step_users(h, h->step_users, n);
-        hc_adam_begin_step(&h->adam);
-        hc_adam_dense(&h->adam, f->P, h->gP, h->mP, h->vP, (int64_t)nu);
-        hc_adam_dense(&h->adam, f->Q, h->gQ, h->mQ, h->vQ, (int64_t)ni);
-        transpose_items(h);
+        int32_t n = collect_step_users(h, b0, b1);
+        double l = 0.0;
+        if (!h->sampled)
+            l = exact_step(h, n);
+        else if ((rc = sampled_step(h, n, &l)) != HC_OK)
+            return rc;
+        total += l;
     }
+    if (h->sampled)
+        hc_akt_sampler_flush(&h->smp, &h->adam);
     *loss = total;
     return HC_OK;
 }
@@ -291,6 +371,19 @@ static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top
     hc_dkc_state st = {h->M, h->U, h->v, h->last, d->ctx->teachers};
     int moved = 0;
     int rc;
+    if (h->dkc_estimated) {
+        hc_factor_model *f = student(h);
+        hc_dkc_sampled_ranks sr = {f->P,
+                                   f->Q,
+                                   o->dim,
+                                   &d->ctx->ds->train,
+                                   &h->prop,
+                                   o->dkc_samples,
+                                   o->seed ^ (uint64_t)epoch};
+        if ((rc = hc_dkc_estimate_top(&st, &sr, h->top50)) != HC_OK)
+            return rc;
+        top50 = h->top50;
+    }
     if (!h->dkc_started) {
         rc = hc_dkc_record(&st, top50);
         h->dkc_started = 1;
@@ -305,6 +398,15 @@ static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top
     if (h->phase == 1 && all_final(h))
         h->phase = 2;
     return HC_OK;
+}
+
+/* The exact DKC rule reads the student's top-50 over every item, recorded by the evaluation
+ * at the epochs DKC runs; the estimated one computes its own. */
+static int hetcomp_needs_top50(hc_distiller *d, int32_t epoch)
+{
+    const hetcomp_kd *h = (const hetcomp_kd *)d;
+    const hc_distill_opts *o = &d->ctx->opts;
+    return !o->no_dkc && !h->dkc_estimated && epoch >= o->dkc_every && epoch % o->dkc_every == 0;
 }
 
 static void hetcomp_status(hc_distiller *d, hc_distill_status *st)
@@ -341,6 +443,10 @@ static void hetcomp_free(hc_distiller *d)
     free(h->dQt);
     free(h->work);
     free(h->uloss);
+    free(h->step_lists);
+    free(h->top50);
+    hc_akt_sampler_free(&h->smp);
+    hc_proposal_free(&h->prop);
     hc_epoch_samples_free(&h->samples);
 }
 
@@ -351,6 +457,7 @@ const hc_distiller_type hc_distiller_hetcomp = {
     .init = hetcomp_init,
     .epoch = hetcomp_epoch,
     .after_eval = hetcomp_after_eval,
+    .needs_top50 = hetcomp_needs_top50,
     .status = hetcomp_status,
     .free_fn = hetcomp_free,
 };

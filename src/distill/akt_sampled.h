@@ -1,0 +1,60 @@
+/*
+ * akt_sampled.h - a training step of HetComp's losses with sampled rest sets
+ * (docs/distillation.md, "Sampled rest sets"): S items drawn from a proposal per step serve
+ * every rest-set term of every user of the step (distill/akt.h, hc_akt_shared_user); the
+ * users are spread over OpenMP threads in contiguous shares, each thread accumulates its
+ * gradients for the draws (d x S) and for its users' listed items (a dense table of its
+ * own), and these are merged in thread order over the rows touched, so a step costs
+ * O(users x (list + S) x d), never O(items x d) per user. The parameters
+ * move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched, the others
+ * catching up in closed form when next touched. Memory: the proposal (8 bytes an item), the
+ * Adam moments, and per thread an items x d gradient table and an items stamp array.
+ */
+#ifndef HC_AKT_SAMPLED_H
+#define HC_AKT_SAMPLED_H
+
+#include "distill/akt.h"
+#include "optim/adam.h"
+#include "optim/proposal.h"
+
+typedef struct {
+    int32_t U, I, d, S, n_threads;
+    uint64_t seed;
+    const hc_proposal *prop;
+    hc_adam_table tP, tQ; /* lazy Adam over the student's P and Q */
+    hc_adam_gather wP, wQ;
+    float *gP, *gQ;     /* dense gradients, zero outside a step */
+    float *dQ;          /* n_threads x I x d: each thread's listed-item gradients */
+    int32_t *stamp;     /* n_threads x I: the step that last touched an item, per thread */
+    int32_t *touched;   /* n_threads x touch_cap: a thread's touched items, first-touch order */
+    int32_t *n_touched; /* n_threads */
+    int64_t touch_cap;
+    int32_t *gstamp; /* I: the step that last listed an item in rows */
+    int32_t *rows;   /* the step's touched items, merged */
+    int32_t step;    /* steps taken (stamps start at 1) */
+    /* the step's draws */
+    int32_t *items, *first, *next; /* S, I (-1 outside a step), S */
+    float *w, *Qt;                 /* S, d x S */
+    int64_t dq_len;                /* floats of one thread's draw gradients (whole tiles) */
+    unsigned char *work;           /* n_threads x work_stride: kernel work, coefficients, dq */
+    size_t work_stride;
+    double *uloss; /* per-user losses of a step, summed in order */
+} hc_akt_sampler;
+
+/* For a student with P (U x d) and Q (I x d), S draws per user of prop (kept, not owned),
+ * at most max_users users per step, the draws seeded from seed. HC_ENOMEM, HC_EINVAL. */
+int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_t I, int32_t d,
+                        int32_t S, const hc_proposal *prop, int32_t max_users, uint64_t seed);
+void hc_akt_sampler_free(hc_akt_sampler *s);
+
+/* One step over users[0..n) (unique) with their lists: the loss of phase 1 or 2 weighted by
+ * scale, its gradient, and one Adam step of adam (begun here) on the touched rows. Returns
+ * the scaled loss in *loss. pb->Qt is not read. */
+int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *pb,
+                        const int32_t *users, const hc_akt_lists *lists, int32_t n, int phase,
+                        float scale, double *loss);
+
+/* Brings every row of P and Q up to date (before the student is read). */
+void hc_akt_sampler_flush(hc_akt_sampler *s, const hc_adam *adam);
+
+#endif
