@@ -29,6 +29,50 @@ static void help(void)
     cli_distill_flags_help(stdout);
 }
 
+/* Refuses an --out that is a teacher's directory (the student's model.hcm and log.json would
+ * replace the teacher's) or whose files are inputs, which the atomic renames would replace. */
+static int check_outputs(const cli_distill_args *a)
+{
+    enum { N = HC_DISTILL_MAX_TEACHERS };
+    const char *dirs[N], *files[N + 1];
+    char fbuf[N][4096], dbuf[N][4096], path[4096];
+    int n = a->n_teachers < N ? a->n_teachers : N;
+    files[0] = a->data;
+    for (int x = 0; x < n; x++) {
+        files[x + 1] = cli_teacher_file(a->teachers[x], fbuf[x], sizeof fbuf[x]);
+        snprintf(dbuf[x], sizeof dbuf[x], "%s", files[x + 1]);
+        char *slash = strrchr(dbuf[x], '/');
+        if (slash)
+            *slash = '\0';
+        dirs[x] = slash ? dbuf[x] : ".";
+    }
+    int rc = cli_out_not_input(a->out, dirs, n);
+    static const char *const outs[] = {"model.hcm", "log.json"};
+    for (int f = 0; !rc && f < 2; f++) {
+        snprintf(path, sizeof path, "%s/%s", a->out, outs[f]);
+        rc = cli_out_not_input(path, files, n + 1);
+    }
+    return rc;
+}
+
+/* Says which rest sums and DKC ranks HetComp takes (docs/distillation.md, catalog scale). */
+static void say_scale(const hc_distill_opts *o, int32_t n_items)
+{
+    int rest = hc_distill_rest_sampled(o->rest, n_items);
+    int dkc = !o->no_dkc &&
+              hc_distill_rest_sampled(o->dkc_rank == HC_REST_AUTO ? o->rest : o->dkc_rank, n_items);
+    if (!rest && !dkc)
+        return;
+    fprintf(stderr, "[hetcomp] %d items: ", n_items);
+    if (rest)
+        fprintf(stderr, "rest sets sampled (%d draws per step, %s proposal)", o->rest_samples,
+                o->rest_proposal ? "popularity" : "uniform");
+    if (dkc)
+        fprintf(stderr, "%sDKC ranks estimated (%d draws per user)", rest ? ", " : "",
+                o->dkc_samples);
+    fprintf(stderr, "%s\n", o->rest == HC_REST_AUTO ? "; --rest exact for the exact sums" : "");
+}
+
 int cmd_distill(int argc, char **argv)
 {
     static const struct option own[] = {
@@ -72,8 +116,11 @@ int cmd_distill(int argc, char **argv)
     cli_distill_progress pr = {method, a.quiet, 1, isatty(2), a.n_teachers, json_array(), 0};
     json_t *root = NULL;
     char path[4096];
-    if ((rc = cli_distill_load(&a, &in)) != HC_OK || (rc = cli_make_dir(a.out)) != HC_OK)
+    if ((rc = cli_distill_load(&a, &in)) != HC_OK || (rc = check_outputs(&a)) != HC_OK ||
+        (rc = cli_make_dir(a.out)) != HC_OK)
         goto done;
+    if (!a.quiet && !strcmp(method, "hetcomp"))
+        say_scale(o, in.ds.n_items);
     ctx.ds = &in.ds;
     ctx.n_teachers = in.n_teachers;
     ctx.teachers = in.tv;

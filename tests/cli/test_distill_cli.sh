@@ -9,7 +9,9 @@
 # json module: schedule, DKC starting at checkpoint 0 and never going back); progress lines (HetComp's with phase and checkpoints, a baseline's
 # without); the BPR student without teachers; the --no-dkc and --no-akt ablations;
 # usage errors (exit 2, no output) and data errors (exit 1: a teacher trained on another
-# split, named in the message), and no temporary files left. Runs in about half a minute.
+# split, named in the message), --out a teacher's directory refused with the teacher's files
+# intact, sampled rest sets and sampled-user evaluation said and logged (--rest, --eval-users),
+# and no temporary files left. Runs in about half a minute.
 set -euo pipefail
 HC=${1:?usage: test_distill_cli.sh <hetcomp> <shared-data-dir>}
 HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC") # absolute: the script runs in $T
@@ -173,6 +175,35 @@ expect 1 "$HC" distill --data missing.hcd --teachers A B --out d3 --quiet
 contains "$T/err" "missing.hcd"
 expect 1 "$HC" distill --data ds.hcd --teachers A nowhere --out d4 --quiet
 contains "$T/err" "nowhere"
+echo "- --out a teacher's directory is refused, the teacher's files kept"
+sum_before=$(cat A/model.hcm A/log.json | cksum)
+expect 1 "$HC" distill --data ds.hcd --teachers A B --epochs 1 --out A --quiet
+contains "$T/err" "refusing to replace an input"
+expect 1 "$HC" distill --data ds.hcd --teachers A/trajectory.hct B --epochs 1 --out ./A/ --quiet
+[ "$(cat A/model.hcm A/log.json | cksum)" = "$sum_before" ] || die "a teacher's files changed"
+no_tmp
+
+echo "- catalog scale: --rest sampled and --dkc-rank sampled run, say so, and are logged"
+expect 0 "$HC" distill --data ds.hcd --teachers A B --k 50 --epochs 21 --rest sampled \
+    --rest-samples 100 --rest-proposal uniform --eval-users 50 --out R1
+contains "$T/err" "rest sets sampled (100 draws per step, uniform proposal)"
+contains "$T/err" "metrics on a fixed seeded sample of 50 of the"
+python3 - R1/log.json <<'EOF' || die "the sampled run's log.json check failed"
+import json, sys
+log = json.load(open(sys.argv[1]))
+o = log["options"]
+assert o["rest"] == "sampled" and o["rest-samples"] == 100, o
+assert o["rest-proposal"] == "uniform" and o["dkc-rank"] == "auto", o
+for e in log["evaluations"]:
+    v = e["metrics"]["valid"]
+    assert v["n_users"] == 50 and v["of_users"] > 50, v
+EOF
+expect 0 "$HC" distill --data ds.hcd --teachers A B --k 50 --epochs 1 --out R2
+[ "$(grep -c "rest sets sampled" "$T/err")" = 0 ] || die "the exact default said it sampled"
+expect 2 "$HC" distill --data ds.hcd --teachers A B --rest approximate --out R3
+contains "$T/err" "--rest takes one of auto|exact|sampled, not 'approximate'"
+expect 2 "$HC" distill --data ds.hcd --teachers A B --rest-samples 0 --out R3
+[ ! -e R3 ] || die "a usage error left an output directory"
 no_tmp
 
 echo "ok"
