@@ -1,50 +1,68 @@
 /*
  * cmd_eval.c - `hetcomp eval`: full-ranking Recall/NDCG@10,20,50 of a model on a dataset file.
  *
- * Loads the dataset, fits the model (only the popularity baseline for now; trained models come
- * with the teacher issue), evaluates valid and test (docs/metrics.md), prints a table on
- * stdout and timings on stderr, and optionally writes the results as JSON (atomically).
+ * Loads the dataset and the model: the popularity baseline (fitted here), a saved model file,
+ * or several files as their live ensemble (the model options and loading `recommend` and
+ * `serve` share, hc_rec_scorer for the ensemble); evaluates valid and test (docs/metrics.md),
+ * prints a table on stdout and timings on stderr, and optionally writes the results as JSON
+ * (atomically).
  */
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "serve/recommend.h"
+
+static const char *CMD = "eval";
 
 static void help(void)
 {
-    printf("usage: hetcomp eval --data DS.hcd [--model pop] [options]\n\n"
+    printf("usage: hetcomp eval --data DS.hcd [--model pop | --model M.hcm [--model M2.hcm ...]]\n"
+           "                   [options]\n\n"
            "Full-ranking evaluation: each evaluated user (non-empty valid and test sets) ranks\n"
            "all items except their train items and the other held-out set; prints\n"
            "Recall@K (hits / |ground truth|) and NDCG@K for K = 10, 20, 50 (docs/metrics.md).\n\n"
+           "One model file (model.hcm from teacher or distill) ranks by its own scores; two or\n"
+           "more rank by their live ensemble, as 'hetcomp recommend' does: each model's top\n"
+           "--ensemble-k unobserved items, importance sum w exp(-rank / T), the best\n"
+           "--ensemble-k of them ranked (the lists 'hetcomp ensemble' evaluates).\n\n"
            "options:\n"
-           "  --data PATH     dataset file written by 'hetcomp split' (required)\n"
-           "  --model NAME    model to evaluate (default: pop)\n"
-           "                    pop  popularity: items ranked by their number of train users\n"
-           "                  (trained models come with the teacher issue)\n"
-           "  --threads N     OpenMP/BLAS threads, 0 = all cores (default: 0)\n"
-           "  --block N       users scored per block (default: 256)\n"
-           "  --json PATH     also write the results as JSON (written atomically)\n"
-           "  -v, --verbose   debug logging on stderr\n"
-           "  -q, --quiet     warnings only on stderr (no timings)\n"
-           "  -h, --help      this help\n");
+           "  --data PATH         dataset file written by 'hetcomp split' (required)\n"
+           "  --model FILE|pop    model file (repeat for an ensemble), or pop: items ranked\n"
+           "                      by their number of train users (default: pop)\n"
+           "  --weights W1,W2,..  ensemble: one positive weight per model (all 1)\n"
+           "  --ensemble-k N      ensemble: list length taken from each model (%d)\n"
+           "  --temperature T     ensemble: rank temperature (%g)\n"
+           "  --threads N         OpenMP/BLAS threads, 0 = all cores (default: 0)\n"
+           "  --block N           users scored per block (default: 256)\n"
+           "  --json PATH         also write the results as JSON (written atomically)\n"
+           "  -v, --verbose       debug logging on stderr\n"
+           "  -q, --quiet         warnings only on stderr (no timings)\n"
+           "  -h, --help          this help\n",
+           HC_REC_ENSEMBLE_K, (double)HC_REC_TEMPERATURE);
 }
 
 /* Writes the results to path atomically. */
-static int write_json(const char *path, const char *model, const char *data_path,
-                      const hc_dataset *ds, const hc_eval_result *res, double seconds,
-                      double fit_seconds)
+static int write_json(const char *path, const char *model, const hc_rec_args *ra,
+                      const char *data_path, const hc_dataset *ds, const hc_eval_result *res,
+                      double seconds, double fit_seconds)
 {
     char sum[32];
     snprintf(sum, sizeof sum, "%016llx", (unsigned long long)ds->checksum);
     json_t *root = json_object(), *metrics = json_object();
     json_t *va = cli_metrics_json(&res->valid), *te = cli_metrics_json(&res->test);
-    int bad = !root || !metrics || !va || !te;
+    json_t *files = json_array();
+    int bad = !root || !metrics || !va || !te || !files;
+    for (int32_t x = 0; !bad && x < ra->n_paths; x++)
+        bad |= json_array_append_new(files, json_string(ra->path[x]));
     if (!bad) {
         bad |= json_object_set_new(metrics, "valid", va);
         bad |= json_object_set_new(metrics, "test", te);
         va = te = NULL;
         bad |= json_object_set_new(root, "model", json_string(model));
+        bad |= json_object_set(root, "model_files", files);
         bad |= json_object_set_new(root, "dataset", json_string(data_path));
         bad |= json_object_set_new(root, "dataset_checksum", json_string(sum));
         bad |= json_object_set_new(root, "n_users", json_integer(res->test.n_users));
@@ -57,6 +75,7 @@ static int write_json(const char *path, const char *model, const char *data_path
     json_decref(va);
     json_decref(te);
     json_decref(metrics);
+    json_decref(files);
     if (bad) {
         json_decref(root);
         return hc_error(HC_ENOMEM, "%s: out of memory building the JSON output", path);
@@ -68,81 +87,107 @@ static int write_json(const char *path, const char *model, const char *data_path
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *cmd = "eval";
-    const char *data = NULL, *model = "pop", *json_path = NULL;
+    enum { O_THREADS = 256, O_BLOCK, O_JSON };
+    static const struct option opts[] = {CLI_REC_OPTIONS,
+                                         {"data", required_argument, 0, 'd'},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"block", required_argument, 0, O_BLOCK},
+                                         {"json", required_argument, 0, O_JSON},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *data = NULL, *json_path = NULL;
     int32_t threads = 0, block = 256;
-    int verbose = 0, quiet = 0, rc;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    hc_rec_args ra = {0};
+    int verbose = 0, quiet = 0, rc = 0, c;
+    optind = 1;
+    while (!rc && (c = getopt_long(argc, argv, "m:d:vqh", opts, NULL)) != -1) {
+        int shared = cli_rec_option(CMD, c, optarg, &ra);
+        if (shared >= 0) {
+            rc = shared;
+            continue;
+        }
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case O_THREADS:
+            rc = cli_int(CMD, "--threads", optarg, 0, 4096, &threads);
+            break;
+        case O_BLOCK:
+            rc = cli_int(CMD, "--block", optarg, 1, 1 << 20, &block);
+            break;
+        case O_JSON:
+            json_path = optarg;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
             help();
             return CLI_EXIT_OK;
+        default:
+            return cli_usage_error(CMD, "unknown option");
         }
-        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-            verbose = 1;
-            continue;
-        }
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = 1;
-            continue;
-        }
-        /* flags taking a value: "--flag value" or "--flag=value" */
-        static const char *const with_value[] = {"--data", "--model", "--threads", "--block",
-                                                 "--json"};
-        const char *flag = NULL, *val = NULL;
-        for (size_t f = 0; f < sizeof with_value / sizeof *with_value && !flag; f++) {
-            size_t n = strlen(with_value[f]);
-            if (!strncmp(a, with_value[f], n) && (a[n] == '\0' || a[n] == '=')) {
-                flag = with_value[f];
-                if (a[n] == '=')
-                    val = a + n + 1;
-                else if (i + 1 < argc)
-                    val = argv[++i];
-                else
-                    return cli_usage_error(cmd, "%s needs a value", flag);
-            }
-        }
-        if (!flag)
-            return cli_usage_error(cmd, "unknown option '%s'", a);
-        if (!strcmp(flag, "--data"))
-            data = val;
-        else if (!strcmp(flag, "--model"))
-            model = val;
-        else if (!strcmp(flag, "--json"))
-            json_path = val;
-        else if (!strcmp(flag, "--threads")) {
-            if ((rc = cli_int(cmd, flag, val, 0, 4096, &threads)))
-                return rc;
-        } else if ((rc = cli_int(cmd, flag, val, 1, 1 << 20, &block)))
-            return rc;
     }
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!data)
-        return cli_usage_error(cmd, "--data is required");
-    if (strcmp(model, "pop") != 0)
-        return cli_usage_error(cmd, "unknown model '%s' (only 'pop' for now)", model);
+        return cli_usage_error(CMD, "--data is required");
     if (json_path && !*json_path)
-        return cli_usage_error(cmd, "--json needs a file name");
+        return cli_usage_error(CMD, "--json needs a file name");
+    /* "pop" (the default) names the popularity baseline, not a file: ./pop would be one */
+    int is_pop = ra.n_paths == 0 || (ra.n_paths == 1 && !strcmp(ra.path[0], "pop"));
+    if (is_pop && (ra.weights || ra.ens_k || ra.temperature > 0.0))
+        return cli_usage_error(CMD, "--weights, --ensemble-k and --temperature need two or more "
+                                    "--model");
+    hc_rec_spec spec;
+    hc_rec_spec_default(&spec);
+    if (is_pop)
+        ra.n_paths = 0; /* model_files: none */
+    else {
+        for (int32_t x = 0; x < ra.n_paths; x++)
+            if (!strcmp(ra.path[x], "pop"))
+                return cli_usage_error(CMD, "pop cannot join an ensemble of model files");
+        if (hc_rec_args_spec(&ra, &spec) != HC_OK)
+            return cli_usage_error(CMD, "%s", hc_errmsg());
+    }
 
     cli_log_init(verbose, quiet);
     cli_threads(threads);
 
-    hc_dataset ds;
-    hc_popularity pop;
-    memset(&ds, 0, sizeof ds);
-    memset(&pop, 0, sizeof pop);
+    hc_dataset ds = {0};
+    hc_popularity pop = {0};
+    hc_rec_scorer_ctx sctx = {0};
+    hc_scorer scorer;
+    const char *inputs[HC_REC_MAX_MODELS + 1] = {data};
+    memcpy(inputs + 1, ra.path, (size_t)ra.n_paths * sizeof *inputs);
     int status = CLI_EXIT_OK;
     double t0 = cli_now();
-    if ((rc = cli_out_not_input(json_path, &data, 1)) || (rc = hc_dataset_load(data, &ds))) {
+    if ((rc = cli_out_not_input(json_path, inputs, ra.n_paths + 1)) ||
+        (rc = hc_dataset_load(data, &ds)) ||
+        (!is_pop && (rc = hc_rec_spec_load(&spec, ra.path, ra.n_paths, &ds)))) {
         status = cli_fail(rc);
         goto done;
     }
     double t1 = cli_now();
-    if ((rc = hc_popularity_fit(&ds, &pop))) {
+    if (is_pop) {
+        rc = hc_popularity_fit(&ds, &pop);
+        scorer = hc_popularity_scorer(&pop);
+    } else
+        rc = hc_rec_scorer_init(&sctx, &spec, &ds, block, &scorer);
+    if (rc) {
         status = cli_fail(rc);
         goto done;
     }
+    const char *model = is_pop ? "pop" : ra.n_paths > 1 ? "ensemble" : spec.models[0]->type->name;
     double t2 = cli_now();
-    hc_scorer scorer = hc_popularity_scorer(&pop);
     hc_eval_opts eo;
     hc_eval_opts_default(&eo);
     eo.block = block;
@@ -162,9 +207,11 @@ int cmd_eval(int argc, char **argv)
                 "hetcomp: eval: model %s, %d users x %d items, load %.2fs, fit %.2fs, "
                 "evaluate %.2fs\n",
                 model, ds.n_users, ds.n_items, t1 - t0, t2 - t1, t3 - t2);
-    if (json_path && (rc = write_json(json_path, model, data, &ds, &res, t3 - t2, t2 - t1)))
+    if (json_path && (rc = write_json(json_path, model, &ra, data, &ds, &res, t3 - t2, t2 - t1)))
         status = cli_fail(rc);
 done:
+    hc_rec_scorer_free(&sctx);
+    hc_rec_spec_free(&spec);
     hc_popularity_free(&pop);
     hc_dataset_free(&ds);
     return status;

@@ -417,6 +417,64 @@ int hc_recommend_users(hc_recommender *r, const int32_t *users, int32_t n, int32
     return HC_OK;
 }
 
+/* ------------------------------------------------------------------------------ scorer */
+
+/* hc_scorer callback of a live ensemble: importances of each user's list, 0 elsewhere. */
+static int rec_score(void *p, const int32_t *users, int32_t n, float *out)
+{
+    hc_rec_scorer_ctx *ctx = p;
+    const int32_t ni = ctx->r.ds->n_items, k = ctx->k;
+    memset(out, 0, (size_t)n * (size_t)ni * sizeof *out);
+    for (int32_t s = 0; s < n; s += ctx->r.block) {
+        int32_t b = n - s < ctx->r.block ? n - s : ctx->r.block;
+        int rc = hc_recommend_users(&ctx->r, users + s, b, k, 0, ctx->items, ctx->imp, NULL);
+        if (rc)
+            return rc;
+        for (int32_t j = 0; j < b; j++) {
+            float *row = out + (size_t)(s + j) * (size_t)ni;
+            const int32_t *it = ctx->items + (size_t)j * (size_t)k;
+            const float *v = ctx->imp + (size_t)j * (size_t)k;
+            for (int32_t q = 0; q < k && it[q] >= 0; q++)
+                row[it[q]] = v[q];
+        }
+    }
+    return HC_OK;
+}
+
+int hc_rec_scorer_init(hc_rec_scorer_ctx *ctx, const hc_rec_spec *spec, const hc_dataset *ds,
+                       int32_t block, hc_scorer *out)
+{
+    memset(ctx, 0, sizeof *ctx);
+    int rc = check_spec(spec, ds);
+    if (rc)
+        return rc;
+    if (spec->n_models == 1) {
+        *out = hc_model_scorer(spec->models[0]);
+        return HC_OK;
+    }
+    if ((rc = hc_recommend_init_spec(&ctx->r, spec, ds, block, NULL)) != HC_OK)
+        return rc;
+    ctx->k = ctx->r.ens_k;
+    ctx->items = malloc((size_t)ctx->r.block * (size_t)ctx->k * sizeof *ctx->items);
+    ctx->imp = malloc((size_t)ctx->r.block * (size_t)ctx->k * sizeof *ctx->imp);
+    if (!ctx->items || !ctx->imp) {
+        hc_rec_scorer_free(ctx);
+        return hc_error(HC_ENOMEM, "recommend: out of memory for the ensemble's lists");
+    }
+    *out = (hc_scorer){rec_score, ctx};
+    return HC_OK;
+}
+
+void hc_rec_scorer_free(hc_rec_scorer_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    hc_recommend_free(&ctx->r);
+    free(ctx->items);
+    free(ctx->imp);
+    memset(ctx, 0, sizeof *ctx);
+}
+
 /* ------------------------------------------------------------------------------ pool */
 
 void hc_rec_pool_free(hc_rec_pool *p)

@@ -123,6 +123,23 @@ void hc_recommend_free(hc_recommender *r);
 int hc_recommend_users(hc_recommender *r, const int32_t *users, int32_t n, int32_t k,
                        int include_seen, int32_t *out_items, float *out_scores, int32_t *out_count);
 
+/* The evaluator's view of a spec (`hetcomp eval`): one model scores as itself (its full row,
+ * hc_model_scorer); a live ensemble scores each user's aggregated list of the spec's ens_k best
+ * items (train items masked) by importance and every other item 0, as hc_ensemble_scorer
+ * scores the same lists recorded in trajectories, so eval of the live ensemble of M models
+ * matches `hetcomp ensemble` on their trajectories. Zero-initialise; the spec and ds must
+ * outlive it. */
+typedef struct {
+    hc_recommender r; /* the ensemble's context (unused for one model) */
+    int32_t k;        /* list length scored per user */
+    int32_t *items;   /* r.block x k (owned) */
+    float *imp;       /* r.block x k (owned) */
+} hc_rec_scorer_ctx;
+/* Sets up ctx for spec on ds (blocks of up to block users) and *out to score through it. */
+int hc_rec_scorer_init(hc_rec_scorer_ctx *ctx, const hc_rec_spec *spec, const hc_dataset *ds,
+                       int32_t block, hc_scorer *out);
+void hc_rec_scorer_free(hc_rec_scorer_ctx *ctx);
+
 /* A fixed set of contexts over one spec for server worker threads: acquire blocks until a
  * context is free (never, when there are at least as many contexts as workers). */
 typedef struct {
