@@ -49,6 +49,28 @@ int cli_i64(const char *cmd, const char *flag, const char *s, int64_t lo, int64_
 int cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
 
+/* A getopt_long loop with the checks every command wants (cli_getopt_next): an unknown option
+ * or a missing value is a usage error, and so is a flag that takes one value given twice
+ * (`--user a --user b` would otherwise silently keep b), unless its option code is listed in
+ * repeatable. Option codes below CLI_OPT_CODES. Fill with cli_getopt_init. */
+#define CLI_OPT_CODES 1024
+struct option;
+typedef struct {
+    const char *cmd;
+    const struct option *opts;
+    const int *repeatable; /* codes that may repeat (e.g. --model), 0-terminated, or NULL */
+    char shortopts[64];    /* ':' + the command's short options (':' reports missing values) */
+    uint64_t seen[CLI_OPT_CODES / 64];
+} cli_getopt;
+/* Starts parsing argv from index first (1, or 2 after an action word). */
+void cli_getopt_init(cli_getopt *g, const char *cmd, const char *shortopts,
+                     const struct option *opts, const int *repeatable, int first);
+/* The next option's code (optarg set), or -1 at the end of the options, or -1 with *rc set to
+ * CLI_EXIT_USAGE (message printed) on one of the errors above. */
+int cli_getopt_next(cli_getopt *g, int argc, char **argv, int *rc);
+/* CLI_EXIT_USAGE naming argv[optind] when non-option arguments are left, else 0. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
+
 /* Routes library logs to stderr ("hetcomp: ..."); verbose adds debug lines, quiet keeps
  * warnings only. */
 void cli_log_init(int verbose, int quiet);
@@ -96,6 +118,8 @@ enum { CLI_O_MODEL = 900, CLI_O_WEIGHTS, CLI_O_ENSK, CLI_O_TEMP };
         "temperature", required_argument, 0, CLI_O_TEMP                                            \
     }
 int cli_rec_option(const char *cmd, int c, const char *arg, hc_rec_args *ra);
+/* Their repeatable codes (-m, --model) for cli_getopt_init. */
+extern const int cli_rec_repeatable[];
 
 /* Seconds since an arbitrary point (monotonic). */
 double cli_now(void);

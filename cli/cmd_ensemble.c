@@ -97,7 +97,10 @@ int cmd_ensemble(int argc, char **argv)
     int c, rc = 0;
     if (!tp)
         return cli_fail(hc_error(HC_ENOMEM, "out of memory"));
-    while (!rc && (c = getopt_long(argc, argv, "d:t:k:T:o:j:h", opts, NULL)) != -1) {
+    static const int repeatable[] = {'t', 0};
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "d:t:k:T:o:j:h", opts, repeatable, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case 'd':
             data = optarg;
@@ -121,9 +124,6 @@ int cmd_ensemble(int argc, char **argv)
             help();
             free(tp);
             return CLI_EXIT_OK;
-        default:
-            free(tp);
-            return cli_usage_error(CMD, "unknown option");
         }
     }
     for (int i = optind; !rc && i < argc; i++)

@@ -101,8 +101,9 @@ int cmd_eval(int argc, char **argv)
     int32_t threads = 0, block = 256;
     hc_rec_args ra = {0};
     int verbose = 0, quiet = 0, rc = 0, c;
-    optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "m:d:vqh", opts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "m:d:vqh", opts, cli_rec_repeatable, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         int shared = cli_rec_option(CMD, c, optarg, &ra);
         if (shared >= 0) {
             rc = shared;
@@ -130,14 +131,10 @@ int cmd_eval(int argc, char **argv)
         case 'h':
             help();
             return CLI_EXIT_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
-    if (rc)
+    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
         return rc;
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!data)
         return cli_usage_error(CMD, "--data is required");
     if (json_path && !*json_path)

@@ -129,9 +129,10 @@ int cmd_export(int argc, char **argv)
         {"out", required_argument, 0, 'o'},   {"format", required_argument, 0, 'f'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *model = NULL, *data = NULL, *out = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:d:o:f:h", opts, NULL)) != -1) {
+    int c, rc = 0;
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "m:d:o:f:h", opts, NULL, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case 'm':
             model = optarg;
@@ -149,12 +150,10 @@ int cmd_export(int argc, char **argv)
         case 'h':
             help();
             return CLI_EXIT_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
+        return rc;
     if (!model || !data || !out)
         return cli_usage_error(CMD, "--model, --data and --out are required");
     cli_log_init(0, 0);
@@ -163,7 +162,6 @@ int cmd_export(int argc, char **argv)
     hc_model *m = NULL;
     json_t *root = NULL;
     char path[4096];
-    int rc;
     if ((rc = hc_dataset_load(data, &ds)) != HC_OK ||
         (rc = hc_model_load(model, &ds, &m)) != HC_OK || (rc = cli_make_dir(out)) != HC_OK)
         goto done;

@@ -102,6 +102,8 @@ done:
     return rc;
 }
 
+const int cli_rec_repeatable[] = {'m', CLI_O_MODEL, 0};
+
 int cli_rec_option(const char *cmd, int c, const char *arg, hc_rec_args *ra)
 {
     switch (c) {
@@ -258,8 +260,9 @@ int cmd_recommend(int argc, char **argv)
     hc_rec_args ra = {0};
     bench_opts bo = {.seed = 1};
     int all = 0, header = 1, quiet = 0, rc = 0, c;
-    optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "m:d:u:k:o:h", opts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "m:d:u:k:o:h", opts, cli_rec_repeatable, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         int shared = cli_rec_option(CMD, c, optarg, &ra);
         if (shared >= 0) {
             rc = shared;
@@ -308,14 +311,10 @@ int cmd_recommend(int argc, char **argv)
         case 'h':
             help();
             return CLI_EXIT_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
-    if (rc)
+    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
         return rc;
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!data)
         return cli_usage_error(CMD, "--data is required");
     hc_rec_spec spec;

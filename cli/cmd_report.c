@@ -30,9 +30,10 @@ int cmd_report(int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *run = NULL, *out = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    int c, rc = 0;
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "h", opts, NULL, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case 'r':
             run = optarg;
@@ -43,12 +44,10 @@ int cmd_report(int argc, char **argv)
         case 'h':
             help();
             return CLI_EXIT_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
+        return rc;
     if (!run)
         return cli_usage_error(CMD, "--run is required");
     cli_log_init(0, 0);
@@ -57,7 +56,7 @@ int cmd_report(int argc, char **argv)
         snprintf(path, sizeof path, "%s/report.html", run);
         out = path;
     }
-    int rc = cli_report_write(run, out, NULL);
+    rc = cli_report_write(run, out, NULL);
     if (rc)
         return cli_fail(rc);
     printf("%s\n", out);

@@ -60,8 +60,9 @@ int cmd_serve(int argc, char **argv)
     int32_t port = so.port, threads = so.threads;
     hc_rec_args ra = {0};
     int quiet = 0, verbose = 0, rc = 0, c;
-    optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "m:d:h", opts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "m:d:h", opts, cli_rec_repeatable, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         int shared = cli_rec_option(CMD, c, optarg, &ra);
         if (shared >= 0) {
             rc = shared;
@@ -92,14 +93,10 @@ int cmd_serve(int argc, char **argv)
         case 'h':
             help(&so);
             return CLI_EXIT_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
-    if (rc)
+    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
         return rc;
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!data)
         return cli_usage_error(CMD, "--data is required");
     hc_rec_spec spec;

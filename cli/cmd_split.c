@@ -144,11 +144,11 @@ int cmd_split(int argc, char **argv)
     hc_read_opts_default(&ro);
     hc_split_opts so;
     hc_split_opts_default(&so);
-    int verbose = 0, quiet = 0, split_flags = 0, rc, c;
+    int verbose = 0, quiet = 0, split_flags = 0, rc = 0, c;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":hvq", long_opts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, cmd, "hvq", long_opts, NULL, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case 'h':
             help();
@@ -245,16 +245,10 @@ int cmd_split(int argc, char **argv)
         case OPT_ITEMS:
             iitems = optarg;
             break;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default:
-            if (optopt > 0 && optopt < 256)
-                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (rc || (rc = cli_no_operands(cmd, argc, argv)))
+        return rc;
     int importing = import_dir || itrain || ivalid || itest || iusers || iitems;
     if (!out)
         return cli_usage_error(cmd, "--out is required");

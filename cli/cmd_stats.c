@@ -112,16 +112,16 @@ int cmd_stats(int argc, char **argv)
 {
     const char *cmd = "stats";
     const char *data = NULL;
-    int json = 0, c;
+    int json = 0, rc = 0, c;
     static const struct option long_opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, cmd, "h", long_opts, NULL, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case 'h':
             help();
@@ -132,20 +132,14 @@ int cmd_stats(int argc, char **argv)
         case 'j':
             json = 1;
             break;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default:
-            if (optopt > 0 && optopt < 256)
-                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (rc || (rc = cli_no_operands(cmd, argc, argv)))
+        return rc;
     if (!data)
         return cli_usage_error(cmd, "--data is required");
     hc_dataset ds;
-    int rc = hc_dataset_load(data, &ds);
+    rc = hc_dataset_load(data, &ds);
     if (rc)
         return cli_fail(rc);
     hc_stats st;

@@ -84,9 +84,9 @@ int cmd_synth(int argc, char **argv)
     const char *out = NULL;
     int c, rc = 0;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, cmd, "o:h", longopts, NULL, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case 'o':
             out = optarg;
@@ -121,18 +121,12 @@ int cmd_synth(int argc, char **argv)
         case 'h':
             synth_usage(stdout, &defaults);
             return CLI_EXIT_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default:
-            if (optopt > 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2) != 0)
-                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
         if (rc)
             return rc;
     }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (rc || (rc = cli_no_operands(cmd, argc, argv)))
+        return rc;
     if (!out)
         return cli_usage_error(cmd, "--out FILE is required");
     hc_idmap *users = hc_idmap_new(), *items = hc_idmap_new();

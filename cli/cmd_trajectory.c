@@ -46,9 +46,10 @@ int cmd_trajectory(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     const char *verb = argv[1], *data = NULL, *traj = NULL, *in = NULL, *out = NULL, *name = NULL;
-    int c;
-    optind = 2;
-    while ((c = getopt_long(argc, argv, "d:t:i:o:n:h", opts, NULL)) != -1) {
+    int c, rc = 0;
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "d:t:i:o:n:h", opts, NULL, 2);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case 'd':
             data = optarg;
@@ -68,12 +69,10 @@ int cmd_trajectory(int argc, char **argv)
         case 'h':
             help();
             return CLI_EXIT_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
+        return rc;
     int is_show = !strcmp(verb, "show"), is_exp = !strcmp(verb, "export"),
         is_imp = !strcmp(verb, "import");
     if (!is_show && !is_exp && !is_imp)
@@ -87,7 +86,7 @@ int cmd_trajectory(int argc, char **argv)
     if (traj)
         traj = cli_teacher_file(traj, buf, sizeof buf);
     const char *inputs[] = {data, traj, in};
-    int rc = out ? cli_out_not_input(out, inputs, 3) : HC_OK;
+    rc = out ? cli_out_not_input(out, inputs, 3) : HC_OK;
     if (rc || (rc = hc_dataset_load(data, &ds)) != HC_OK)
         goto done;
     if (is_imp) {

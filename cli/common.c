@@ -1,8 +1,10 @@
 /*
  * common.c - helpers every subcommand uses (see cli.h): errors, number parsing, logs, threads,
- * time, file hashes and the check that an output does not replace an input.
+ * time, file hashes, the check that an output does not replace an input, and the getopt loop
+ * that refuses unknown options and repeated single-valued flags.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -81,6 +83,72 @@ int cli_double(const char *cmd, const char *flag, const char *s, double lo, doub
         return cli_usage_error(cmd, "%s must be in [%g, %g], got %g", flag, lo, hi, v);
     *out = v;
     return 0;
+}
+
+void cli_getopt_init(cli_getopt *g, const char *cmd, const char *shortopts,
+                     const struct option *opts, const int *repeatable, int first)
+{
+    memset(g, 0, sizeof *g);
+    g->cmd = cmd;
+    g->opts = opts;
+    g->repeatable = repeatable;
+    snprintf(g->shortopts, sizeof g->shortopts, ":%s", shortopts);
+    opterr = 0; /* the messages are ours, with the command's name */
+    optind = first;
+}
+
+/* The long option of code c, or NULL. */
+static const struct option *long_of(const cli_getopt *g, int c)
+{
+    for (const struct option *o = g->opts; o && o->name; o++)
+        if (o->val == c && !o->flag)
+            return o;
+    return NULL;
+}
+
+/* Whether option c takes a value. */
+static int takes_value(const cli_getopt *g, int c)
+{
+    const struct option *o = long_of(g, c);
+    if (o)
+        return o->has_arg != no_argument;
+    const char *p = c > 0 && c < 256 ? strchr(g->shortopts + 1, c) : NULL;
+    return p && p[1] == ':';
+}
+
+int cli_getopt_next(cli_getopt *g, int argc, char **argv, int *rc)
+{
+    int c = getopt_long(argc, argv, g->shortopts, g->opts, NULL);
+    const char *bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    if (c == -1)
+        return -1;
+    if (c == ':') {
+        *rc = cli_usage_error(g->cmd, "%s needs a value", bad);
+        return -1;
+    }
+    if (c == '?' || c < 0 || c >= CLI_OPT_CODES) {
+        *rc = optopt > 0 && optopt < 256 && bad[0] == '-' && bad[1] != '-'
+                  ? cli_usage_error(g->cmd, "unknown option '-%c'", optopt)
+                  : cli_usage_error(g->cmd, "unknown option '%s'", bad);
+        return -1;
+    }
+    for (const int *r = g->repeatable; r && *r; r++)
+        if (*r == c)
+            return c;
+    uint64_t bit = (uint64_t)1 << (c % 64);
+    if (takes_value(g, c) && (g->seen[c / 64] & bit)) {
+        const struct option *o = long_of(g, c);
+        *rc = o ? cli_usage_error(g->cmd, "--%s given twice (it takes one value)", o->name)
+                : cli_usage_error(g->cmd, "-%c given twice (it takes one value)", c);
+        return -1;
+    }
+    g->seen[c / 64] |= bit;
+    return c;
+}
+
+int cli_no_operands(const char *cmd, int argc, char **argv)
+{
+    return optind < argc ? cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]) : 0;
 }
 
 static void log_stderr(int level, const char *msg, void *ud)

@@ -4,7 +4,9 @@
 # Usage: bash test_hardening_cli.sh <hetcomp-binary> <shared-data-dir>
 # Covers: eval of a trained model file giving the teacher's best test metrics (log.json), of two
 # files as their live ensemble giving `hetcomp ensemble`'s metrics on their trajectories, and
-# of pop. Runs in a few seconds.
+# of pop; a single-valued flag given twice refused by every command using the shared getopt
+# loop (exit 2, the flag named), repeatable ones (--model, --teachers, switches) accepted.
+# Runs in a few seconds.
 set -euo pipefail
 HC=${1:?usage: test_hardening_cli.sh <hetcomp> <shared-data-dir>}
 HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC") # absolute: the script runs in $T
@@ -59,5 +61,35 @@ expect 1 "$HC" eval --data ds.hcd --model missing.hcm
 contains err "missing.hcm"
 expect 0 "$HC" eval --help
 if grep -q "teacher issue" out; then die "eval --help still carries a development note"; fi
+echo "- a single-valued flag given twice is a usage error naming it; --model repeats"
+expect 2 "$HC" recommend --model A/model.hcm --data ds.hcd --user u0 --user u1
+contains err "--user given twice"
+expect 2 "$HC" recommend --model A/model.hcm --data ds.hcd --user u0 -k 3 --k 4
+contains err "--k given twice"
+expect 2 "$HC" eval --data ds.hcd --data ds.hcd
+contains err "--data given twice"
+expect 2 "$HC" eval --data ds.hcd --model A/model.hcm --model B/model.hcm --temperature 1 \
+    --temperature 2
+contains err "--temperature given twice"
+expect 2 "$HC" trajectory show --data ds.hcd --traj A --traj B
+contains err "--traj given twice"
+expect 2 "$HC" ensemble --data ds.hcd --teachers A --teachers B --k 5 --k 6
+contains err "--k given twice"
+expect 2 "$HC" split --data X.tsv --out a.hcd --out b.hcd
+contains err "--out given twice"
+expect 2 "$HC" synth --users 5 --users 6
+contains err "--users given twice"
+expect 2 "$HC" stats --data ds.hcd --data ds.hcd
+expect 2 "$HC" export --model A/model.hcm --model B/model.hcm --data ds.hcd --out x
+expect 2 "$HC" report --run R --run S
+expect 2 "$HC" serve --model A/model.hcm --data ds.hcd --port 0 --port 1
+contains err "--port given twice"
+expect 2 "$HC" recommend --model A/model.hcm --data ds.hcd --user
+contains err "--user needs a value"
+expect 2 "$HC" recommend --model A/model.hcm --data ds.hcd --bogus
+contains err "unknown option '--bogus'"
+expect 0 "$HC" ensemble --data ds.hcd --teachers A --teachers B
+expect 0 "$HC" stats --data ds.hcd --json --json
+
 no_tmp
 echo "ok"
