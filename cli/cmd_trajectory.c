@@ -16,7 +16,8 @@ static void help(void)
 {
     printf("usage: hetcomp trajectory show   --data DS.hcd --traj T.hct\n"
            "       hetcomp trajectory export --data DS.hcd --traj T.hct --out ROWS.tsv\n"
-           "       hetcomp trajectory import --data DS.hcd --in ROWS.tsv --out T.hct\n\n"
+           "       hetcomp trajectory import --data DS.hcd --in ROWS.tsv --out T.hct\n"
+           "                                 [--allow-partial]\n\n"
            "Text rows: checkpoint<TAB>user<TAB>rank<TAB>item[<TAB>top|observed], with the\n"
            "dataset's own user and item ids; rank 0 is the best. 'top' rows (the default) rank\n"
            "unobserved items, 'observed' rows order the user's train items. Optional lines\n"
@@ -27,18 +28,19 @@ static void help(void)
            "  --traj FILE   binary trajectory, or a teacher directory (show, export)\n"
            "  --in FILE     text rows (import)\n"
            "  --out FILE    output file (export, import)\n"
-           "  --name NAME   teacher name stored on import (else the file's '# model' line)\n");
+           "  --name NAME   teacher name stored on import (else the file's '# model' line)\n"
+           "  --allow-partial  import even when fewer than %.0f %% of the users have a top\n"
+           "                list at every checkpoint (the count is always reported)\n",
+           100.0 * HC_TRAJ_MIN_COVERAGE);
 }
 
 int cmd_trajectory(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                         {"traj", required_argument, 0, 't'},
-                                         {"in", required_argument, 0, 'i'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, 0, 'd'}, {"traj", required_argument, 0, 't'},
+        {"in", required_argument, 0, 'i'},   {"out", required_argument, 0, 'o'},
+        {"name", required_argument, 0, 'n'}, {"allow-partial", no_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc < 2)
             return cli_usage_error(CMD, "expected show, export or import");
@@ -46,7 +48,8 @@ int cmd_trajectory(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     const char *verb = argv[1], *data = NULL, *traj = NULL, *in = NULL, *out = NULL, *name = NULL;
-    int c, rc = 0;
+    int c, rc = 0, partial = 0;
+    int32_t missing = -1;
     cli_getopt g;
     cli_getopt_init(&g, CMD, "d:t:i:o:n:h", opts, NULL, 2);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
@@ -65,6 +68,9 @@ int cmd_trajectory(int argc, char **argv)
             break;
         case 'n':
             name = optarg;
+            break;
+        case 'p':
+            partial = 1;
             break;
         case 'h':
             help();
@@ -90,7 +96,8 @@ int cmd_trajectory(int argc, char **argv)
     if (rc || (rc = hc_dataset_load(data, &ds)) != HC_OK)
         goto done;
     if (is_imp) {
-        if ((rc = hc_traj_import_text(in, &ds, &t)) != HC_OK)
+        if ((rc = hc_traj_import_text(in, &ds, partial ? 0.0 : HC_TRAJ_MIN_COVERAGE, &t,
+                                      &missing)) != HC_OK)
             goto done;
         if (name)
             snprintf(t.model, sizeof t.model, "%s", name);
@@ -105,6 +112,8 @@ int cmd_trajectory(int argc, char **argv)
         goto done;
     printf("model\t%s\ncheckpoints\t%d\nk\t%d\nobserved\t%s\n", t.model, t.n_ckpt, t.k,
            t.observed ? "yes" : "no");
+    if (missing >= 0) /* import: the most users without a list at a checkpoint */
+        printf("users_without_list\t%d\n", missing);
     for (int32_t k = 0; k < t.n_ckpt; k++)
         printf("checkpoint\t%d\tepoch\t%d\tvalid_R@50\t%.4f\n", k, t.epochs[k],
                (double)t.valid_r50[k]);

@@ -500,7 +500,7 @@ static void test_imported(void **state)
     snprintf(text, sizeof text, "0\tu3\t4\ti%d\n0\tu3\t0\ti%d\n0 u3 1 i%d\n", N(ds, 3, 7),
              N(ds, 3, 2), N(ds, 3, 0));
     hc_traj imp;
-    TU_OK(hc_traj_import_text(tu_write("elsewhere.tsv", text), ds, &imp));
+    TU_OK(hc_traj_import_text(tu_write("elsewhere.tsv", text), ds, 0.0, &imp, NULL));
     assert_int_equal(imp.n_ckpt, 1);
     assert_int_equal(imp.k, 5);
     assert_null(imp.observed);

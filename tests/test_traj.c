@@ -482,7 +482,7 @@ static void test_text_roundtrip(void **state)
     const char *txt = tu_path(tu_tmpdir(), "t.tsv");
     TU_OK(hc_traj_export_text(&f->t, &f->ds, txt));
     hc_traj back;
-    TU_OK(hc_traj_import_text(txt, &f->ds, &back));
+    TU_OK(hc_traj_import_text(txt, &f->ds, 0.0, &back, NULL));
     assert_traj_equal(&f->t, &back);
     /* the text form goes through the binary file unchanged too */
     const char *bin = tu_path(tu_tmpdir(), "t2.hct");
@@ -499,7 +499,7 @@ static void test_text_roundtrip(void **state)
     /* importing rows of one split into another: the other split's train items show up in
      * 'top' rows (or hetcomp's ones in 'observed' rows) */
     TU_OK(hc_traj_export_text(&f->t, &f->ds, txt));
-    assert_int_equal(hc_traj_import_text(txt, &other, &back), HC_EPARSE);
+    assert_int_equal(hc_traj_import_text(txt, &other, 0.0, &back, NULL), HC_EPARSE);
     assert_null(back.top);
     expect_msg("train item");
     hc_dataset_free(&other);
@@ -540,7 +540,7 @@ static void test_text_minimal(void **state)
              "0 u3 0 %s\r\n",
              nontrain(ds, 0, 0), nontrain(ds, 0, 1), nontrain(ds, 0, 2), nontrain(ds, 3, 5));
     hc_traj t;
-    TU_OK(hc_traj_import_text(tu_write("min.txt", text), ds, &t));
+    TU_OK(hc_traj_import_text(tu_write("min.txt", text), ds, 0.0, &t, NULL));
     assert_string_equal(t.model, "imported");
     assert_int_equal(t.n_ckpt, 1);
     assert_int_equal(t.k, 10); /* highest rank + 1 */
@@ -561,7 +561,7 @@ static void test_text_minimal(void **state)
     const char *txt = tu_path(tu_tmpdir(), "min2.tsv");
     TU_OK(hc_traj_export_text(&t, ds, txt));
     hc_traj back;
-    TU_OK(hc_traj_import_text(txt, ds, &back));
+    TU_OK(hc_traj_import_text(txt, ds, 0.0, &back, NULL));
     assert_traj_equal(&t, &back);
     hc_traj_free(&back);
     hc_traj_free(&t);
@@ -589,7 +589,7 @@ static void test_text_full(void **state)
              nontrain(ds, 1, 4), trainitem(ds, 1, 2), trainitem(ds, 1, 0), nontrain(ds, 1, 6),
              trainitem(ds, 2, 3));
     hc_traj t;
-    TU_OK(hc_traj_import_text(tu_write("full.tsv", text), ds, &t));
+    TU_OK(hc_traj_import_text(tu_write("full.tsv", text), ds, 0.0, &t, NULL));
     assert_string_equal(t.model, "neumf-elsewhere");
     assert_int_equal(t.n_ckpt, 2);
     assert_int_equal(t.k, 20);
@@ -638,7 +638,7 @@ static void expect_import_error(const char *name, const char *text, int code, co
 {
     hc_traj t;
     memset(&t, 0x5a, sizeof t);
-    int rc = hc_traj_import_text(tu_write(name, text), err_ds, &t);
+    int rc = hc_traj_import_text(tu_write(name, text), err_ds, 0.0, &t, NULL);
     if (rc != code)
         fail_msg("%s: expected %s, got %s (%s)", name, hc_err_name(code), hc_err_name(rc),
                  hc_errmsg());
@@ -720,12 +720,13 @@ static void test_text_errors(void **state)
     const char *bin = tu_path(tu_tmpdir(), "garbage.hct");
     TU_OK(hc_traj_save(&f->t, bin));
     hc_traj t;
-    assert_int_equal(hc_traj_import_text(bin, ds, &t), HC_EPARSE);
+    assert_int_equal(hc_traj_import_text(bin, ds, 0.0, &t, NULL), HC_EPARSE);
     expect_msg("garbage.hct:1:");
     expect_msg("binary");
     assert_null(t.top);
     /* a missing file */
-    assert_int_equal(hc_traj_import_text(tu_path(tu_tmpdir(), "none.tsv"), ds, &t), HC_EIO);
+    assert_int_equal(hc_traj_import_text(tu_path(tu_tmpdir(), "none.tsv"), ds, 0.0, &t, NULL),
+                     HC_EIO);
 }
 
 int main(void)

@@ -136,7 +136,46 @@ static void parse_meta(const char *s, size_t n, hc_traj *t, int32_t *meta_k, int
     }
 }
 
-int hc_traj_import_text(const char *path, const hc_dataset *ds, hc_traj *out)
+/* Checks that every checkpoint 0..C-1 of the sorted top rows has rows, and that at each one
+ * at least min_coverage of the users that can have a list (an unobserved item) have one;
+ * *missing: the most users without a list at a checkpoint. Runs before anything is sized
+ * from the checkpoint count. */
+static int check_coverage(const rows *top, int32_t C, const hc_dataset *ds, double min_coverage,
+                          const char *path, int32_t *missing)
+{
+    int32_t can = 0;
+    for (int32_t u = 0; u < ds->n_users; u++)
+        can += hc_csr_row_len(&ds->train, u) < ds->n_items;
+    int32_t worst = 0, worst_c = 0;
+    int64_t q = 0;
+    for (int32_t c = 0; c < C; c++) {
+        int32_t users = 0;
+        for (; q < top->n && top->v[q].c == c; q++)
+            users += q == 0 || top->v[q - 1].c != c || top->v[q - 1].u != top->v[q].u;
+        if (users == 0)
+            return hc_error(HC_EPARSE, "%s: checkpoint %d has no rows (checkpoints are 0..%d)",
+                            path, c, C - 1);
+        if (can - users > worst) {
+            worst = can - users;
+            worst_c = c;
+        }
+    }
+    *missing = worst;
+    if (worst == 0)
+        return HC_OK;
+    double cover = can > 0 ? (double)(can - worst) / can : 1.0;
+    if (cover < min_coverage)
+        return hc_error(HC_EEMPTY,
+                        "%s: %d of %d users have no top list at checkpoint %d (%.1f %% covered, "
+                        "below the %.0f %% an import needs; allow a partial import to take it)",
+                        path, worst, can, worst_c, 100.0 * cover, 100.0 * min_coverage);
+    hc_log(HC_LOG_WARN, "%s: %d of %d users have no top list at checkpoint %d (%.1f %% covered)",
+           path, worst, can, worst_c, 100.0 * cover);
+    return HC_OK;
+}
+
+int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_coverage, hc_traj *out,
+                        int32_t *missing)
 {
     memset(out, 0, sizeof *out);
     char *data = NULL;
@@ -247,6 +286,13 @@ int hc_traj_import_text(const char *path, const hc_dataset *ds, hc_traj *out)
         rc = hc_error(HC_EPARSE, "%s: rank %d but the header says k = %d", path, max_rank, meta_k);
         goto done;
     }
+    /* top lists: sorted by (c, u, rank) for the coverage count and the compaction below */
+    qsort(top.v, (size_t)top.n, sizeof *top.v, cmp_row);
+    int32_t no_list = 0;
+    if ((rc = check_coverage(&top, max_c + 1, ds, min_coverage, path, &no_list)) != HC_OK)
+        goto done;
+    if (missing)
+        *missing = no_list;
     out->n_users = ds->n_users;
     out->n_items = ds->n_items;
     out->n_ckpt = max_c + 1;
@@ -257,8 +303,7 @@ int hc_traj_import_text(const char *path, const hc_dataset *ds, hc_traj *out)
         goto done;
     memcpy(out->epochs, ep, (size_t)out->n_ckpt * sizeof *ep);
     memcpy(out->valid_r50, vr, (size_t)out->n_ckpt * sizeof *vr);
-    /* top lists: sort by (c, u, rank), refuse repeats, compact in rank order */
-    qsort(top.v, (size_t)top.n, sizeof *top.v, cmp_row);
+    /* top lists: refuse repeats, compact in rank order */
     size_t total = (size_t)out->n_ckpt * (size_t)out->n_users * (size_t)out->k;
     for (size_t k = 0; k < total; k++)
         out->top[k] = -1;
@@ -286,16 +331,6 @@ int hc_traj_import_text(const char *path, const hc_dataset *ds, hc_traj *out)
             dst[k - b] = top.v[k].item;
         }
         b = e;
-    }
-    for (int32_t c = 0; c < out->n_ckpt; c++) {
-        int any = 0;
-        for (int32_t u = 0; u < out->n_users && !any; u++)
-            any = hc_traj_top(out, c, u)[0] >= 0;
-        if (!any) {
-            rc = hc_error(HC_EPARSE, "%s: checkpoint %d has no rows (checkpoints are 0..%d)", path,
-                          c, out->n_ckpt - 1);
-            goto done;
-        }
     }
     if (out->observed) {
         /* observed lists: given order first, then the user's other train items by id */

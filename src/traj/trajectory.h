@@ -55,6 +55,13 @@ int hc_traj_save(const hc_traj *t, const char *path);
 int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out);
 /* Text form: see docs/formats.md. */
 int hc_traj_export_text(const hc_traj *t, const hc_dataset *ds, const char *path);
-int hc_traj_import_text(const char *path, const hc_dataset *ds, hc_traj *out);
+/* The least share of the users (those with an unobserved item) an import must give a top list
+ * at every checkpoint (docs/formats.md, section 5, says why). */
+#define HC_TRAJ_MIN_COVERAGE 0.5
+/* Imports text rows. *missing (may be NULL) receives the most users without a top list at any
+ * checkpoint (warned about when > 0); below min_coverage of them (0: no limit) the import is
+ * refused with HC_EEMPTY, the message giving the count. */
+int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_coverage, hc_traj *out,
+                        int32_t *missing);
 
 #endif

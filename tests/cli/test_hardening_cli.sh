@@ -5,7 +5,9 @@
 # Covers: eval of a trained model file giving the teacher's best test metrics (log.json), of two
 # files as their live ensemble giving `hetcomp ensemble`'s metrics on their trajectories, and
 # of pop; a single-valued flag given twice refused by every command using the shared getopt
-# loop (exit 2, the flag named), repeatable ones (--model, --teachers, switches) accepted.
+# loop (exit 2, the flag named), repeatable ones (--model, --teachers, switches) accepted;
+# trajectory import of a partial text: the users without a list reported, refused below half
+# of them unless --allow-partial.
 # Runs in a few seconds.
 set -euo pipefail
 HC=${1:?usage: test_hardening_cli.sh <hetcomp> <shared-data-dir>}
@@ -90,6 +92,22 @@ expect 2 "$HC" recommend --model A/model.hcm --data ds.hcd --bogus
 contains err "unknown option '--bogus'"
 expect 0 "$HC" ensemble --data ds.hcd --teachers A --teachers B
 expect 0 "$HC" stats --data ds.hcd --json --json
+
+echo "- trajectory import: users without a list are counted; below half of them it is refused"
+expect 0 "$HC" trajectory export --data ds.hcd --traj A --out full.tsv
+expect 0 "$HC" trajectory import --data ds.hcd --in full.tsv --out full.hct
+contains out "users_without_list	0"
+awk -F'\t' '/^#/ || $1 == "checkpoint" || $2 == "u0"' full.tsv >one.tsv
+expect 1 "$HC" trajectory import --data ds.hcd --in one.tsv --out one.hct
+contains err "one.tsv: 199 of 200 users have no top list"
+[ ! -e one.hct ] || die "a refused import left one.hct"
+expect 0 "$HC" trajectory import --data ds.hcd --in one.tsv --out one.hct --allow-partial
+contains out "users_without_list	199"
+contains err "199 of 200 users have no top list"
+# half the users exactly: accepted with a warning
+awk -F'\t' '/^#/ || $1 == "checkpoint" || substr($2, 2) % 2 == 0' full.tsv >half.tsv
+expect 0 "$HC" trajectory import --data ds.hcd --in half.tsv --out half.hct
+contains out "users_without_list	100"
 
 no_tmp
 echo "ok"
