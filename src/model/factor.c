@@ -236,12 +236,20 @@ int hc_factor_score_dot(hc_factor_model *f, const int32_t *users, int32_t n, flo
     return HC_OK;
 }
 
+int hc_factor_shapes(const hc_hparams *hp, int32_t n_users, int32_t n_items, hc_tensor *out)
+{
+    out[0] = (hc_tensor){"user_factors", n_users, hp->dim, NULL};
+    out[1] = (hc_tensor){"item_factors", n_items, hp->dim, NULL};
+    return 2;
+}
+
 int hc_factor_tensors(hc_model *m, hc_tensor *out)
 {
     hc_factor_model *f = (hc_factor_model *)m;
-    out[0] = (hc_tensor){"user_factors", m->n_users, m->hp.dim, f->P};
-    out[1] = (hc_tensor){"item_factors", m->n_items, m->hp.dim, f->Q};
-    return 2;
+    int n = hc_factor_shapes(&m->hp, m->n_users, m->n_items, out);
+    out[0].data = f->P;
+    out[1].data = f->Q;
+    return n;
 }
 
 void hc_factor_free(hc_model *m)

@@ -54,6 +54,7 @@ int hc_factor_prepare(hc_model *m, const hc_dataset *ds);
 /* out = P[users] * Q^T (n x n_items). */
 int hc_factor_score_dot(hc_factor_model *f, const int32_t *users, int32_t n, float *out);
 int hc_factor_tensors(hc_model *m, hc_tensor *out);
+int hc_factor_shapes(const hc_hparams *hp, int32_t n_users, int32_t n_items, hc_tensor *out);
 void hc_factor_free(hc_model *m);
 
 #endif

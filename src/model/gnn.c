@@ -104,11 +104,21 @@ static void gnn_defaults(hc_hparams *hp)
     hp->l2 = 1e-4f;
 }
 
+static int gnn_shapes(const hc_hparams *hp, int32_t n_users, int32_t n_items, hc_tensor *out)
+{
+    if (hp->layers < 0 || hp->layers > 8)
+        return hc_error(HC_EINVAL, "gnn: layers must be in [0, 8], got %d", hp->layers);
+    out[0] = (hc_tensor){"user_emb", n_users, hp->dim, NULL};
+    out[1] = (hc_tensor){"item_emb", n_items, hp->dim, NULL};
+    return 2;
+}
+
 static int gnn_init(hc_model *m, const hc_dataset *ds, int load)
 {
     gnn_model *g = (gnn_model *)m;
-    if (m->hp.layers < 0 || m->hp.layers > 8)
-        return hc_error(HC_EINVAL, "gnn: layers must be in [0, 8], got %d", m->hp.layers);
+    hc_tensor ts[2];
+    if (gnn_shapes(&m->hp, m->n_users, m->n_items, ts) < 0)
+        return HC_EINVAL;
     size_t n = (size_t)n_rows(g) * (size_t)m->hp.dim;
     g->E0 = malloc(n * sizeof(float));
     g->Ef = malloc(n * sizeof(float));
@@ -449,10 +459,10 @@ static int gnn_score(hc_model *m, const int32_t *users, int32_t n, float *out)
 static int gnn_tensors(hc_model *m, hc_tensor *out)
 {
     gnn_model *g = (gnn_model *)m;
-    out[0] = (hc_tensor){"user_emb", m->n_users, m->hp.dim, g->E0};
-    out[1] =
-        (hc_tensor){"item_emb", m->n_items, m->hp.dim, g->E0 + (int64_t)m->n_users * m->hp.dim};
-    return 2;
+    int n = gnn_shapes(&m->hp, m->n_users, m->n_items, out);
+    out[0].data = g->E0;
+    out[1].data = g->E0 + (int64_t)m->n_users * m->hp.dim;
+    return n;
 }
 
 static void gnn_free(hc_model *m)
@@ -490,6 +500,7 @@ const hc_model_type hc_model_gnn = {
     .prepare = gnn_prepare,
     .score = gnn_score,
     .tensors = gnn_tensors,
+    .shapes = gnn_shapes,
     .free_fn = gnn_free,
 };
 

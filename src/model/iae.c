@@ -114,18 +114,27 @@ static int ensure_rt(iae_model *a, const hc_dataset *ds)
     return HC_OK;
 }
 
+static int iae_shapes(const hc_hparams *hp, int32_t U, int32_t n_items, hc_tensor *out)
+{
+    (void)n_items;
+    if (!(hp->dropout >= 0.0f && hp->dropout < 1.0f))
+        return hc_error(HC_EINVAL, "iae: dropout must be in [0, 1), got %g", (double)hp->dropout);
+    out[ENC_W] = (hc_tensor){"enc_w", U, hp->dim, NULL};
+    out[ENC_B] = (hc_tensor){"enc_b", 1, hp->dim, NULL};
+    out[DEC_W] = (hc_tensor){"dec_w", U, hp->dim, NULL};
+    out[DEC_B] = (hc_tensor){"dec_b", 1, U, NULL};
+    return N_T;
+}
+
 static int iae_init(hc_model *m, const hc_dataset *ds, int load)
 {
     (void)ds;
     iae_model *a = (iae_model *)m;
-    if (!(m->hp.dropout >= 0.0f && m->hp.dropout < 1.0f))
-        return hc_error(HC_EINVAL, "iae: dropout must be in [0, 1), got %g", (double)m->hp.dropout);
+    int rc = iae_shapes(&m->hp, m->n_users, m->n_items, a->t);
+    if (rc < 0)
+        return rc;
     const int32_t U = m->n_users, h = m->hp.dim;
     a->h = h;
-    a->t[ENC_W] = (hc_tensor){"enc_w", U, h, NULL};
-    a->t[ENC_B] = (hc_tensor){"enc_b", 1, h, NULL};
-    a->t[DEC_W] = (hc_tensor){"dec_w", U, h, NULL};
-    a->t[DEC_B] = (hc_tensor){"dec_b", 1, U, NULL};
     for (int k = 0; k < N_T; k++) {
         a->t[k].data = calloc((size_t)hc_tensor_len(&a->t[k]), sizeof(float));
         if (!a->t[k].data)
@@ -434,5 +443,6 @@ const hc_model_type hc_model_iae = {
     .prepare = iae_prepare,
     .score = iae_score,
     .tensors = iae_tensors,
+    .shapes = iae_shapes,
     .free_fn = iae_free,
 };

@@ -70,5 +70,6 @@ const hc_model_type hc_model_mf = {
     .prepare = hc_factor_prepare,
     .score = mf_score,
     .tensors = hc_factor_tensors,
+    .shapes = hc_factor_shapes,
     .free_fn = hc_factor_free,
 };

@@ -149,5 +149,6 @@ const hc_model_type hc_model_ml = {
     .prepare = ml_prepare,
     .score = ml_score,
     .tensors = hc_factor_tensors,
+    .shapes = hc_factor_shapes,
     .free_fn = hc_factor_free,
 };

@@ -7,8 +7,10 @@
  *           init_std; u64 seed) | i32 n_users | i32 n_items | u64 dataset checksum |
  *           u32 n_tensors | u64 body bytes | u64 body checksum (XXH3 of the body)
  *   body:   per tensor: char[16] name | i32 rows | i32 cols | rows*cols f32
- * Loading checks every size against the family's own tensor list, so a file can never make
- * the loader write outside the model's arrays.
+ * Loading checks every tensor's name, shape and size in the file
+ * against the family's shapes for the header's hyperparameters (hc_model_type.shapes) before
+ * the family allocates anything: a header can never make the loader allocate more than the
+ * file's tensors hold, nor write outside the model's arrays.
  */
 #include "model/model.h"
 
@@ -24,6 +26,7 @@ const hc_model_type *const hc_model_types[] = {
 #define MODEL_MAGIC          "HCMD"
 #define MODEL_FORMAT_VERSION 1u
 #define NAME_LEN             16
+#define MODEL_HEADER_LEN     112
 
 const hc_model_type *hc_model_type_find(const char *name)
 {
@@ -113,20 +116,11 @@ int hc_model_copy_params(hc_model *dst, hc_model *src)
 
 /* ------------------------------------------------------------------------------ file I/O */
 
-static void put_name(FILE *fp, const char *name)
+/* Appends n bytes to a header being built. */
+static unsigned char *put(unsigned char *p, const void *src, size_t n)
 {
-    char buf[NAME_LEN] = {0};
-    strncpy(buf, name, NAME_LEN - 1);
-    fwrite(buf, 1, NAME_LEN, fp);
-}
-
-static void write_hparams(FILE *fp, const hc_hparams *hp)
-{
-    int32_t iv[4] = {hp->dim, hp->layers, hp->negatives, hp->batch};
-    float fv[6] = {hp->lr, hp->reg, hp->l2, hp->margin, hp->dropout, hp->init_std};
-    fwrite(iv, sizeof iv, 1, fp);
-    fwrite(fv, sizeof fv, 1, fp);
-    fwrite(&hp->seed, sizeof hp->seed, 1, fp);
+    memcpy(p, src, n);
+    return p + n;
 }
 
 int hc_model_save(hc_model *m, const char *path)
@@ -153,24 +147,34 @@ int hc_model_save(hc_model *m, const char *path)
         p += bytes;
     }
     uint64_t sum = hc_checksum(body, body_len);
+    /* the header in one buffer too */
+    const hc_hparams *hp = &m->hp;
+    int32_t iv[4] = {hp->dim, hp->layers, hp->negatives, hp->batch};
+    float fv[6] = {hp->lr, hp->reg, hp->l2, hp->margin, hp->dropout, hp->init_std};
+    uint32_t ver = MODEL_FORMAT_VERSION, ntu = (uint32_t)nt;
+    char family[NAME_LEN] = {0};
+    strncpy(family, m->type->name, NAME_LEN - 1);
+    unsigned char hdr[MODEL_HEADER_LEN], *h = hdr;
+    h = put(h, MODEL_MAGIC, 4);
+    h = put(h, &ver, 4);
+    h = put(h, family, NAME_LEN);
+    h = put(h, &m->type->version, 4);
+    h = put(h, iv, sizeof iv);
+    h = put(h, fv, sizeof fv);
+    h = put(h, &hp->seed, 8);
+    h = put(h, &m->n_users, 4);
+    h = put(h, &m->n_items, 4);
+    h = put(h, &m->ds_checksum, 8);
+    h = put(h, &ntu, 4);
+    h = put(h, &body_len, 8);
+    h = put(h, &sum, 8);
     hc_afile af;
     int rc = hc_afile_open(&af, path);
     if (rc) {
         free(body);
         return rc;
     }
-    uint32_t ver = MODEL_FORMAT_VERSION, ntu = (uint32_t)nt;
-    fwrite(MODEL_MAGIC, 1, 4, af.fp);
-    fwrite(&ver, 4, 1, af.fp);
-    put_name(af.fp, m->type->name);
-    fwrite(&m->type->version, 4, 1, af.fp);
-    write_hparams(af.fp, &m->hp);
-    fwrite(&m->n_users, 4, 1, af.fp);
-    fwrite(&m->n_items, 4, 1, af.fp);
-    fwrite(&m->ds_checksum, 8, 1, af.fp);
-    fwrite(&ntu, 4, 1, af.fp);
-    fwrite(&body_len, 8, 1, af.fp);
-    fwrite(&sum, 8, 1, af.fp);
+    fwrite(hdr, 1, (size_t)(h - hdr), af.fp);
     fwrite(body, 1, body_len, af.fp);
     free(body);
     return hc_afile_commit(&af);
@@ -196,6 +200,47 @@ static int take(rd *r, void *dst, size_t n)
         if ((rc = take((r), (dst), (n))) != HC_OK)                                                 \
             goto done;                                                                             \
     } while (0)
+
+/* Checks the body b (len bytes) against the family's tensor list ts[0..n): names, shapes and
+ * sizes, ending exactly at the end - before anything is allocated from the header's claims. */
+static int check_body(const unsigned char *b, uint64_t len, const hc_tensor *ts, int n,
+                      const char *path)
+{
+    uint64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        char name[NAME_LEN];
+        int32_t rows, cols;
+        if (len - off < NAME_LEN + 8)
+            return hc_error(HC_ECORRUPT, "%s: truncated model file (tensor %d of %d)", path, i, n);
+        memcpy(name, b + off, NAME_LEN);
+        name[NAME_LEN - 1] = '\0';
+        memcpy(&rows, b + off + NAME_LEN, 4);
+        memcpy(&cols, b + off + NAME_LEN + 4, 4);
+        off += NAME_LEN + 8;
+        if (strcmp(name, ts[i].name) != 0 || rows != ts[i].rows || cols != ts[i].cols)
+            return hc_error(HC_ECORRUPT, "%s: tensor %d is %s %dx%d, expected %s %dx%d", path, i,
+                            name, rows, cols, ts[i].name, ts[i].rows, ts[i].cols);
+        uint64_t bytes = (uint64_t)hc_tensor_len(&ts[i]) * 4;
+        if (len - off < bytes)
+            return hc_error(HC_ECORRUPT,
+                            "%s: truncated model file (tensor %s needs %llu bytes, %llu left)",
+                            path, name, (unsigned long long)bytes, (unsigned long long)(len - off));
+        off += bytes;
+    }
+    if (off != len)
+        return hc_error(HC_ECORRUPT, "%s: %llu bytes after the last tensor", path,
+                        (unsigned long long)(len - off));
+    return HC_OK;
+}
+
+/* Re-raises the current error with the file's name in front (messages of the families'
+ * checks name the family, not the file). */
+static int name_file(int rc, const char *path)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", hc_errmsg() ? hc_errmsg() : hc_strerror(rc));
+    return hc_error(rc, "%s: %s", path, msg);
+}
 
 int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
 {
@@ -281,6 +326,19 @@ int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
         rc = hc_error(HC_ECORRUPT, "%s: implausible hyperparameters", path);
         goto done;
     }
+    /* what the family would allocate, checked against the file before it does */
+    hc_tensor ts[HC_MAX_TENSORS];
+    int n = t->shapes(&hp, nu, ni, ts);
+    if (n < 0) {
+        rc = name_file(n, path);
+        goto done;
+    }
+    if ((uint32_t)n != nt) {
+        rc = hc_error(HC_ECORRUPT, "%s: %u tensors, %s has %d", path, nt, family, n);
+        goto done;
+    }
+    if ((rc = check_body(r.p, body_len, ts, n, path)) != HC_OK)
+        goto done;
     /* the family allocates from the dataset's counts: a stand-in dataset when none given */
     hc_dataset shape = {0};
     const hc_dataset *dsp = ds;
@@ -290,28 +348,16 @@ int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
         shape.checksum = dsum;
         dsp = &shape;
     }
-    rc = model_alloc(t, dsp, &hp, 1, &m);
-    if (rc)
-        goto done;
-    hc_tensor ts[HC_MAX_TENSORS];
-    int n = t->tensors(m, ts);
-    if ((uint32_t)n != nt) {
-        rc = hc_error(HC_ECORRUPT, "%s: %u tensors, %s has %d", path, nt, family, n);
+    if ((rc = model_alloc(t, dsp, &hp, 1, &m)) != HC_OK) {
+        rc = name_file(rc, path);
         goto done;
     }
-    for (int i = 0; i < n; i++) {
-        char name[NAME_LEN];
-        int32_t rows, cols;
-        TAKE(&r, name, NAME_LEN);
-        name[NAME_LEN - 1] = '\0';
-        TAKE(&r, &rows, 4);
-        TAKE(&r, &cols, 4);
-        if (strcmp(name, ts[i].name) != 0 || rows != ts[i].rows || cols != ts[i].cols) {
-            rc = hc_error(HC_ECORRUPT, "%s: tensor %d is %s %dx%d, expected %s %dx%d", path, i,
-                          name, rows, cols, ts[i].name, ts[i].rows, ts[i].cols);
-            goto done;
-        }
-        TAKE(&r, ts[i].data, (size_t)rows * (size_t)cols * 4);
+    n = t->tensors(m, ts);
+    for (int i = 0; i < n; i++) { /* shapes checked by check_body */
+        r.p += NAME_LEN + 8;
+        size_t bytes = (size_t)hc_tensor_len(&ts[i]) * 4;
+        memcpy(ts[i].data, r.p, bytes);
+        r.p += bytes;
     }
     if (t->prepare && ds && (rc = t->prepare(m, ds)) != HC_OK)
         goto done;

@@ -66,6 +66,11 @@ typedef struct hc_model_type {
     int (*score)(hc_model *m, const int32_t *users, int32_t n, float *out);
     /* Lists the parameter tensors (at most HC_MAX_TENSORS); returns their number. */
     int (*tensors)(hc_model *m, hc_tensor *out);
+    /* The same list's names and shapes (data NULL) for a model of hp on n_users x n_items,
+     * without allocating anything, or a negative status for hyperparameters the family
+     * refuses: the loader checks a file against it before the family allocates (tensors()
+     * is built on it, so the two cannot disagree). */
+    int (*shapes)(const hc_hparams *hp, int32_t n_users, int32_t n_items, hc_tensor *out);
     /* Frees everything the family allocated (not the struct itself). */
     void (*free_fn)(hc_model *m);
 } hc_model_type;

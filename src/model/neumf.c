@@ -116,14 +116,19 @@ static void dl_defaults(hc_hparams *hp)
     hp->reg = 1e-5f;
 }
 
+/* The MLP tower's embedding width for dim d: about d / 2, even, at least 2. */
+static int32_t mlp_width(int32_t d)
+{
+    int32_t mm = (d / 2 + 1) / 2 * 2;
+    return mm < 2 ? 2 : mm;
+}
+
 static int dl_init(hc_model *m, const hc_dataset *ds, int load)
 {
     (void)ds;
     dl_model *f = (dl_model *)m;
     f->d = m->hp.dim;
-    f->m = (m->hp.dim / 2 + 1) / 2 * 2;
-    if (f->m < 2)
-        f->m = 2;
+    f->m = mlp_width(m->hp.dim);
     f->m2 = f->m / 2;
     const int32_t d = f->d, mm = f->m, m2 = f->m2;
     for (int t = 0; t < N_EMB; t++) {
@@ -598,21 +603,31 @@ static int dl_score(hc_model *m, const int32_t *users, int32_t n, float *out)
     return HC_OK;
 }
 
+static int dl_shapes(const hc_hparams *hp, int32_t U, int32_t I, hc_tensor *out)
+{
+    const int32_t d = hp->dim, mm = mlp_width(d), m2 = mm / 2;
+    out[0] = (hc_tensor){"gmf_user", U, d, NULL};
+    out[1] = (hc_tensor){"gmf_item", I, d, NULL};
+    out[2] = (hc_tensor){"mlp_user", U, mm, NULL};
+    out[3] = (hc_tensor){"mlp_item", I, mm, NULL};
+    out[4] = (hc_tensor){"mlp_w1", mm, 2 * mm, NULL};
+    out[5] = (hc_tensor){"mlp_b1", 1, mm, NULL};
+    out[6] = (hc_tensor){"mlp_w2", m2, mm, NULL};
+    out[7] = (hc_tensor){"mlp_b2", 1, m2, NULL};
+    out[8] = (hc_tensor){"out_w", 1, d + m2, NULL};
+    out[9] = (hc_tensor){"out_b", 1, 1, NULL};
+    return N_TENSORS;
+}
+
 static int dl_tensors(hc_model *m, hc_tensor *out)
 {
     dl_model *f = (dl_model *)m;
-    const int32_t d = f->d, mm = f->m, m2 = f->m2, U = m->n_users, I = m->n_items;
-    out[0] = (hc_tensor){"gmf_user", U, d, f->emb[T_PG]};
-    out[1] = (hc_tensor){"gmf_item", I, d, f->emb[T_QG]};
-    out[2] = (hc_tensor){"mlp_user", U, mm, f->emb[T_PM]};
-    out[3] = (hc_tensor){"mlp_item", I, mm, f->emb[T_QM]};
-    out[4] = (hc_tensor){"mlp_w1", mm, 2 * mm, f->W1};
-    out[5] = (hc_tensor){"mlp_b1", 1, mm, f->b1};
-    out[6] = (hc_tensor){"mlp_w2", m2, mm, f->W2};
-    out[7] = (hc_tensor){"mlp_b2", 1, m2, f->b2};
-    out[8] = (hc_tensor){"out_w", 1, d + m2, f->wo};
-    out[9] = (hc_tensor){"out_b", 1, 1, f->bo};
-    return N_TENSORS;
+    int n = dl_shapes(&m->hp, m->n_users, m->n_items, out);
+    float *data[N_TENSORS] = {f->emb[T_PG], f->emb[T_QG], f->emb[T_PM], f->emb[T_QM], f->W1,
+                              f->b1,        f->W2,        f->b2,        f->wo,        f->bo};
+    for (int k = 0; k < n; k++)
+        out[k].data = data[k];
+    return n;
 }
 
 static void dl_free(hc_model *m)
@@ -652,5 +667,6 @@ const hc_model_type hc_model_dl = {
     .prepare = dl_prepare,
     .score = dl_score,
     .tensors = dl_tensors,
+    .shapes = dl_shapes,
     .free_fn = dl_free,
 };

@@ -104,31 +104,40 @@ static void ae_defaults(hc_hparams *hp)
     hp->reg = 1e-5f;
 }
 
+static int ae_shapes(const hc_hparams *hp, int32_t n_users, int32_t I, hc_tensor *out)
+{
+    (void)n_users;
+    if (hp->layers != 1 && hp->layers != 2)
+        return hc_error(HC_EINVAL, "ae: layers must be 1 (Mult-DAE) or 2 (Mult-VAE), got %d",
+                        hp->layers);
+    if (!(hp->dropout >= 0.0f && hp->dropout < 1.0f))
+        return hc_error(HC_EINVAL, "ae: dropout must be in [0, 1), got %g", (double)hp->dropout);
+    const int vae = hp->layers == 2;
+    const int32_t h = hp->dim, e = vae ? VAE_HIDDEN : h;
+    out[ENC_W] = (hc_tensor){"enc_w", I, e, NULL};
+    out[ENC_B] = (hc_tensor){"enc_b", 1, e, NULL};
+    out[DEC_W] = (hc_tensor){"dec_w", I, e, NULL};
+    out[DEC_B] = (hc_tensor){"dec_b", 1, I, NULL};
+    if (!vae)
+        return 4;
+    out[MID_W] = (hc_tensor){"mid_w", 2 * h, e, NULL};
+    out[MID_B] = (hc_tensor){"mid_b", 1, 2 * h, NULL};
+    out[D1_W] = (hc_tensor){"dec1_w", VAE_HIDDEN, h, NULL};
+    out[D1_B] = (hc_tensor){"dec1_b", 1, VAE_HIDDEN, NULL};
+    return 8;
+}
+
 static int ae_init(hc_model *m, const hc_dataset *ds, int load)
 {
     (void)ds;
     ae_model *a = (ae_model *)m;
-    if (m->hp.layers != 1 && m->hp.layers != 2)
-        return hc_error(HC_EINVAL, "ae: layers must be 1 (Mult-DAE) or 2 (Mult-VAE), got %d",
-                        m->hp.layers);
-    if (!(m->hp.dropout >= 0.0f && m->hp.dropout < 1.0f))
-        return hc_error(HC_EINVAL, "ae: dropout must be in [0, 1), got %g", (double)m->hp.dropout);
+    if ((a->nt = ae_shapes(&m->hp, m->n_users, m->n_items, a->t)) < 0)
+        return a->nt;
     a->vae = m->hp.layers == 2;
     a->h = m->hp.dim;
     a->e = a->vae ? VAE_HIDDEN : a->h;
     a->dw = a->e;
     const int32_t I = m->n_items;
-    a->nt = a->vae ? 8 : 4;
-    a->t[ENC_W] = (hc_tensor){"enc_w", I, a->e, NULL};
-    a->t[ENC_B] = (hc_tensor){"enc_b", 1, a->e, NULL};
-    a->t[DEC_W] = (hc_tensor){"dec_w", I, a->dw, NULL};
-    a->t[DEC_B] = (hc_tensor){"dec_b", 1, I, NULL};
-    if (a->vae) {
-        a->t[MID_W] = (hc_tensor){"mid_w", 2 * a->h, a->e, NULL};
-        a->t[MID_B] = (hc_tensor){"mid_b", 1, 2 * a->h, NULL};
-        a->t[D1_W] = (hc_tensor){"dec1_w", VAE_HIDDEN, a->h, NULL};
-        a->t[D1_B] = (hc_tensor){"dec1_b", 1, VAE_HIDDEN, NULL};
-    }
     for (int k = 0; k < a->nt; k++) {
         a->t[k].data = hc_alloc_floats(hc_tensor_len(&a->t[k]));
         if (!a->t[k].data)
@@ -530,5 +539,6 @@ const hc_model_type hc_model_ae = {
     .prepare = ae_prepare,
     .score = ae_score,
     .tensors = ae_tensors,
+    .shapes = ae_shapes,
     .free_fn = ae_free,
 };

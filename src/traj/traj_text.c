@@ -286,6 +286,15 @@ int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_cover
         rc = hc_error(HC_EPARSE, "%s: rank %d but the header says k = %d", path, max_rank, meta_k);
         goto done;
     }
+    /* a rank is a position among the user's unobserved items, so k <= the item count: with
+     * the coverage check below this bounds the C x U x k lists by the rows and the dataset */
+    int32_t k_claim = meta_k > 0 ? meta_k : max_rank + 1;
+    if (k_claim > ds->n_items) {
+        rc = hc_error(HC_EPARSE, "%s: %s %d, but the dataset has only %d items to rank", path,
+                      meta_k > 0 ? "the header says k =" : "rank", meta_k > 0 ? meta_k : max_rank,
+                      ds->n_items);
+        goto done;
+    }
     /* top lists: sorted by (c, u, rank) for the coverage count and the compaction below */
     qsort(top.v, (size_t)top.n, sizeof *top.v, cmp_row);
     int32_t no_list = 0;
@@ -296,7 +305,7 @@ int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_cover
     out->n_users = ds->n_users;
     out->n_items = ds->n_items;
     out->n_ckpt = max_c + 1;
-    out->k = meta_k > 0 ? meta_k : max_rank + 1;
+    out->k = k_claim;
     out->ds_checksum = ds->checksum;
     out->train_nnz = ds->train.nnz;
     if ((rc = hc_traj_alloc(out, obs.n > 0)) != HC_OK)

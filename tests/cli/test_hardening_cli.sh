@@ -7,7 +7,8 @@
 # of pop; a single-valued flag given twice refused by every command using the shared getopt
 # loop (exit 2, the flag named), repeatable ones (--model, --teachers, switches) accepted;
 # trajectory import of a partial text: the users without a list reported, refused below half
-# of them unless --allow-partial.
+# of them unless --allow-partial; crafted small model and trajectory-text headers claiming
+# huge tensors or lists refused naming the file, with a small peak memory.
 # Runs in a few seconds.
 set -euo pipefail
 HC=${1:?usage: test_hardening_cli.sh <hetcomp> <shared-data-dir>}
@@ -108,6 +109,40 @@ contains err "199 of 200 users have no top list"
 awk -F'\t' '/^#/ || $1 == "checkpoint" || substr($2, 2) % 2 == 0' full.tsv >half.tsv
 expect 0 "$HC" trajectory import --data ds.hcd --in half.tsv --out half.hct
 contains out "users_without_list	100"
+
+echo "- crafted headers are refused, naming the file, before anything is sized from them"
+python3 - A/model.hcm <<'EOF'
+import struct, sys
+real = open(sys.argv[1], "rb").read()
+nu, ni, dsum = struct.unpack_from("<iiQ", real, 76)
+EMPTY = 0x2D06800538D394C2  # XXH3-64 of no bytes: the checksum of an empty body
+def v1(family, dim, layers, nt):  # a version 1 header (no header checksum) and no tensors
+    h = b"HCMD" + struct.pack("<I", 1) + family.encode().ljust(16, b"\0") + struct.pack("<i", 1)
+    h += struct.pack("<4i", dim, layers, 1, 1024) + struct.pack("<6f", 1e-3, 0, 0, 1, 0.5, 0)
+    return h + struct.pack("<QiiQIQQ", 0, nu, ni, dsum, nt, 0, EMPTY)
+open("ae.hcm", "wb").write(v1("ae", 65536, 1, 4))   # enc_w and dec_w: 2 x 300 x 65536 floats
+open("dl.hcm", "wb").write(v1("dl", 65536, 2, 10))  # mlp_w1: 32768 x 65536 floats (8 GB)
+EOF
+[ "$(wc -c <ae.hcm)" = 112 ] || die "the crafted AE file is not 112 bytes"
+{
+    printf '# k\t100000\n'
+    grep -m1 "	top\$" full.tsv
+} >bigk.tsv
+# peak_ok FILE: the peak resident size /usr/bin/time wrote (KB) is below 64 MB
+peak_ok() {
+    [ ! -s "$1" ] || [ "$(tail -1 "$1")" -lt 65536 ] || die "peak memory $(tail -1 "$1") KB"
+}
+TIME=()
+if [ -x /usr/bin/time ]; then TIME=(/usr/bin/time -f %M -o); fi
+for f in ae dl; do
+    expect 1 ${TIME[@]+"${TIME[@]}" "$f.rss"} "$HC" recommend --model $f.hcm --data ds.hcd --user u0
+    contains err "$f.hcm: truncated model file (tensor 0 of"
+    peak_ok $f.rss
+done
+expect 1 ${TIME[@]+"${TIME[@]}" "k.rss"} "$HC" trajectory import --data ds.hcd --in bigk.tsv --out big.hct
+contains err "bigk.tsv: the header says k = 100000, but the dataset has only 300 items"
+peak_ok k.rss
+[ ! -e big.hct ] || die "a refused import left big.hct"
 
 no_tmp
 echo "ok"
