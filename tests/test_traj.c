@@ -356,13 +356,13 @@ static void test_binary_roundtrip(void **state)
     TU_OK(hc_traj_load(path, &f->ds, &back));
     assert_traj_equal(&noobs, &back);
     hc_traj_free(&back);
-    /* the file is exactly header (92 bytes) + body */
+    /* the file is exactly header (100 bytes) + body */
     char *data;
     size_t len;
     TU_OK(hc_traj_save(&f->t, path));
     TU_OK(hc_file_read_all(path, &data, &len));
     size_t C = (size_t)f->t.n_ckpt;
-    assert_int_equal(len, 92 + C * 8 + C * FX_USERS * FX_K * 4 + C * (size_t)f->t.train_nnz * 4);
+    assert_int_equal(len, 100 + C * 8 + C * FX_USERS * FX_K * 4 + C * (size_t)f->t.train_nnz * 4);
     assert_memory_equal(data, "HCTJ", 4);
     free(data);
 }
@@ -378,7 +378,7 @@ static void test_binary_refused(void **state)
     hc_traj back;
     /* truncated: empty, inside the magic, inside the header, header only, mid body, one
      * byte short */
-    const size_t cuts[] = {0, 3, 50, 91, 92, 93, len / 2, len - 1};
+    const size_t cuts[] = {0, 3, 50, 99, 100, 101, len / 2, len - 1};
     for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
         write_bytes(path, data, cuts[k]);
         assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_ECORRUPT);
@@ -393,13 +393,33 @@ static void test_binary_refused(void **state)
     assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_ECORRUPT);
     free(longer);
     /* a flipped body byte (in the epochs, the top lists, the observed lists) */
-    const size_t flips[] = {92, 92 + 40, len / 2, len - 1};
+    const size_t flips[] = {100, 100 + 40, len / 2, len - 1};
     for (size_t k = 0; k < sizeof flips / sizeof flips[0]; k++) {
         data[flips[k]] ^= 0x10;
         write_bytes(path, data, len);
         assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_ECORRUPT);
         expect_msg("checksum");
         data[flips[k]] ^= 0x10;
+    }
+    /* a flipped header byte, the name's padding included: every one after the version */
+    for (size_t k = 8; k < 100; k++) {
+        data[k] ^= 0x01;
+        write_bytes(path, data, len);
+        assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_ECORRUPT);
+        expect_msg("bad.hct");
+        data[k] ^= 0x01;
+    }
+    /* a version 1 file (no header checksum) is still read */
+    {
+        char *v1 = malloc(len - 8);
+        memcpy(v1, data, 92);
+        memcpy(v1 + 92, data + 100, len - 100);
+        v1[4] = 1;
+        write_bytes(path, v1, len - 8);
+        TU_OK(hc_traj_load(path, &f->ds, &back));
+        assert_traj_equal(&f->t, &back);
+        hc_traj_free(&back);
+        free(v1);
     }
     /* bad magic */
     data[0] = 'X';
@@ -411,7 +431,7 @@ static void test_binary_refused(void **state)
     data[4] = 9;
     write_bytes(path, data, len);
     assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_EMISMATCH);
-    data[4] = 1;
+    data[4] = 2;
     /* intact again */
     write_bytes(path, data, len);
     TU_OK(hc_traj_load(path, &f->ds, &back));

@@ -5,9 +5,10 @@
  *   header: "HCMD" | u32 format version | char[16] family | i32 family version |
  *           hparams (i32 dim, layers, negatives, batch; f32 lr, reg, l2, margin, dropout,
  *           init_std; u64 seed) | i32 n_users | i32 n_items | u64 dataset checksum |
- *           u32 n_tensors | u64 body bytes | u64 body checksum (XXH3 of the body)
+ *           u32 n_tensors | u64 body bytes | u64 body checksum (XXH3 of the body) |
+ *           u64 header checksum (XXH3 of every header byte before it; version 2)
  *   body:   per tensor: char[16] name | i32 rows | i32 cols | rows*cols f32
- * Loading checks every tensor's name, shape and size in the file
+ * Loading checks the header checksum, then every tensor's name, shape and size in the file
  * against the family's shapes for the header's hyperparameters (hc_model_type.shapes) before
  * the family allocates anything: a header can never make the loader allocate more than the
  * file's tensors hold, nor write outside the model's arrays.
@@ -24,9 +25,9 @@ const hc_model_type *const hc_model_types[] = {
     &hc_model_mf, &hc_model_ml, &hc_model_gnn, &hc_model_dl, &hc_model_ae, &hc_model_iae, NULL};
 
 #define MODEL_MAGIC          "HCMD"
-#define MODEL_FORMAT_VERSION 1u
+#define MODEL_FORMAT_VERSION 2u /* 2: a header checksum; version 1 files are still read */
 #define NAME_LEN             16
-#define MODEL_HEADER_LEN     112
+#define MODEL_HEADER_LEN     120 /* version 2; version 1 lacks the final 8-byte checksum */
 
 const hc_model_type *hc_model_type_find(const char *name)
 {
@@ -147,7 +148,7 @@ int hc_model_save(hc_model *m, const char *path)
         p += bytes;
     }
     uint64_t sum = hc_checksum(body, body_len);
-    /* the header in one buffer too */
+    /* the header in one buffer too, for its own checksum (every byte before it) */
     const hc_hparams *hp = &m->hp;
     int32_t iv[4] = {hp->dim, hp->layers, hp->negatives, hp->batch};
     float fv[6] = {hp->lr, hp->reg, hp->l2, hp->margin, hp->dropout, hp->init_std};
@@ -168,6 +169,8 @@ int hc_model_save(hc_model *m, const char *path)
     h = put(h, &ntu, 4);
     h = put(h, &body_len, 8);
     h = put(h, &sum, 8);
+    uint64_t hsum = hc_checksum(hdr, (size_t)(h - hdr));
+    h = put(h, &hsum, 8);
     hc_afile af;
     int rc = hc_afile_open(&af, path);
     if (rc) {
@@ -256,16 +259,16 @@ int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
     uint32_t ver = 0, nt = 0;
     int32_t fver = 0, iv[4] = {0}, nu = 0, ni = 0;
     float fv[6] = {0};
-    uint64_t seed = 0, dsum = 0, body_len = 0, sum = 0;
+    uint64_t seed = 0, dsum = 0, body_len = 0, sum = 0, hsum = 0;
     TAKE(&r, magic, 4);
     if (memcmp(magic, MODEL_MAGIC, 4) != 0) {
         rc = hc_error(HC_ECORRUPT, "%s: not a hetcomp model file (bad magic)", path);
         goto done;
     }
     TAKE(&r, &ver, 4);
-    if (ver != MODEL_FORMAT_VERSION) {
-        rc = hc_error(HC_EMISMATCH, "%s: model format version %u, this build reads %u", path, ver,
-                      MODEL_FORMAT_VERSION);
+    if (ver != MODEL_FORMAT_VERSION && ver != 1) {
+        rc = hc_error(HC_EMISMATCH, "%s: model format version %u, this build reads 1 to %u", path,
+                      ver, MODEL_FORMAT_VERSION);
         goto done;
     }
     TAKE(&r, family, NAME_LEN);
@@ -280,6 +283,14 @@ int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
     TAKE(&r, &nt, 4);
     TAKE(&r, &body_len, 8);
     TAKE(&r, &sum, 8);
+    if (ver >= 2) { /* version 1 files have no header checksum */
+        size_t covered = (size_t)(r.p - (const unsigned char *)data);
+        TAKE(&r, &hsum, 8);
+        if (hc_checksum(data, covered) != hsum) {
+            rc = hc_error(HC_ECORRUPT, "%s: header checksum mismatch (file is corrupt)", path);
+            goto done;
+        }
+    }
     if ((uint64_t)(r.end - r.p) != body_len) {
         rc = hc_error(HC_ECORRUPT, "%s: truncated or padded (body %llu bytes, expected %llu)", path,
                       (unsigned long long)(r.end - r.p), (unsigned long long)body_len);

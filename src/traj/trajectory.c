@@ -3,8 +3,11 @@
  *
  * File layout (little-endian): "HCTJ" | u32 version | char[32] model | i32 n_users |
  * i32 n_items | i32 n_ckpt | i32 k | u64 dataset checksum | i64 train_nnz | u32 has_observed |
- * u64 body bytes | u64 body checksum (XXH3), then the body: i32 epochs[C] | f32 valid_r50[C] |
- * i32 top[C][U][K] | (i32 observed[C][train_nnz] when has_observed).
+ * u64 body bytes | u64 body checksum (XXH3) | u64 header checksum (XXH3 of every header byte
+ * before it; version 2, so the name and its padding are covered too), then the body:
+ * i32 epochs[C] | f32 valid_r50[C] | i32 top[C][U][K] | (i32 observed[C][train_nnz] when
+ * has_observed). Loading checks both checksums and the body size the header implies against
+ * the file before allocating anything.
  */
 #include "traj/trajectory.h"
 
@@ -13,7 +16,8 @@
 #include <string.h>
 
 #define TRAJ_MAGIC   "HCTJ"
-#define TRAJ_VERSION 1u
+#define TRAJ_VERSION 2u /* 2: a header checksum; version 1 files are still read */
+#define TRAJ_HDR_V1  (4 + 4 + HC_TRAJ_NAME_LEN + 16 + 8 + 8 + 4 + 8 + 8)
 
 void hc_traj_free(hc_traj *t)
 {
@@ -159,25 +163,33 @@ int hc_traj_save(const hc_traj *t, const char *path)
         off += s[i].bytes;
     }
     uint64_t sum = hc_checksum(body, body_len);
+    char name[HC_TRAJ_NAME_LEN] = {0};
+    memcpy(name, t->model, strnlen(t->model, HC_TRAJ_NAME_LEN - 1));
+    uint32_t ver = TRAJ_VERSION, has_obs = t->observed != NULL;
+    int32_t counts[4] = {t->n_users, t->n_items, t->n_ckpt, t->k};
+    /* the header in one buffer, for its own checksum */
+    unsigned char hdr[TRAJ_HDR_V1 + 8];
+    size_t hoff = 0;
+    const struct {
+        const void *p;
+        size_t n;
+    } field[] = {
+        {TRAJ_MAGIC, 4},    {&ver, 4},     {name, sizeof name}, {counts, 16}, {&t->ds_checksum, 8},
+        {&t->train_nnz, 8}, {&has_obs, 4}, {&body_len, 8},      {&sum, 8}};
+    for (size_t f = 0; f < sizeof field / sizeof *field; f++) {
+        memcpy(hdr + hoff, field[f].p, field[f].n);
+        hoff += field[f].n;
+    }
+    uint64_t hsum = hc_checksum(hdr, hoff);
+    memcpy(hdr + hoff, &hsum, 8);
+    hoff += 8;
     hc_afile af;
     int rc = hc_afile_open(&af, path);
     if (rc) {
         free(body);
         return rc;
     }
-    char name[HC_TRAJ_NAME_LEN] = {0};
-    memcpy(name, t->model, strnlen(t->model, HC_TRAJ_NAME_LEN - 1));
-    uint32_t ver = TRAJ_VERSION, has_obs = t->observed != NULL;
-    int32_t hdr[4] = {t->n_users, t->n_items, t->n_ckpt, t->k};
-    fwrite(TRAJ_MAGIC, 1, 4, af.fp);
-    fwrite(&ver, 4, 1, af.fp);
-    fwrite(name, 1, sizeof name, af.fp);
-    fwrite(hdr, sizeof hdr, 1, af.fp);
-    fwrite(&t->ds_checksum, 8, 1, af.fp);
-    fwrite(&t->train_nnz, 8, 1, af.fp);
-    fwrite(&has_obs, 4, 1, af.fp);
-    fwrite(&body_len, 8, 1, af.fp);
-    fwrite(&sum, 8, 1, af.fp);
+    fwrite(hdr, 1, hoff, af.fp);
     fwrite(body, 1, body_len, af.fp);
     free(body);
     return hc_afile_commit(&af);
@@ -258,11 +270,13 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
     int rc = hc_file_read_all(path, &data, &len);
     if (rc)
         return rc;
-    const size_t hdr_len = 4 + 4 + HC_TRAJ_NAME_LEN + 16 + 8 + 8 + 4 + 8 + 8;
     const unsigned char *p = (const unsigned char *)data;
-    uint32_t ver, has_obs;
+    uint32_t ver = 0, has_obs;
     int32_t hdr[4];
-    uint64_t body_len, sum;
+    uint64_t body_len, sum, hsum;
+    if (len >= 8)
+        memcpy(&ver, p + 4, 4);
+    const size_t hdr_len = TRAJ_HDR_V1 + (ver >= 2 ? 8 : 0);
     if (len < hdr_len) {
         rc = hc_error(HC_ECORRUPT, "%s: truncated trajectory file (%zu bytes)", path, len);
         goto done;
@@ -271,11 +285,17 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
         rc = hc_error(HC_ECORRUPT, "%s: not a hetcomp trajectory file (bad magic)", path);
         goto done;
     }
-    memcpy(&ver, p + 4, 4);
-    if (ver != TRAJ_VERSION) {
-        rc = hc_error(HC_EMISMATCH, "%s: trajectory format version %u, this build reads %u", path,
-                      ver, TRAJ_VERSION);
+    if (ver != TRAJ_VERSION && ver != 1) {
+        rc = hc_error(HC_EMISMATCH, "%s: trajectory format version %u, this build reads 1 to %u",
+                      path, ver, TRAJ_VERSION);
         goto done;
+    }
+    if (ver >= 2) { /* version 1 files have no header checksum */
+        memcpy(&hsum, p + TRAJ_HDR_V1, 8);
+        if (hc_checksum(p, TRAJ_HDR_V1) != hsum) {
+            rc = hc_error(HC_ECORRUPT, "%s: header checksum mismatch (file is corrupt)", path);
+            goto done;
+        }
     }
     memcpy(out->model, p + 8, HC_TRAJ_NAME_LEN);
     out->model[HC_TRAJ_NAME_LEN - 1] = '\0';
@@ -286,7 +306,7 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
     memcpy(&has_obs, p + 32, 4);
     memcpy(&body_len, p + 36, 8);
     memcpy(&sum, p + 44, 8);
-    p += 52;
+    p += 52 + (ver >= 2 ? 8 : 0);
     out->n_users = hdr[0];
     out->n_items = hdr[1];
     out->n_ckpt = hdr[2];

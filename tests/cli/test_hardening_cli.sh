@@ -8,7 +8,8 @@
 # loop (exit 2, the flag named), repeatable ones (--model, --teachers, switches) accepted;
 # trajectory import of a partial text: the users without a list reported, refused below half
 # of them unless --allow-partial; crafted small model and trajectory-text headers claiming
-# huge tensors or lists refused naming the file, with a small peak memory.
+# huge tensors or lists refused naming the file, with a small peak memory; a flipped bit
+# anywhere in a model or trajectory header refused; version 1 files still read.
 # Runs in a few seconds.
 set -euo pipefail
 HC=${1:?usage: test_hardening_cli.sh <hetcomp> <shared-data-dir>}
@@ -143,6 +144,40 @@ expect 1 ${TIME[@]+"${TIME[@]}" "k.rss"} "$HC" trajectory import --data ds.hcd -
 contains err "bigk.tsv: the header says k = 100000, but the dataset has only 300 items"
 peak_ok k.rss
 [ ! -e big.hct ] || die "a refused import left big.hct"
+
+echo "- every header byte is checksummed: flips of hparams, name padding, trajectory name refused"
+# flip FILE OFFSET OUT: OUT is FILE with one bit of byte OFFSET flipped
+flip() {
+    python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[int(sys.argv[2])]^=1; open(sys.argv[3],"wb").write(b)' "$@"
+}
+# model header: batch 40, reg 48, margin 56, dropout 60, seed 68, the family's padding 11..23
+for off in 40 48 56 60 68 11 23; do
+    flip A/model.hcm $off bad.hcm
+    expect 1 "$HC" recommend --model bad.hcm --data ds.hcd --user u0
+    contains err "bad.hcm: header checksum mismatch"
+done
+for off in 8 20 39; do # the trajectory's name and its padding
+    flip A/trajectory.hct $off bad.hct
+    expect 1 "$HC" trajectory show --data ds.hcd --traj bad.hct
+    contains err "bad.hct: header checksum mismatch"
+done
+
+echo "- version 1 files (no header checksum) are still read"
+python3 - A/model.hcm A/trajectory.hct <<'EOF'
+import struct, sys
+m = bytearray(open(sys.argv[1], "rb").read())
+assert struct.unpack_from("<I", m, 4)[0] == 2
+struct.pack_into("<I", m, 4, 1)
+open("v1.hcm", "wb").write(m[:112] + m[120:])
+t = bytearray(open(sys.argv[2], "rb").read())
+assert struct.unpack_from("<I", t, 4)[0] == 2
+struct.pack_into("<I", t, 4, 1)
+open("v1.hct", "wb").write(t[:92] + t[100:])
+EOF
+expect 0 "$HC" eval --data ds.hcd --model v1.hcm --json v1.json
+same_metrics v1.json metrics/test e1.json metrics/test
+expect 0 "$HC" trajectory export --data ds.hcd --traj v1.hct --out v1.tsv
+cmp -s v1.tsv full.tsv || die "the version 1 trajectory exports differently"
 
 no_tmp
 echo "ok"
