@@ -83,6 +83,8 @@ int cmd_trajectory(int argc, char **argv)
         is_imp = !strcmp(verb, "import");
     if (!is_show && !is_exp && !is_imp)
         return cli_usage_error(CMD, "unknown action '%s' (show, export, import)", verb);
+    if (name && hc_traj_name_check(name, "--name") != HC_OK)
+        return cli_usage_error(CMD, "%s", hc_errmsg());
     if (!data || ((is_show || is_exp) && !traj) || (is_imp && !in) || ((is_exp || is_imp) && !out))
         return cli_usage_error(CMD, "missing --data, --traj, --in or --out for '%s'", verb);
     cli_log_init(0, 0);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/reader_internal.h"
+
 #define TRAJ_MAGIC   "HCTJ"
 #define TRAJ_VERSION 2u /* 2: a header checksum; version 1 files are still read */
 #define TRAJ_HDR_V1  (4 + 4 + HC_TRAJ_NAME_LEN + 16 + 8 + 8 + 4 + 8 + 8)
@@ -129,6 +131,28 @@ int hc_traj_from_fit(const hc_fit_result *r, const hc_dataset *ds, const char *m
     return rc;
 }
 
+int hc_traj_name_check(const char *name, const char *where)
+{
+    size_t n = strlen(name);
+    const char *why = NULL;
+    for (size_t i = 0; i < n && !why; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f)
+            why = "holds a control byte (tab, newline, ...)";
+        else if (c == '"')
+            why = "holds a double quote";
+    }
+    if (!why && n > 0 && (name[0] == ' ' || name[n - 1] == ' '))
+        why = "starts or ends with a space";
+    if (!why)
+        return HC_OK;
+    char show[64];
+    return hc_error(HC_EINVAL,
+                    "%s: teacher name '%s' %s; the text form could not carry it (use printable "
+                    "text)",
+                    where, hc__show(name, n, show), why);
+}
+
 /* Body size and a pointer list of its sections, shared by save and load. */
 typedef struct {
     void *p;
@@ -147,6 +171,11 @@ static int sections(const hc_traj *t, section s[4])
 
 int hc_traj_save(const hc_traj *t, const char *path)
 {
+    char name[HC_TRAJ_NAME_LEN] = {0};
+    memcpy(name, t->model, strnlen(t->model, HC_TRAJ_NAME_LEN - 1));
+    int rc = hc_traj_name_check(name, path);
+    if (rc)
+        return rc;
     section s[4];
     int ns = sections(t, s);
     uint64_t body_len = 0;
@@ -163,8 +192,6 @@ int hc_traj_save(const hc_traj *t, const char *path)
         off += s[i].bytes;
     }
     uint64_t sum = hc_checksum(body, body_len);
-    char name[HC_TRAJ_NAME_LEN] = {0};
-    memcpy(name, t->model, strnlen(t->model, HC_TRAJ_NAME_LEN - 1));
     uint32_t ver = TRAJ_VERSION, has_obs = t->observed != NULL;
     int32_t counts[4] = {t->n_users, t->n_items, t->n_ckpt, t->k};
     /* the header in one buffer, for its own checksum */
@@ -184,8 +211,7 @@ int hc_traj_save(const hc_traj *t, const char *path)
     memcpy(hdr + hoff, &hsum, 8);
     hoff += 8;
     hc_afile af;
-    int rc = hc_afile_open(&af, path);
-    if (rc) {
+    if ((rc = hc_afile_open(&af, path)) != HC_OK) {
         free(body);
         return rc;
     }
@@ -299,6 +325,8 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
     }
     memcpy(out->model, p + 8, HC_TRAJ_NAME_LEN);
     out->model[HC_TRAJ_NAME_LEN - 1] = '\0';
+    if ((rc = hc_traj_name_check(out->model, path)) != HC_OK)
+        goto done;
     p += 8 + HC_TRAJ_NAME_LEN;
     memcpy(hdr, p, 16);
     memcpy(&out->ds_checksum, p + 16, 8);

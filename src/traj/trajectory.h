@@ -50,6 +50,12 @@ int32_t hc_traj_select(const double *valid_r50, int32_t n, int32_t C, int32_t *p
 int hc_traj_from_fit(const hc_fit_result *r, const hc_dataset *ds, const char *model, int32_t C,
                      hc_traj *out);
 
+/* HC_OK when name can be a teacher name, else HC_EINVAL with a message starting with where (a
+ * file, a flag): no control byte, no double quote, no blank at either end - what the text
+ * form's '# model' line carries unchanged, so export then import gives the name back.
+ * Saving, loading and importing refuse other names alike. */
+int hc_traj_name_check(const char *name, const char *where);
+
 int hc_traj_save(const hc_traj *t, const char *path);
 /* ds (may be NULL) must be the dataset the trajectory was made on. */
 int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out);

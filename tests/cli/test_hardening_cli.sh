@@ -9,7 +9,9 @@
 # trajectory import of a partial text: the users without a list reported, refused below half
 # of them unless --allow-partial; crafted small model and trajectory-text headers claiming
 # huge tensors or lists refused naming the file, with a small peak memory; a flipped bit
-# anywhere in a model or trajectory header refused; version 1 files still read.
+# anywhere in a model or trajectory header refused; version 1 files still read; a printable
+# teacher name round-tripping export -> import byte for byte, names the text form could not
+# carry (control bytes, quotes, blanks at the ends) refused on import and on load.
 # Runs in a few seconds.
 set -euo pipefail
 HC=${1:?usage: test_hardening_cli.sh <hetcomp> <shared-data-dir>}
@@ -178,6 +180,30 @@ expect 0 "$HC" eval --data ds.hcd --model v1.hcm --json v1.json
 same_metrics v1.json metrics/test e1.json metrics/test
 expect 0 "$HC" trajectory export --data ds.hcd --traj v1.hct --out v1.tsv
 cmp -s v1.tsv full.tsv || die "the version 1 trajectory exports differently"
+
+echo "- teacher names: printable ones round-trip through the text form, others are refused"
+NAME='my teacher #2 é'
+expect 0 "$HC" trajectory import --data ds.hcd --in full.tsv --out named.hct --name "$NAME"
+contains out "model	$NAME"
+expect 0 "$HC" trajectory export --data ds.hcd --traj named.hct --out named.tsv
+contains named.tsv "# model	$NAME"
+expect 0 "$HC" trajectory import --data ds.hcd --in named.tsv --out named2.hct
+cmp -s named.hct named2.hct || die "a named trajectory does not round-trip"
+for bad in "$(printf 'a\tb')" "$(printf 'a\001b')" ' lead' 'trail ' 'a"b'; do
+    expect 2 "$HC" trajectory import --data ds.hcd --in full.tsv --out bad.hct --name "$bad"
+    contains err "--name: teacher name"
+done
+# a version 1 file (no header checksum) whose name holds a newline: refused by every reader
+python3 - v1.hct <<'EOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[8:12] = b"a\nb\0"
+open("ctl.hct", "wb").write(b)
+EOF
+expect 1 "$HC" trajectory show --data ds.hcd --traj ctl.hct
+contains err "ctl.hct: teacher name 'a?b' holds a control byte"
+expect 1 "$HC" trajectory export --data ds.hcd --traj ctl.hct --out ctl.tsv
+[ ! -e ctl.tsv ] || die "a trajectory with a control byte in its name was exported"
 
 no_tmp
 echo "ok"
