@@ -237,6 +237,7 @@ static void test_proposal_frequencies(void **state)
         double q = mass[i] / total, sd = sqrt(DRAWS * q * (1 - q));
         assert_true(fabs((double)cnt[i] - DRAWS * q) < 5 * sd);
     }
+    hc_proposal_free(&p);
     double bad[2] = {1.0, 0.0};
     assert_int_equal(hc_proposal_init_mass(&p, bad, 2), HC_EINVAL);
     hc_proposal_kind k;
