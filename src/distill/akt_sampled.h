@@ -1,14 +1,15 @@
 /*
  * akt_sampled.h - a training step of HetComp's losses with sampled rest sets
- * (docs/distillation.md, "Sampled rest sets"): S items drawn from a proposal per step serve
- * every rest-set term of every user of the step (distill/akt.h, hc_akt_shared_user); the
- * users are spread over OpenMP threads in contiguous shares, each thread accumulates its
- * gradients for the draws (d x S) and for its users' listed items (a dense table of its
- * own), and these are merged in thread order over the rows touched, so a step costs
- * O(users x (list + S) x d), never O(items x d) per user. The parameters
+ * (docs/distillation.md, "Sampled rest sets"): S items drawn from a proposal for each group
+ * of G consecutive users of a step serve every rest-set term of those users (distill/akt.h,
+ * hc_akt_shared_user); the users are spread over OpenMP threads in contiguous shares, each
+ * thread accumulates its gradients for a group's draws (d x S), adds them with its users'
+ * listed items' into a dense table of its own, and the tables are merged in thread order over
+ * the rows touched, so a step costs O(users x (list + S) x d + groups x S x d), never
+ * O(items x d) per user. The parameters
  * move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched, the others
  * catching up in closed form when next touched. Memory: the proposal (8 bytes an item), the
- * Adam moments, and per thread an items x d gradient table and an items stamp array.
+ * Adam moments, and per thread an items x d gradient table and three items-long int arrays.
  */
 #ifndef HC_AKT_SAMPLED_H
 #define HC_AKT_SAMPLED_H
@@ -17,34 +18,39 @@
 #include "optim/adam.h"
 #include "optim/proposal.h"
 
+/* One thread's draws for its current group of users. */
 typedef struct {
-    int32_t U, I, d, S, n_threads;
+    int32_t *items, *first, *next; /* S, I (-1 outside a group), S */
+    float *w, *Qt;                 /* S, d x S */
+} hc_akt_drawset;
+
+typedef struct {
+    int32_t U, I, d, S, G, n_threads;
     uint64_t seed;
     const hc_proposal *prop;
     hc_adam_table tP, tQ; /* lazy Adam over the student's P and Q */
     hc_adam_gather wP, wQ;
-    float *gP, *gQ;     /* dense gradients, zero outside a step */
-    float *dQ;          /* n_threads x I x d: each thread's listed-item gradients */
-    int32_t *stamp;     /* n_threads x I: the step that last touched an item, per thread */
-    int32_t *touched;   /* n_threads x touch_cap: a thread's touched items, first-touch order */
-    int32_t *n_touched; /* n_threads */
-    int64_t touch_cap;
-    int32_t *gstamp; /* I: the step that last listed an item in rows */
-    int32_t *rows;   /* the step's touched items, merged */
-    int32_t step;    /* steps taken (stamps start at 1) */
-    /* the step's draws */
-    int32_t *items, *first, *next; /* S, I (-1 outside a step), S */
-    float *w, *Qt;                 /* S, d x S */
-    int64_t dq_len;                /* floats of one thread's draw gradients (whole tiles) */
-    unsigned char *work;           /* n_threads x work_stride: kernel work, coefficients, dq */
+    float *gP, *gQ;      /* dense gradients, zero outside a step */
+    float *dQ;           /* n_threads x I x d: each thread's item gradients */
+    int32_t *stamp;      /* n_threads x I: the step that last touched an item, per thread */
+    int32_t *touched;    /* n_threads x I: a thread's touched items, first-touch order */
+    int32_t *n_touched;  /* n_threads */
+    int32_t *gstamp;     /* I: the step that last listed an item in rows */
+    int32_t *rows;       /* the step's touched items, merged */
+    int32_t step;        /* steps taken (stamps start at 1) */
+    hc_akt_drawset *ds;  /* n_threads */
+    int64_t dq_len;      /* floats of one thread's draw gradients (whole tiles) */
+    unsigned char *work; /* n_threads x work_stride: kernel work, coefficients, dq */
     size_t work_stride;
     double *uloss; /* per-user losses of a step, summed in order */
 } hc_akt_sampler;
 
-/* For a student with P (U x d) and Q (I x d), S draws per user of prop (kept, not owned),
- * at most max_users users per step, the draws seeded from seed. HC_ENOMEM, HC_EINVAL. */
+/* For a student with P (U x d) and Q (I x d), S draws of prop (kept, not owned) for each group
+ * of G users, at most max_users users per step, the draws seeded from seed. HC_ENOMEM,
+ * HC_EINVAL. */
 int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_t I, int32_t d,
-                        int32_t S, const hc_proposal *prop, int32_t max_users, uint64_t seed);
+                        int32_t S, int32_t G, const hc_proposal *prop, int32_t max_users,
+                        uint64_t seed);
 void hc_akt_sampler_free(hc_akt_sampler *s);
 
 /* One step over users[0..n) (unique) with their lists: the loss of phase 1 or 2 weighted by

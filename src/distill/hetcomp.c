@@ -147,8 +147,8 @@ static int init_sampled(hetcomp_kd *h)
     hc_factor_model *f = student(h);
     int rc = hc_proposal_init(&h->prop, o->rest_proposal, ctx->ds);
     if (rc == HC_OK)
-        rc = hc_akt_sampler_init(&h->smp, f->P, h->U, f->Q, h->I, o->dim, o->rest_samples, &h->prop,
-                                 o->batch, o->seed);
+        rc = hc_akt_sampler_init(&h->smp, f->P, h->U, f->Q, h->I, o->dim, o->rest_samples,
+                                 o->rest_group, &h->prop, o->batch, o->seed);
     if (rc)
         return rc;
     h->step_lists = malloc((size_t)o->batch * sizeof *h->step_lists);
