@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "distill/kdbase.h"
+#include "topk/scored.h"
 
 typedef struct {
     hc_kd kd;                 /* must be first */
@@ -91,26 +92,13 @@ int32_t hc_kd_dcd_sets(const int32_t *tl, int32_t n_t, const int32_t *sl, int32_
     return n_under;
 }
 
-typedef struct {
-    float imp;
-    int32_t user;
-} ti_entry;
-
-static int cmp_ti(const void *a, const void *b)
-{
-    const ti_entry *x = a, *y = b;
-    if (x->imp != y->imp)
-        return x->imp > y->imp ? -1 : 1;
-    return (x->user > y->user) - (x->user < y->user);
-}
-
 /* Each item's teacher list: the users whose ensemble top-N holds it, by importance
  * (ties: smaller user id), at most N. */
 static int build_item_lists(dcd_kd *c)
 {
     hc_kd *kd = &c->kd;
     int64_t *cnt = calloc((size_t)kd->I + 1, sizeof *cnt);
-    ti_entry *all = NULL;
+    hc_scored *all = NULL;
     int rc = HC_OK;
     c->ti_ptr = calloc((size_t)kd->I + 1, sizeof *c->ti_ptr);
     if (!cnt || !c->ti_ptr)
@@ -127,16 +115,16 @@ static int build_item_lists(dcd_kd *c)
     for (int32_t u = 0; u < kd->U; u++)
         for (int32_t r = 0; r < kd->nT[u] && r < c->N; r++) {
             int64_t k = (int64_t)u * kd->K + r;
-            all[cnt[kd->T[k]]++] = (ti_entry){kd->Timp[k], u};
+            all[cnt[kd->T[k]]++] = (hc_scored){kd->Timp[k], u};
         }
     /* cnt[i] is now the end of item i's entries; compact each to its best N */
     int64_t start = 0, w = 0;
     for (int32_t i = 0; i < kd->I; i++) {
         int64_t end = cnt[i];
-        qsort(all + start, (size_t)(end - start), sizeof *all, cmp_ti);
+        qsort(all + start, (size_t)(end - start), sizeof *all, hc_scored_cmp);
         c->ti_ptr[i] = w;
         for (int64_t k = start; k < end && k - start < c->N; k++)
-            c->ti[w++] = all[k].user;
+            c->ti[w++] = all[k].id;
         start = end;
     }
     c->ti_ptr[kd->I] = w;

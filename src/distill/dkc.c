@@ -9,6 +9,8 @@
 #include <omp.h>
 #include <stdlib.h>
 
+#include "topk/scored.h"
+
 /* Gains over the student's positions and their normaliser, computed once. */
 static double gain[HC_DKC_DEPTH], gain_norm;
 
@@ -137,20 +139,6 @@ int hc_dkc_step(hc_dkc_state *st, const int32_t *top50, double th, int *moved)
 
 /* ------------------------------------------------------------------ estimated ranks */
 
-typedef struct {
-    float s;
-    int32_t item;
-} scored;
-
-/* Descending score, then ascending item (the evaluation's order). */
-static int cmp_scored_desc(const void *a, const void *b)
-{
-    const scored *x = a, *y = b;
-    if (x->s != y->s)
-        return x->s > y->s ? -1 : 1;
-    return (x->item > y->item) - (x->item < y->item);
-}
-
 static float dotf(const float *a, const float *b, int32_t d)
 {
     float s = 0.0f;
@@ -161,7 +149,7 @@ static float dotf(const float *a, const float *b, int32_t d)
 
 /* Adds the first HC_DKC_DEPTH items of snapshot c of teacher x for user u to the candidates
  * (each once: mark holds stamp for those already in). */
-static int32_t add_snapshot(const hc_traj *t, int32_t c, int32_t u, scored *cand, int32_t n,
+static int32_t add_snapshot(const hc_traj *t, int32_t c, int32_t u, hc_scored *cand, int32_t n,
                             marker *m)
 {
     const int32_t *top = hc_traj_top(t, c, u);
@@ -169,18 +157,18 @@ static int32_t add_snapshot(const hc_traj *t, int32_t c, int32_t u, scored *cand
     for (int32_t j = 0; j < k && top[j] >= 0; j++)
         if (m->mark[top[j]] != m->stamp) {
             m->mark[top[j]] = m->stamp;
-            cand[n++].item = top[j];
+            cand[n++].id = top[j];
         }
     return n;
 }
 
 /* The number of candidates (by descending score) scoring at least s. */
-static int32_t n_at_least(const scored *cand, int32_t n, float s)
+static int32_t n_at_least(const hc_scored *cand, int32_t n, float s)
 {
     int32_t lo = 0, hi = n;
     while (lo < hi) {
         int32_t mid = (lo + hi) / 2;
-        if (cand[mid].s >= s)
+        if (cand[mid].score >= s)
             lo = mid + 1;
         else
             hi = mid;
@@ -192,7 +180,7 @@ static int32_t n_at_least(const scored *cand, int32_t n, float s)
  * thread's scratch. A draw scoring s counts for every candidate below s: its weight goes to
  * the first such candidate's slot of above, whose prefix sums are then the estimates. */
 static void estimate_user(const hc_dkc_state *st, const hc_dkc_sampled_ranks *sr, int32_t u,
-                          marker *m, scored *cand, double *above, int32_t *items, float *w,
+                          marker *m, hc_scored *cand, double *above, int32_t *items, float *w,
                           int32_t *out)
 {
     const int32_t d = sr->d;
@@ -205,8 +193,8 @@ static void estimate_user(const hc_dkc_state *st, const hc_dkc_sampled_ranks *sr
         n = add_snapshot(st->traj[x], v + 2 < C ? v + 2 : C - 1, u, cand, n, m);
     }
     for (int32_t j = 0; j < n; j++)
-        cand[j].s = dotf(p, sr->Q + (int64_t)cand[j].item * d, d);
-    qsort(cand, (size_t)n, sizeof *cand, cmp_scored_desc);
+        cand[j].score = dotf(p, sr->Q + (int64_t)cand[j].id * d, d);
+    qsort(cand, (size_t)n, sizeof *cand, hc_scored_cmp);
     for (int32_t j = 0; j <= n; j++)
         above[j] = 0.0;
     hc_rng r;
@@ -230,7 +218,7 @@ static void estimate_user(const hc_dkc_state *st, const hc_dkc_sampled_ranks *sr
             pos = prev + 1;
         if (pos >= HC_DKC_DEPTH)
             break;
-        out[pos] = cand[j].item;
+        out[pos] = cand[j].id;
         prev = pos;
     }
 }
@@ -243,7 +231,7 @@ int hc_dkc_estimate_top(const hc_dkc_state *st, const hc_dkc_sampled_ranks *sr, 
         return rc;
     int nt = omp_get_max_threads();
     size_t max_cand = (size_t)st->M * 2 * HC_DKC_DEPTH, nd = (size_t)sr->n_draws;
-    size_t per = max_cand * sizeof(scored) + (max_cand + 1) * sizeof(double) +
+    size_t per = max_cand * sizeof(hc_scored) + (max_cand + 1) * sizeof(double) +
                  nd * (sizeof(int32_t) + sizeof(float));
     unsigned char *scratch = malloc((size_t)nt * per);
     if (!scratch) {
@@ -253,7 +241,7 @@ int hc_dkc_estimate_top(const hc_dkc_state *st, const hc_dkc_sampled_ranks *sr, 
 #pragma omp parallel for schedule(dynamic, 64)
     for (int32_t u = 0; u < st->U; u++) {
         int t = omp_get_thread_num();
-        scored *cand = (scored *)(void *)(scratch + (size_t)t * per);
+        hc_scored *cand = (hc_scored *)(void *)(scratch + (size_t)t * per);
         double *above = (double *)(void *)(cand + max_cand);
         int32_t *items = (int32_t *)(void *)(above + max_cand + 1);
         float *w = (float *)(void *)(items + nd);

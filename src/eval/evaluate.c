@@ -30,6 +30,7 @@
  * or the number of threads.
  */
 #include "hetcomp.h"
+#include "topk/scored.h"
 
 #include <math.h>
 #include <omp.h>
@@ -43,22 +44,6 @@ void hc_eval_opts_default(hc_eval_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->block = 256;
-}
-
-typedef struct {
-    float key;
-    int32_t item;
-} scored_item;
-
-/* Descending key, then ascending item. */
-static int cmp_scored(const void *a, const void *b)
-{
-    const scored_item *x = a, *y = b;
-    if (x->key > y->key)
-        return -1;
-    if (x->key < y->key)
-        return 1;
-    return (x->item > y->item) - (x->item < y->item);
 }
 
 /* Row r of m, or an empty row when m has no rows (a dataset without that held-out set). */
@@ -133,7 +118,7 @@ typedef struct {
     double *res;             /* n_eval x RES_STRIDE */
     int32_t *cand;           /* n_threads x max_cand: the user's top k' */
     int32_t *top;            /* n_threads x HC_EVAL_MAXK */
-    scored_item *pairs;      /* n_threads x max_train (only with train_order) */
+    hc_scored *pairs;        /* n_threads x max_train (only with train_order) */
     int32_t max_cand, max_train;
 } eval_ctx;
 
@@ -160,16 +145,16 @@ static void eval_user(const eval_ctx *c, int t, int32_t u, float *row)
     const int32_t *te = row_of(&ds->test, u, &nte);
 
     if (o->train_order && ntr > 0) {
-        scored_item *p = c->pairs + (size_t)t * (size_t)c->max_train;
+        hc_scored *p = c->pairs + (size_t)t * (size_t)c->max_train;
         for (int32_t j = 0; j < ntr; j++) {
             float s = row[tr[j]];
-            p[j].key = isnan(s) ? -INFINITY : s;
-            p[j].item = tr[j];
+            p[j].score = isnan(s) ? -INFINITY : s;
+            p[j].id = tr[j];
         }
-        qsort(p, (size_t)ntr, sizeof *p, cmp_scored);
+        qsort(p, (size_t)ntr, sizeof *p, hc_scored_cmp);
         int32_t *dst = o->train_order + ds->train.indptr[u];
         for (int32_t j = 0; j < ntr; j++)
-            dst[j] = p[j].item;
+            dst[j] = p[j].id;
     }
     for (int32_t j = 0; j < ntr; j++)
         row[tr[j]] = -INFINITY;
@@ -228,7 +213,7 @@ int hc_evaluate(const hc_dataset *ds, const hc_scorer *scorer, const hc_eval_opt
     double *res = NULL;
     float *buf = NULL;
     int32_t *cand = NULL, *top = NULL;
-    scored_item *pairs = NULL;
+    hc_scored *pairs = NULL;
     int nthreads = omp_get_max_threads();
     if (nthreads < 1)
         nthreads = 1;

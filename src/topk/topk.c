@@ -16,6 +16,7 @@
  * "s > threshold" test). +INFINITY counts as a very large score.
  */
 #include "hetcomp.h"
+#include "topk/scored.h"
 
 #include <math.h>
 
@@ -111,4 +112,12 @@ int32_t hc_topk(const float *scores, int32_t n, int32_t k, int32_t *idx, float *
         for (int32_t j = 0; j < cnt; j++)
             val[j] = scores[idx[j]];
     return cnt;
+}
+
+int hc_scored_cmp(const void *a, const void *b)
+{
+    const hc_scored *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
 }
