@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_teachers.sh - teacher training speed of hetcomp against the PyTorch reference, run
-# side by side on this machine (quote speed as a ratio measured in one run: docs/method.md §11), and
+# side by side on this machine (speed is quoted as a ratio measured in one run), and
 # with --full, hetcomp's converged teachers against the accuracy table of docs/method.md §11.
 #
 # Quick mode (default): for each model, the reference trains a few epochs
@@ -239,7 +239,7 @@ fi
 # ---- full mode
 echo "# hetcomp teachers trained to convergence at the reference configuration (seed 0)"
 echo "# test metrics at the best validation R@50; targets = docs/method.md §11 (reference PyTorch);"
-echo "# accuracy target: test R@50 >= target - $SEED_NOISE; ref s/epoch is docs/method.md §11's, not this run's"
+echo "# accuracy target: test R@50 >= target - $SEED_NOISE; ref s/epoch is the reference's (docs/method.md §11), not this run's"
 bc_machine_info
 fmt='| %-5s | %-6s | %-6s | %-6s | %-6s | %-11s | %-7s | %-4s | %-11s | %-11s | %-13s | %-6s | %-6s |\n'
 hdr=$(printf "$fmt" model R@10 N@10 R@50 N@50 "target R@50" delta met "best/epochs" \
