@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench_distill.sh - HetComp distillation speed and memory on the CiteULike-t reference split:
 # seconds per training epoch of the d = 6 student (evaluation excluded) and peak RSS, next to
-# the authors' PyTorch code on this machine as ../shared/docs/targets.md gives it (44.9 s per
+# the authors' PyTorch code on this machine as docs/method.md §11 gives it (44.9 s per
 # epoch; target: at most 1/10 of it). The teachers' quality does not change the cost of an
 # epoch, only their number and list length do, so by default six short teachers are trained
 # first (mf, ml, gnn and the other families 'hetcomp teacher --help' lists, a few epochs
@@ -69,7 +69,7 @@ spe=$(awk '$1 == "s_per_epoch" {print $2}' "$p.out")
 [ -n "$spe" ] || bc_fail_run "$p" "reading s_per_epoch"
 echo
 printf '%-34s %10s\n' "" "s/epoch"
-printf '%-34s %10s\n' "authors' code (targets.md, CPU)" "44.9"
+printf '%-34s %10s\n' "authors' code on CPU" "44.9"
 printf '%-34s %10s\n' "hetcomp" "$spe"
 awk -v h="$spe" 'BEGIN { printf "ratio (authors / hetcomp)          %10.1f   target >= 10\n", 44.9 / h }'
 echo "peak RSS                           $(bc_rss_mb "$p") MB (the authors' code keeps dense users x items matrices: 12.6 GB of inputs)"

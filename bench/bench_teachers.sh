@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench_teachers.sh - teacher training speed of hetcomp against the PyTorch reference, run
-# side by side on this machine (targets.md: quote speed as a ratio measured in one run), and
-# with --full, hetcomp's converged teachers against the targets.md accuracy table.
+# side by side on this machine (speed is quoted as a ratio measured in one run), and
+# with --full, hetcomp's converged teachers against the accuracy table of docs/method.md §11.
 #
 # Quick mode (default): for each model, the reference trains a few epochs
 # (teachers.py MODEL ... --max_epochs N --eval_every N --record 0) and prints seconds per
@@ -17,7 +17,7 @@
 #
 # Full mode (--full): hetcomp only, trained to convergence (early stopping, patience 5) at the
 # reference configuration; prints test R@10/N@10/R@50/N@50 at the best validation R@50, best
-# epoch, s/epoch and peak RSS beside the targets.md figures. Takes minutes per model.
+# epoch, s/epoch and peak RSS beside the figures of docs/method.md §11. Takes minutes per model.
 #
 # usage: bench/bench_teachers.sh [--full] [--epochs N] [--repeat N] [--bin PATH] [model ...]
 #        models: mf ml gnn (default), plus dl ae iae when 'hetcomp teacher --help' lists them
@@ -30,7 +30,8 @@ usage() {
     awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/shellcheck/ {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"
     cat <<'EOF'
 options:
-  --full        train hetcomp teachers to convergence and compare accuracy with targets.md
+  --full        train hetcomp teachers to convergence and compare accuracy with the
+                reference table (docs/method.md section 11)
   --epochs N    epochs per side in quick mode (default 3)
   --repeat N    quick mode: N alternating runs per side, medians compared (default 1)
   --bin PATH    hetcomp binary (default: $HETCOMP or build/hetcomp)
@@ -41,7 +42,7 @@ environment: HETCOMP_DATA_DIR, HETCOMP_REF_DIR, BENCH_THREADS (2), BENCH_WORK, B
 EOF
 }
 
-# ---- the reference configurations (targets.md, reference/torch/README.md)
+# ---- the reference configurations (docs/method.md §11)
 # reference teachers.py arguments
 ref_args() {
     case $1 in
@@ -74,7 +75,7 @@ eval_every() {
     *) echo 5 ;;
     esac
 }
-# targets.md teacher table: R@10 N@10 R@50 N@50 s/epoch epochs best-epoch capped
+# the teacher table of docs/method.md §11: R@10 N@10 R@50 N@50 s/epoch epochs best-epoch capped
 target_row() {
     case $1 in
     mf) echo "0.1298 0.0975 0.2684 0.1348 1.24 145 120 no" ;;
@@ -85,7 +86,7 @@ target_row() {
     iae) echo "0.0652 0.0561 0.1486 0.0772 10.90 20 20 yes" ;;
     esac
 }
-SPEED_TARGET=5      # ref s/epoch / hetcomp s/epoch (targets.md)
+SPEED_TARGET=5      # ref s/epoch / hetcomp s/epoch (docs/method.md §11)
 SEED_NOISE=0.005    # accuracy target: test R@50 >= reference - 0.005
 
 # ---- options
@@ -237,8 +238,8 @@ fi
 
 # ---- full mode
 echo "# hetcomp teachers trained to convergence at the reference configuration (seed 0)"
-echo "# test metrics at the best validation R@50; targets = targets.md (reference PyTorch);"
-echo "# accuracy target: test R@50 >= target - $SEED_NOISE; ref s/epoch is targets.md's, not this run's"
+echo "# test metrics at the best validation R@50; targets = docs/method.md §11 (reference PyTorch);"
+echo "# accuracy target: test R@50 >= target - $SEED_NOISE; ref s/epoch is the reference's (docs/method.md §11), not this run's"
 bc_machine_info
 fmt='| %-5s | %-6s | %-6s | %-6s | %-6s | %-11s | %-7s | %-4s | %-11s | %-11s | %-13s | %-6s | %-6s |\n'
 hdr=$(printf "$fmt" model R@10 N@10 R@50 N@50 "target R@50" delta met "best/epochs" \

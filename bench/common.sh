@@ -5,7 +5,7 @@
 # directory; builds the CiteULike-t dataset file from the reference split; runs a command
 # under GNU time to record its wall time and peak resident set size; checks that the
 # reference's Python stack imports and uses OpenBLAS; prints the machine and the run's
-# settings (style.md: every benchmark prints machine, threads, seed and commit).
+# settings (bench/README.md: every benchmark prints machine, threads, seed and commit).
 #
 # Environment (all optional):
 #   HETCOMP_DATA_DIR  shared data directory (default: ../shared/data beside the checkout)

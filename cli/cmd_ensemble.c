@@ -1,5 +1,5 @@
 /*
- * cmd_ensemble.c - `hetcomp ensemble`: the rank-importance ensemble (method.md §3) of the
+ * cmd_ensemble.c - `hetcomp ensemble`: the rank-importance ensemble (docs/method.md §3) of the
  * teachers' final checkpoints, evaluated beside each teacher (each teacher's own top list)
  * and beside the ensemble of the first checkpoints; writes the ensemble's lists as a
  * one-checkpoint trajectory and the table as JSON.

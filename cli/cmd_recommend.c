@@ -32,7 +32,7 @@ static void help(void)
            "train items are left out unless --include-seen. With --all-users, writes every\n"
            "user's list (user, rank, item, score) to FILE.tsv (atomically) or stdout.\n"
            "Ids are the dataset's own user and item ids. Ties go to the item read first.\n\n"
-           "With two or more --model, ranks by their live ensemble (method.md section 3):\n"
+           "With two or more --model, ranks by their live ensemble (docs/method.md section 3):\n"
            "each model's top --ensemble-k unobserved items, importance sum w exp(-rank / T);\n"
            "the score column is then the importance.\n\n"
            "--bench N answers N single-user queries (users drawn uniformly with --seed, one\n"

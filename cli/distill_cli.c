@@ -3,8 +3,8 @@
  *
  * One table lists every hyperparameter of hc_distill_opts: its flag, type, range, where it
  * lives in the struct, and its help line; parsing, help (defaults read from
- * hc_distill_opts_default) and the options' JSON all come from it. "(inferred)" marks a
- * detail kd-methods.md marks inferred.
+ * hc_distill_opts_default) and the options' JSON all come from it. Help lines state each
+ * choice; why it was made is in docs/method.md §9-§10.
  */
 #include "distill_cli.h"
 
@@ -30,7 +30,7 @@ typedef struct {
 
 static const flag_spec flags[] = {
     {"dim", "N", F_INT, OFF(dim), 1, 4096, "student dimension",
-     "student and training (method.md sections 4-7; defaults are the paper's):"},
+     "student and training (docs/method.md sections 4-7; defaults are the paper's):"},
     {"epochs", "N", F_INT, OFF(max_epochs), 1, 1000000, "maximum epochs", NULL},
     {"lr", "X", F_FLOAT, OFF(lr), 1e-9, 10, "Adam learning rate", NULL},
     {"wd", "X", F_FLOAT, OFF(wd), 0, 10, "Adam weight decay, coupled L2", NULL},
@@ -74,8 +74,8 @@ static const flag_spec flags[] = {
     {"eval-users", "N", F_INT, OFF(eval_users), 0, 1 << 30,
      "metrics on a fixed seeded sample of N users when there are more (0: all)", NULL},
     {"rd-alpha", "X", F_FLOAT, OFF(rd_alpha), 0, 1e6, "KD weight alpha",
-     "baselines (kd-methods.md section 2): loss = BPR + weight x KD, the teacher ranking the\n"
-     "final checkpoints' ensemble top-K list without sampling (inferred)\n"
+     "baselines (docs/method.md section 10): loss = BPR + weight x KD, the teacher ranking the\n"
+     "final checkpoints' ensemble top-K list without sampling\n"
      "RD:"},
     {"rd-k", "N", F_INT, OFF(rd_k), 1, 512, "teacher list length (at most --k)", NULL},
     {"rd-lambda", "X", F_FLOAT, OFF(rd_lambda), 1e-6, 1e6, "position weight temperature lambda",
@@ -85,7 +85,8 @@ static const flag_spec flags[] = {
     {"rd-samples", "N", F_INT, OFF(rd_samples), 1, 1000000,
      "sampled items of the student rank estimate", NULL},
     {"cd-lambda", "X", F_FLOAT, OFF(cd_lambda), 0, 1e6, "KD weight",
-     "CD (student-guided; soft labels exp(-r/T) from the ensemble rank: inferred):"},
+     "CD (docs/method.md section 10.3), student-guided, with soft labels exp(-r/T)\n"
+     "from the ensemble rank:"},
     {"cd-items", "N", F_INT, OFF(cd_items), 1, 512, "items drawn per user and epoch", NULL},
     {"cd-candidates", "N", F_INT, OFF(cd_candidates), 1, 100000000, "the draws' student top list",
      NULL},
@@ -94,23 +95,23 @@ static const flag_spec flags[] = {
     {"rrd-lambda", "X", F_FLOAT, OFF(rrd_lambda), 0, 1e6, "KD weight",
      "RRD (and the RRD part of MTD and DCD):"},
     {"rrd-k", "N", F_INT, OFF(rrd_k), 1, 512,
-     "ranked list length, at most --k (not found; K to match HetComp)", NULL},
+     "ranked list length, at most --k (K: the list HetComp distils)", NULL},
     {"rrd-l", "N", F_INT, OFF(rrd_l), 0, 512,
      "rest items drawn per user and epoch outside the ensemble list", NULL},
     {"mtd-lambda", "X", F_FLOAT, OFF(mtd_lambda), 0, 1e6,
-     "KD weight (inferred: per-user softmax teacher gate trained jointly, RRD loss)",
-     "MTD (inferred throughout):"},
-    {"cl-lambda", "X", F_FLOAT, OFF(cl_lambda), 0, 1e6, "KD weight (inferred)",
-     "CL-DRD (adaptation inferred):"},
+     "KD weight (per-user softmax teacher gate trained jointly, RRD loss)",
+     "MTD (docs/method.md section 10.5):"},
+    {"cl-lambda", "X", F_FLOAT, OFF(cl_lambda), 0, 1e6, "KD weight",
+     "CL-DRD (docs/method.md section 10.6):"},
     {"cl-list", "N", F_INT, OFF(cl_list), 2, 512, "list length, at most --k", NULL},
     {"cl-every", "N", F_INT, OFF(cl_every), 1, 1000000,
-     "epochs per curriculum stage, K = 5, 10, 20, all (inferred)", NULL},
-    {"dcd-lambda", "X", F_FLOAT, OFF(dcd_lambda), 0, 1e6, "KD weight of RRD + UCD + ICD (inferred)",
-     "DCD:"},
+     "epochs per curriculum stage, K = 5, 10, 20, all", NULL},
+    {"dcd-lambda", "X", F_FLOAT, OFF(dcd_lambda), 0, 1e6, "KD weight of RRD + UCD + ICD",
+     "DCD (docs/method.md section 10.7):"},
     {"dcd-n", "N", F_INT, OFF(dcd_n), 1, 1000000,
      "top-N compared, at most --k (the original 500 needs longer lists)", NULL},
     {"dcd-samples", "N", F_INT, OFF(dcd_samples), 1, 512,
-     "most entries per correction set (all when fewer: no sampling, inferred)", NULL},
+     "most entries per correction set (all when fewer: no sampling)", NULL},
     {"dcd-eps", "X", F_FLOAT, OFF(dcd_eps), 1e-6, 1e6, "discrepancy scale epsilon", NULL},
     {"dcd-every", "N", F_INT, OFF(dcd_every), 1, 1000000,
      "discrepancy sets updated at the evaluations of epochs that are multiples of N", NULL},

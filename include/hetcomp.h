@@ -2,7 +2,7 @@
  * hetcomp.h - the public API of hetcomp, distillation from heterogeneous recommender models
  * (HetComp, Kang et al., WWW 2023) into one lightweight top-K recommender.
  *
- * Conventions (see docs/ and ../shared/docs/style.md):
+ * Conventions (the file formats, metrics and method they follow are in docs/):
  *  - Functions return an int status: HC_OK (0) or a negative HC_E* code. On failure a
  *    human-readable message naming the file, line and problem is kept per thread and read
  *    with hc_errmsg(). The library never prints and never exits; logging goes through
@@ -229,7 +229,7 @@ int hc_read_interactions(const char *path, const hc_read_opts *opts, hc_idmap *u
 /* ======================================================================== Datasets */
 
 typedef enum {
-    HC_SPLIT_RATIO = 0, /* per-user shuffle: test, then valid, then train (method.md §1) */
+    HC_SPLIT_RATIO = 0, /* per-user shuffle: test, then valid, then train (docs/method.md §1) */
     HC_SPLIT_LOO,       /* leave-one-out: one random (or latest) item to test, one to valid */
     HC_SPLIT_TEMPORAL,  /* per user by timestamp: latest to test, previous to valid */
     HC_SPLIT_IMPORTED   /* made elsewhere and read from files */
@@ -325,7 +325,7 @@ extern const int32_t hc_eval_ks[HC_EVAL_NK]; /* 10, 20, 50 */
 #define HC_EVAL_MAXK 50
 
 typedef struct {
-    double recall[HC_EVAL_NK]; /* mean over evaluated users; hits / |GT| (method.md §1) */
+    double recall[HC_EVAL_NK]; /* mean over evaluated users; hits / |GT| (docs/method.md §1) */
     double ndcg[HC_EVAL_NK];
     int32_t n_users;     /* users evaluated */
     int32_t n_evaluable; /* users with valid and test items: n_users, or more when the
@@ -361,7 +361,7 @@ typedef struct {
 } hc_eval_opts;
 void hc_eval_opts_default(hc_eval_opts *o);
 
-/* Full-ranking evaluation (method.md §1): each evaluated user ranks all items except train
+/* Full-ranking evaluation (docs/method.md §1): each evaluated user ranks all items except train
  * items and the other held-out set. Scores a block at a time: memory O(block x items). */
 int hc_evaluate(const hc_dataset *ds, const hc_scorer *scorer, const hc_eval_opts *opts,
                 hc_eval_result *out);

@@ -1,6 +1,6 @@
 /*
  * test_akt.c - HetComp's adaptive knowledge transfer losses for one user (src/distill/akt.c):
- * the returned loss against a plain double-precision reference written from method.md §5
+ * the returned loss against a plain double-precision reference written from docs/method.md §5
  * (explicit sets, no level bytes, no vectorised exp), the gradient against central finite
  * differences of the returned loss, a tiny case worked out by hand, the [-40, 40] clamp, the
  * scale, the level array's reset, and invariance under relabelling the items.
@@ -85,7 +85,7 @@ static double ref_PL(const acase *c, const int32_t *L, int32_t n, double R)
     return loss;
 }
 
-/* method.md §5, term by term. */
+/* docs/method.md §5, term by term. */
 static double ref_loss(const acase *c, int phase)
 {
     if (phase == 1) {

@@ -164,7 +164,7 @@ static void test_alloc_floats(void **state)
     assert_null(hc_alloc_floats(-1));
 }
 
-/* CSR against a dense reference (style.md: test against a simple reference). */
+/* CSR against a dense reference (a simple reference to test against). */
 static void test_csr_vs_dense(void **state)
 {
     (void)state;

@@ -4,7 +4,7 @@
  *
  * hc_dkc_dist: known answers (identical lists, disjoint lists, a single hit, the snapshot
  * used as a set, -1 padding, only the first 50 of either list counting), with the gains
- * g_t = 2^(exp(-t/10)) - 1 over log2(t+2) recomputed here from method.md §6.
+ * g_t = 2^(exp(-t/10)) - 1 over log2(t+2) recomputed here from docs/method.md §6.
  * hc_dkc_record / hc_dkc_step: hand-built trajectories (disjoint 50-item snapshots, so every
  * distance is a sum of gains at the student's positions that hit) and one student list per
  * user, each user playing one case of the rule: an exact match (now = 0), a drift away
@@ -30,7 +30,7 @@
 
 #define D 50 /* HC_DKC_DEPTH */
 
-/* g_t / log2(t+2) at student position t, and their sum over t < 50 (method.md §6). */
+/* g_t / log2(t+2) at student position t, and their sum over t < 50 (docs/method.md §6). */
 static double gain(int t)
 {
     return (pow(2.0, exp(-(double)t / 10.0)) - 1.0) / log2((double)t + 2.0);

@@ -1,5 +1,5 @@
 /*
- * test_ensemble.c - the rank-importance ensemble (src/ensemble/ensemble.c, method.md §3):
+ * test_ensemble.c - the rank-importance ensemble (src/ensemble/ensemble.c, docs/method.md §3):
  * hand-made top lists of two and three teachers whose importances sum_x w_x exp(-r_x / T)
  * are written out in the comments and checked, the order of the top list (a tie broken by
  * the smaller item id, items in one list only, k shorter than the candidates, -1 padding,

@@ -478,7 +478,7 @@ static void test_bad_hparams(void **state)
     hc_hparams_default(t, &hp);
     hp.dropout = -0.5f;
     assert_int_equal(hc_model_create(t, &ds, &hp, &m), HC_EINVAL);
-    /* the defaults are the reference configurations (targets.md) */
+    /* the defaults are the reference configurations (docs/method.md §11) */
     hc_hparams_default(hc_model_type_find("dl"), &hp);
     assert_true(hp.dim == 64 && hp.negatives == 4 && hp.batch == 1024 && hp.lr == 1e-3f);
     hc_hparams_default(hc_model_type_find("ae"), &hp);

@@ -1,6 +1,6 @@
 /*
  * import.c - import a split made elsewhere (train/valid/test files plus optional catalogs),
- * so that results can be compared on one identical split (method.md §1).
+ * so that results can be compared on one identical split (docs/method.md §1).
  *
  * The catalog files are read first, so dense indices follow the catalog order; then train,
  * valid and test are read with one shared pair of id maps. The CSRs cover the full catalog

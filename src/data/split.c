@@ -1,5 +1,5 @@
 /*
- * split.c - filter raw interactions and split them into train/valid/test (method.md §1).
+ * split.c - filter raw interactions and split them into train/valid/test (docs/method.md §1).
  *
  * Pipeline, all O(n + users + items) apart from the per-user sorts of the temporal splits:
  *  1. group the interactions by user with a stable counting sort and collapse duplicate

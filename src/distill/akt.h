@@ -1,5 +1,5 @@
 /*
- * akt.h - adaptive knowledge transfer (method.md §5): HetComp's two losses for one user,
+ * akt.h - adaptive knowledge transfer (docs/method.md §5): HetComp's two losses for one user,
  * with their gradient with respect to the user's score row.
  *
  * For user u with raw scores s over all items (clamped to [-40, 40] inside the loss, so the

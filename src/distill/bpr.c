@@ -1,7 +1,7 @@
 /*
  * bpr.c - the "without distillation" baseline: the same MF student trained with plain BPR
  * (one sampled negative per train interaction, summed), through the MF family's own epoch,
- * and evaluated by the same loop as every distillation method (method.md §8).
+ * and evaluated by the same loop as every distillation method (docs/method.md §8).
  */
 #include "distill/distill.h"
 

@@ -1,14 +1,14 @@
 /*
- * cd.c - CD, collaborative distillation (Lee et al., ICDM'19), kd-methods.md §2, in its
+ * cd.c - CD, collaborative distillation (Lee et al., ICDM'19), docs/method.md §10.3, in its
  * student-guided form with the ensemble as teacher:
  *   L(u) = - sum_{j in S_u} [ q_uj log sigmoid(s_uj) + (1 - q_uj) log(1 - sigmoid(s_uj)) ].
  * S_u: at the start of every epoch, cd_items distinct items per user drawn from the
  * student's top cd_candidates unobserved items: two ranks r1, r2 from p(r) ~ exp(-r / mu),
  * keeping the better-ranked item (as woriazzc/KDs does; its defaults: 2 items, 3000
- * candidates, mu = 3000 x 20). Soft labels (inferred; the original's sigmoid((t + b) / tau)
- * needs a teacher score the heterogeneous teachers do not share): q = exp(-r / T) for an item
- * at 0-based rank r of the final-checkpoint ensemble's top-K list (T the ensemble
- * temperature), 0 outside it. Added to BPR with weight cd_lambda.
+ * candidates, mu = 3000 x 20). Soft labels (our choice, docs/method.md §10.3: the original's
+ * sigmoid((t + b) / tau) needs a teacher score the heterogeneous teachers do not share):
+ * q = exp(-r / T) for an item at 0-based rank r of the final-checkpoint ensemble's top-K list
+ * (T the ensemble temperature), 0 outside it. Added to BPR with weight cd_lambda.
  */
 #include <math.h>
 #include <stdlib.h>

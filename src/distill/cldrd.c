@@ -1,6 +1,6 @@
 /*
  * cldrd.c - CL-DRD, curriculum learning for dense retrieval distillation (Zeng et al.,
- * SIGIR'22), kd-methods.md §2, adapted to recommendation (inferred): the list is the
+ * SIGIR'22), adapted to recommendation as docs/method.md §10.6 says: the list is the
  * final-checkpoint ensemble's top cl_list (30) items; a curriculum of stages, each cl_every
  * epochs, labels the list's first K_c items 1/rank and splits the rest into a "next" group
  * (the first half, label -0.25) and a "far" group (label -0.5), K_c = 5, 10, 20, then all

@@ -1,5 +1,5 @@
 /*
- * dcd.c - DCD, dual correction distillation (Lee & Kim, CIKM'21), kd-methods.md §2:
+ * dcd.c - DCD, dual correction distillation (Lee & Kim, CIKM'21), docs/method.md §10.7:
  *   L = L_BPR + dcd_lambda (L_RRD + L_UCD + L_ICD).
  * L_RRD is RRD's listwise loss (rrd.c). Every dcd_every epochs (at the evaluations) the
  * student's top lists of every user (over items) and of every item (over users) are

@@ -2,7 +2,7 @@
  * distill.c - the loop every distillation method shares (see distill.h): the student is an
  * "mf" model; evaluation runs at epoch 0, 10, 20, ... after that epoch's training, records
  * each user's top-50 unobserved items for the method's after_eval hook, and early stopping
- * keeps the best-validation student (method.md §7, §9).
+ * keeps the best-validation student (docs/method.md §7, §9).
  */
 #include "distill/distill.h"
 

@@ -2,7 +2,7 @@
  * distill.h - one interface for every distillation method (HetComp and the baselines) and the
  * loop they share: the MF student, epochs, evaluation every few epochs (with the student's
  * top-50 lists handed to the method, e.g. for HetComp's dynamic knowledge construction),
- * early stopping on validation Recall@50, the best student kept (method.md §7).
+ * early stopping on validation Recall@50, the best student kept (docs/method.md §7).
  */
 #ifndef HC_DISTILL_H
 #define HC_DISTILL_H
@@ -18,7 +18,8 @@
 enum { HC_REST_AUTO = 0, HC_REST_EXACT = 1, HC_REST_SAMPLED = 2 };
 #define HC_REST_AUTO_ITEMS 10000
 
-/* Every hyperparameter of method.md §4-§7, with the paper's defaults (hc_distill_opts_default). */
+/* Every hyperparameter of docs/method.md §4-§7, with the paper's defaults
+ * (hc_distill_opts_default). */
 typedef struct {
     int32_t dim;        /* student dimension (6) */
     int32_t max_epochs; /* 1000 */
@@ -46,7 +47,7 @@ typedef struct {
     int32_t dkc_samples;   /* items drawn per user for the estimated ranks (1000) */
     int32_t eval_users;    /* evaluate a fixed seeded sample of this many users when there
                               are more (10000; 0: all) */
-    /* The baselines (kd-methods.md §2, docs/distillation.md): loss = BPR + lambda * KD over
+    /* The baselines (docs/method.md §10, docs/distillation.md): loss = BPR + lambda * KD over
      * the final-checkpoint ensemble's top-K lists (K = k above). */
     float rd_alpha;        /* RD: KD weight alpha (1) */
     int32_t rd_k;          /* RD: teacher list length (10) */
@@ -61,10 +62,10 @@ typedef struct {
     float rrd_lambda;      /* RRD: KD weight (0.001) */
     int32_t rrd_k;         /* RRD, MTD, DCD: ranked list length (100) */
     int32_t rrd_l;         /* RRD, MTD, DCD: sampled rest items per user and epoch (40) */
-    float mtd_lambda;      /* MTD: KD weight (0.001, inferred) */
-    float cl_lambda;       /* CL-DRD: KD weight (1, inferred) */
+    float mtd_lambda;      /* MTD: KD weight (0.001, RRD's) */
+    float cl_lambda;       /* CL-DRD: KD weight (1, docs/method.md §10.6) */
     int32_t cl_list;       /* CL-DRD: list length (30) */
-    int32_t cl_every;      /* CL-DRD: epochs per curriculum stage (40, inferred) */
+    int32_t cl_every;      /* CL-DRD: epochs per curriculum stage (40) */
     float dcd_lambda;      /* DCD: KD weight of RRD + UCD + ICD (0.01) */
     int32_t dcd_n;         /* DCD: top-N of the discrepancy sets (100; 500 needs longer lists) */
     int32_t dcd_samples;   /* DCD: most items (users) per set (100) */

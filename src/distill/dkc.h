@@ -1,5 +1,5 @@
 /*
- * dkc.h - dynamic knowledge construction (method.md §6): the discrepancy between the
+ * dkc.h - dynamic knowledge construction (docs/method.md §6): the discrepancy between the
  * student's ranking and a teacher snapshot, and the per-(teacher, user) checkpoint moves.
  */
 #ifndef HC_DKC_H

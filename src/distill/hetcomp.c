@@ -1,5 +1,5 @@
 /*
- * hetcomp.c - HetComp (Kang et al., WWW 2023) as method.md §3-§7 specify it: the MF student
+ * hetcomp.c - HetComp (Kang et al., WWW 2023) as docs/method.md §3-§7 specify it: the MF student
  * trained only by the adaptive knowledge transfer losses (distill/akt.c) on ensemble lists
  * that dynamic knowledge construction moves, per user and per teacher, from early to late
  * checkpoints of the teachers' trajectories as the student catches up.
@@ -17,7 +17,7 @@
  * The student's Adam is dense (every row moves every step), as the reference's is; with
  * d = 6 a step's update is (U + I) x 6 floats.
  *
- * DKC (method.md §6): v[x][u] is teacher x's checkpoint for user u, starting at 0. At the
+ * DKC (docs/method.md §6): v[x][u] is teacher x's checkpoint for user u, starting at 0. At the
  * evaluation of every p-th epoch from epoch p on, the first time records
  * last = dist(student, snapshot v+1); afterwards a pair moves (v += 1, last = dist to the
  * next snapshot) when last/now > alpha * decay^(epoch / p) or last/now < 1 (or now = 0);
@@ -357,7 +357,7 @@ static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top
     const hc_distill_opts *o = &d->ctx->opts;
     if (o->no_dkc) {
         /* ablation: lists stay at the final checkpoints; the loss switches at the epoch by
-         * which DKC moves every pair (method.md §9) */
+         * which DKC moves every pair (docs/method.md §9) */
         if (h->phase == 1 && epoch >= o->switch_epoch)
             h->phase = 2;
         return HC_OK;

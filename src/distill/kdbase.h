@@ -1,13 +1,13 @@
 /*
  * kdbase.h - what the ranking-distillation baselines (RD, CD, RRD, MTD, CL-DRD, DCD;
- * kd-methods.md §2, docs/distillation.md) share, so that each method file holds only its
+ * docs/method.md §10, docs/distillation.md) share, so that each method file holds only its
  * target construction and its loss.
  *
  * Every baseline trains the MF student on L = L_BPR + lambda * L_KD: BPR with one uniform
  * unobserved negative per train interaction (summed), the KD loss over the step's units (the
  * unique users of a batch of train interactions, and for item-side methods its unique
  * positive items), one dense Adam step (coupled L2) per batch over the combined gradient.
- * The teacher ranking is the ensemble of the teachers' final checkpoints (method.md §3,
+ * The teacher ranking is the ensemble of the teachers' final checkpoints (docs/method.md §3,
  * train items excluded), its top-K lists computed once, without sampling.
  *
  * A method's KD loss is a function of student scores only: for a unit the method builds a
@@ -175,7 +175,7 @@ void hc_kd_close_part(hc_kd_target *t);
 void hc_kd_list_and_rest(const hc_kd *kd, int32_t u, const int32_t *list, int32_t n,
                          const int32_t *excl, int32_t n_excl, int32_t n_rest, hc_kd_scratch *s,
                          hc_kd_target *t);
-/* The listwise loss of RRD (kd-methods.md §2) summed over t's part pairs (0, 1), (2, 3), ...:
+/* The listwise loss of RRD (docs/method.md §10.4) summed over t's part pairs (0, 1), (2, 3), ...:
  * part 2j is a ranked list, part 2j + 1 its rest set,
  *   PL = - sum_k [ s_k - log( sum_{l >= k} exp(s_l) + sum_{j in rest} exp(s_j) ) ],
  * scores clamped to [-40, 40] (no gradient where the clamp is active). A loss function. */
@@ -207,13 +207,13 @@ double hc_kd_target_loss(const hc_kd *kd, const hc_kd_target *t, float scale, fl
 
 /* Method pieces the tests check on hand-made inputs. */
 
-/* RD's weights w_r = w^a_r w^b_r (r = 1..n, kd-methods.md §2): w^a_r = exp(-r / lambda) /
+/* RD's weights w_r = w^a_r w^b_r (r = 1..n, docs/method.md §10.2): w^a_r = exp(-r / lambda) /
  * sum_{r' = 1..K} exp(-r' / lambda); with dynamic, w^b_r = max(0, tanh(mu (rhat_r - (r - 1))))
  * with rhat_r = floor((n_items - 1) * cnt[r - 1] / n_samples), cnt the number of sampled
  * items the student scores above the r-th listed item; else w^b = 1. */
 void hc_kd_rd_weights(int32_t n, int32_t K, float lambda, float mu, int dynamic, const int32_t *cnt,
                       int32_t n_samples, int32_t n_items, float *w);
-/* DCD's discrepancy sets for one user (or item), kd-methods.md §2: teacher list tl[0..n_t)
+/* DCD's discrepancy sets for one user (or item), docs/method.md §10.7: teacher list tl[0..n_t)
  * and student list sl[0..n_s) (rank = position; an entry outside a list ranks
  * max(n_t, n_s)). Under-estimated: the entries of tl[:N] with r_S > r_T; over-estimated:
  * the entries of sl[:N] with r_T > r_S. When a set has more than n_max entries, n_max are

@@ -1,6 +1,6 @@
 /*
  * mtd.c - MTD, multi-teacher distillation with a learned teacher gate (after Zhu et al.,
- * CIKM'20), adapted to ranking as kd-methods.md §2 suggests (inferred throughout):
+ * CIKM'20), adapted to ranking as docs/method.md §10.5 says:
  *
  * Teacher weights: alpha_u = softmax(theta_u), one free parameter per (user, teacher),
  * theta = 0 at the start (the plain ensemble). The gated ensemble ranks the union C_u of the
@@ -190,5 +190,5 @@ static const hc_kd_method mtd_method = {
     .free_fn = mtd_free,
 };
 
-HC_KD_DISTILLER(mtd, "MTD: BPR + listwise loss on a per-user gated ensemble (inferred)",
-                sizeof(mtd_kd), mtd_method);
+HC_KD_DISTILLER(mtd, "MTD: BPR + listwise loss on a per-user gated ensemble", sizeof(mtd_kd),
+                mtd_method);

@@ -1,12 +1,12 @@
 /*
- * rd.c - RD, ranking distillation (Tang & Wang, KDD'18), kd-methods.md §2: the student's
+ * rd.c - RD, ranking distillation (Tang & Wang, KDD'18), docs/method.md §10.2: the student's
  * scores of the final-checkpoint ensemble's top rd_k items are pushed up pointwise,
  *   L(u) = sum_{r=1..K} w_r (-log sigmoid(s_{u, pi_r})),  w_r = w^a_r w^b_r,
  * w^a_r = exp(-r / lambda) / sum_{r'} exp(-r' / lambda) (position importance) and, from
  * epoch rd_start on, w^b_r = max(0, tanh(mu (rhat_r - (r - 1)))) with rhat_r the student's
  * rank of pi_r estimated from rd_samples unobserved items drawn per user and epoch:
  * floor((n_items - 1) #{sampled scored above pi_r} / rd_samples). The weights are constants
- * of the loss (no renormalisation, as kd-methods.md says). Added to BPR with weight alpha.
+ * of the loss (no renormalisation, as the RD authors' code). Added to BPR with weight alpha.
  */
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /*
- * rrd.c - RRD (Kang et al., CIKM'20), kd-methods.md §2, as HetComp's comparison runs it: the
+ * rrd.c - RRD (Kang et al., CIKM'20), docs/method.md §10.4, as HetComp's comparison runs it: the
  * interesting items are the final-checkpoint ensemble's top rrd_k (at most K) items in rank order
  * (no sampling from a top-500), the uninteresting ones rrd_l items drawn uniformly from the user's
  * unobserved items outside the ensemble's top-K list, redrawn every epoch; the loss is the listwise

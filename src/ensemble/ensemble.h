@@ -1,5 +1,5 @@
 /*
- * ensemble.h - the rank-importance ensemble of method.md §3 (the paper's Eq. 8).
+ * ensemble.h - the rank-importance ensemble of docs/method.md §3 (the paper's Eq. 8).
  *
  * For user u and teacher x at checkpoint c, an item at 0-based rank r of the teacher's top
  * list has importance w_x exp(-r / T); the ensemble's importance of an item is the sum over
@@ -60,7 +60,7 @@ void hc_ensemble_scratch_free(hc_ensemble_scratch *s);
  * > 0 and len >= 1; HC_ENOMEM. */
 int hc_ensemble_decay(float temperature, int32_t len, float **out);
 
-/* The rank-importance aggregation of n ranked lists (method.md §3). List x holds len[x] item
+/* The rank-importance aggregation of n ranked lists (docs/method.md §3). List x holds len[x] item
  * ids in [0, n_items), best first (a -1 ends it early); its item at rank r gets importance
  * weight[x] * decay[r] (weight NULL: 1), summed over the lists in list order. Writes the at
  * most k items of highest importance into out, ties to the smaller item id, with their

@@ -1,7 +1,8 @@
 /*
- * evaluate.c - full-ranking evaluation (method.md §1; matches the reference Evaluator in
- * shared/reference/torch/common.py), with optional recording of every user's top list of
- * unobserved items and of the order of their observed (train) items, which trajectories need.
+ * evaluate.c - full-ranking evaluation (docs/method.md §1, docs/metrics.md: the protocol of
+ * the paper's reference code, reproduced to float rounding), with optional recording of every
+ * user's top list of unobserved items and of the order of their observed (train) items, which
+ * trajectories need.
  *
  * Work: users are taken in blocks of opts->block. For each block the scorer fills a
  * block x n_items buffer (one call, outside any parallel region, so it may use BLAS threads).

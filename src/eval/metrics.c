@@ -1,5 +1,5 @@
 /*
- * metrics.c - Recall@K and NDCG@K of one user's ranked list (method.md §1, docs/metrics.md).
+ * metrics.c - Recall@K and NDCG@K of one user's ranked list (docs/method.md §1, docs/metrics.md).
  *
  * With binary relevance, 0-based positions p and gt the user's held-out items:
  *   Recall@K = |top[0..K) ∩ gt| / |gt|      (the reference code's denominator, not min(K, |gt|))

@@ -2,7 +2,7 @@
  * fit.h - the training loop every model shares: epochs, evaluation every few epochs with
  * full-ranking metrics, early stopping on validation Recall@50, the best model kept, and at
  * each evaluation a trajectory snapshot (each user's top-K unobserved items and the order of
- * the user's train items) for hetcomp's dynamic knowledge construction (method.md §2).
+ * the user's train items) for hetcomp's dynamic knowledge construction (docs/method.md §2).
  */
 #ifndef HC_FIT_H
 #define HC_FIT_H

@@ -1,6 +1,6 @@
 /*
  * iae.c - I-AE teacher: a denoising autoencoder over each item's user vector (the item's
- * column of the train matrix), method.md §2, family "iae".
+ * column of the train matrix), docs/method.md §2, family "iae".
  *
  * Input: item i's train users x_i (0/1 over U users, a CSR row of the transposed train
  * matrix). Training drops each entry with probability p = hp.dropout and scales the kept ones

@@ -6,7 +6,7 @@
  *   dloss/dx = -sigma(-x),  so  g_u = -sigma(-x) (q_i - q_j),  g_i = -sigma(-x) p_u,
  *   g_j = +sigma(-x) p_u.
  * The loss is summed over the batch (as the reference's BPR sum). Init N(0, 0.01).
- * method.md §2 (MF teacher) and §4 (the student without distillation).
+ * docs/method.md §2 (MF teacher) and §4 (the student without distillation).
  */
 #include <math.h>
 

@@ -5,7 +5,7 @@
  *   loss = max(0, h); when h > 0:  g_u = 2 (q_j - q_i),  g_i = -2 (p_u - q_i),
  *   g_j = 2 (p_u - q_j); otherwise all zero.
  * After every Adam step the touched rows are projected back into the unit ball. Init
- * N(0, 1/sqrt(d)) then projected (the reference's CML). method.md §2.
+ * N(0, 1/sqrt(d)) then projected (the reference's CML). docs/method.md §2.
  * Scoring a block: -(||p||^2 - 2 P Q^T + ||q||^2), one sgemm plus the cached item norms.
  */
 #include <math.h>

@@ -1,6 +1,6 @@
 /*
  * neumf.c - DL teacher: NeuMF (He et al. 2017), a GMF tower and an MLP tower fused into one
- * logit, trained with binary cross-entropy on sampled negatives (method.md §2, family "dl").
+ * logit, trained with binary cross-entropy on sampled negatives (docs/method.md §2, family "dl").
  *
  * Model (d = hp.dim, m = MLP embedding size = d/2 rounded up to even, m2 = m/2):
  *   g   = P_g[u] * Q_g[i]                           GMF, d

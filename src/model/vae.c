@@ -1,6 +1,6 @@
 /*
  * vae.c - AE teacher: Mult-DAE, or Mult-VAE (Liang et al. 2018), over a user's item vector
- * (method.md §2, family "ae").
+ * (docs/method.md §2, family "ae").
  *
  * Input: the user's train row x_u (0/1 over I items). Training drops each entry with
  * probability p = hp.dropout (kept entries scaled by 1 / (1 - p)), then L2-normalises the row

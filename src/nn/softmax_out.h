@@ -1,6 +1,6 @@
 /*
  * softmax_out.h - a linear output layer under a multinomial (softmax) likelihood, its forward
- * and backward passes fused for training (the Mult-DAE/VAE decoder, method.md §2).
+ * and backward passes fused for training (the Mult-DAE/VAE decoder, docs/method.md §2).
  *
  * For a batch of n rows with inputs X (n x in), weight W (out x in) and bias b:
  *   z_r = W x_r + b,  lse_r = log sum_i exp(z_ri),  t_r = the row's targets (a set of units),

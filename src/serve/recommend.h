@@ -4,7 +4,7 @@
  * for the HTTP server (many worker threads).
  *
  * What is ranked is an hc_rec_spec: one model ranks by its own scores; several models form the
- * live ensemble of method.md §3: each model scores the user, its top ens_k items are taken
+ * live ensemble of docs/method.md §3: each model scores the user, its top ens_k items are taken
  * (train items masked, as trajectories record them), and the lists are aggregated by
  * hc_ensemble_aggregate (importance sum_x w_x exp(-r_x / T), ties to the smaller item id) -
  * the function hc_ensemble_user runs on recorded trajectories, so a live ensemble answers

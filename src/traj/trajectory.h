@@ -1,5 +1,5 @@
 /*
- * trajectory.h - a teacher's training trajectory (method.md §2): C checkpoints, each holding
+ * trajectory.h - a teacher's training trajectory (docs/method.md §2): C checkpoints, each holding
  * every user's top-K unobserved items and, optionally, the teacher's order of the user's
  * train items. Memory O(C U K) - never a dense users x items matrix.
  *

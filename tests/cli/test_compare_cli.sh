@@ -7,9 +7,10 @@
 # per method with mean ± std), compare.tsv (header, rows, runs = 2), compare.json (options,
 # ensemble metrics, two runs per method with distinct seeds, means equal to the runs' means)
 # and each run's log.json; resuming (finished runs read back when the inputs, method and
-# options match; trained again when --lr or the teachers differ, or with --rerun); a baseline through `distill` with a hyperparameter flag (recorded
-# in log.json's options); the help listing every method and marking inferred details; usage
-# errors (exit 2, no output directory): an unknown or repeated method, --seeds 0, a bad
+# options match; trained again when --lr or the teachers differ, or with --rerun); a baseline
+# through `distill` with a hyperparameter flag (recorded in log.json's options); the help
+# listing every method and citing docs/method.md for the baselines' choices; usage errors
+# (exit 2, no output directory): an unknown or repeated method, --seeds 0, a bad
 # hyperparameter value, an unknown flag, no --out, teachers missing for a distillation
 # method; data errors (exit 1): a missing dataset; no temporary files left. About 20 s.
 set -euo pipefail
@@ -113,14 +114,14 @@ assert log["method"] == "dcd" and log["options"]["dcd-eps"] == 5 and log["option
 assert [e["epoch"] for e in log["evaluations"]] == [0, 10], log["evaluations"]
 EOF2
 
-echo "- help lists the methods and marks inferred details"
+echo "- help lists the methods and cites the docs for the baselines' choices"
 expect 0 "$HC" compare --help
 for m in bpr rd cd rrd mtd cldrd dcd hetcomp; do
     grep -q "^  $m " "$T/out" || die "compare --help does not list $m"
 done
 contains "$T/out" "--seeds"
 contains "$T/out" "--cl-every"
-contains "$T/out" "(inferred)"
+contains "$T/out" "(docs/method.md section 10)"
 expect 0 "$HC" distill --help
 contains "$T/out" "--rrd-l"
 contains "$T/out" "--no-dkc"
