@@ -5,7 +5,8 @@
  * One model, per block of b <= block users: S = score(users) (b x I, one model call, under the
  * model's lock when given); then, for each user u of the block, in parallel over chunks of 8
  * users (OpenMP; a block of at most 8 users, e.g. one server request, starts no thread team):
- * S[u, i] = -INFINITY for i in train(u) unless include_seen, and top-k of S[u, :] by hc_topk,
+ * S[u, i] = -INFINITY for i in train(u) (or in train, valid and test: HC_EXCLUDE_ALL; or
+ * nothing: HC_EXCLUDE_NONE), and top-k of S[u, :] by hc_topk,
  * a bounded heap that breaks ties by the smaller item index and skips -INFINITY/NaN.
  * Cost per block: the model's score plus O(I + |train(u)| + I log k) per user; memory:
  * block x I floats per context (64 x 25k items = 6.4 MB, cache-sized).
@@ -32,6 +33,23 @@
 #define SELECT_CHUNK 8 /* users per OpenMP work item */
 
 /* ------------------------------------------------------------------------------ spec */
+
+static const char *const EXCLUDE_NAMES[] = {"train", "none", "all"};
+
+int hc_exclude_parse(const char *s, hc_exclude *out)
+{
+    for (int e = 0; s && e < 3; e++)
+        if (!strcmp(s, EXCLUDE_NAMES[e])) {
+            *out = (hc_exclude)e;
+            return 0;
+        }
+    return -1;
+}
+
+const char *hc_exclude_name(hc_exclude e)
+{
+    return (unsigned)e < 3 ? EXCLUDE_NAMES[e] : "?";
+}
 
 void hc_rec_spec_default(hc_rec_spec *s)
 {
@@ -273,9 +291,9 @@ static int score_block(hc_recommender *r, int32_t x, float *buf, const int32_t *
 
 /* What one selection step needs: the block's scores and where its users' lists go. */
 typedef struct {
-    const hc_csr *train;
+    const hc_dataset *ds;
     int32_t ni, k;
-    int include_seen;
+    hc_exclude exclude;
     int32_t *out_items; /* n x k */
     float *out_scores;  /* n x k or NULL */
     int32_t *out_count; /* n or NULL */
@@ -291,6 +309,17 @@ static void pad(int32_t *idx, float *val, int32_t got, int32_t k)
     }
 }
 
+/* row[i] = -INFINITY for the items of row u of m. */
+static void mask_row(const hc_csr *m, int32_t u, float *row)
+{
+    if (!m->indptr || u >= m->nrows)
+        return;
+    const int32_t *it = hc_csr_row(m, u);
+    int32_t n = hc_csr_row_len(m, u);
+    for (int32_t t = 0; t < n; t++)
+        row[it[t]] = -INFINITY;
+}
+
 /* Masks and selects rows [j0, j1) of a block (row j holds user users[j]'s scores in buf; its
  * list goes to row j of the job's outputs). */
 static void select_rows(const select_job *jb, float *buf, const int32_t *users, int32_t j0,
@@ -300,11 +329,11 @@ static void select_rows(const select_job *jb, float *buf, const int32_t *users, 
     for (int32_t j = j0; j < j1; j++) {
         float *row = buf + (size_t)j * (size_t)ni;
         int32_t u = users[j];
-        if (!jb->include_seen) {
-            const int32_t *seen = hc_csr_row(jb->train, u);
-            int32_t ns = hc_csr_row_len(jb->train, u);
-            for (int32_t t = 0; t < ns; t++)
-                row[seen[t]] = -INFINITY;
+        if (jb->exclude != HC_EXCLUDE_NONE)
+            mask_row(&jb->ds->train, u, row);
+        if (jb->exclude == HC_EXCLUDE_ALL) {
+            mask_row(&jb->ds->valid, u, row);
+            mask_row(&jb->ds->test, u, row);
         }
         int32_t *idx = jb->out_items + (size_t)j * (size_t)k;
         float *val = jb->out_scores ? jb->out_scores + (size_t)j * (size_t)k : NULL;
@@ -350,17 +379,17 @@ static void aggregate_rows(hc_recommender *r, hc_ensemble_scratch *s, int32_t b,
 
 /* The live ensemble's lists for the b users of a block (see the file comment). */
 static int ensemble_block(hc_recommender *r, const int32_t *users, int32_t b, int32_t k,
-                          int include_seen, int32_t *out_items, float *out_scores,
+                          hc_exclude exclude, int32_t *out_items, float *out_scores,
                           int32_t *out_count)
 {
     for (int32_t x = 0; x < r->n_models; x++) {
         int rc = score_block(r, x, r->scores, users, b);
         if (rc)
             return rc;
-        select_job jb = {.train = &r->ds->train,
+        select_job jb = {.ds = r->ds,
                          .ni = r->ds->n_items,
                          .k = r->ens_k,
-                         .include_seen = include_seen,
+                         .exclude = exclude,
                          .out_items = r->lists + (size_t)x * (size_t)b * (size_t)r->ens_k};
         select_block(&jb, r->scores, users, b);
     }
@@ -380,7 +409,8 @@ static int ensemble_block(hc_recommender *r, const int32_t *users, int32_t b, in
 }
 
 int hc_recommend_users(hc_recommender *r, const int32_t *users, int32_t n, int32_t k,
-                       int include_seen, int32_t *out_items, float *out_scores, int32_t *out_count)
+                       hc_exclude exclude, int32_t *out_items, float *out_scores,
+                       int32_t *out_count)
 {
     if (k < 1)
         return hc_error(HC_EINVAL, "recommend: k must be >= 1, got %d", k);
@@ -398,17 +428,17 @@ int hc_recommend_users(hc_recommender *r, const int32_t *users, int32_t n, int32
         int32_t *count = out_count ? out_count + s : NULL;
         int rc;
         if (r->n_models > 1) {
-            rc = ensemble_block(r, users + s, b, k, include_seen, items, scores, count);
+            rc = ensemble_block(r, users + s, b, k, exclude, items, scores, count);
             if (rc)
                 return rc;
             continue;
         }
         if ((rc = score_block(r, 0, r->scores, users + s, b)) != HC_OK)
             return rc;
-        select_job jb = {.train = &r->ds->train,
+        select_job jb = {.ds = r->ds,
                          .ni = r->ds->n_items,
                          .k = k,
-                         .include_seen = include_seen,
+                         .exclude = exclude,
                          .out_items = items,
                          .out_scores = scores,
                          .out_count = count};
@@ -427,7 +457,8 @@ static int rec_score(void *p, const int32_t *users, int32_t n, float *out)
     memset(out, 0, (size_t)n * (size_t)ni * sizeof *out);
     for (int32_t s = 0; s < n; s += ctx->r.block) {
         int32_t b = n - s < ctx->r.block ? n - s : ctx->r.block;
-        int rc = hc_recommend_users(&ctx->r, users + s, b, k, 0, ctx->items, ctx->imp, NULL);
+        int rc = hc_recommend_users(&ctx->r, users + s, b, k, HC_EXCLUDE_TRAIN, ctx->items,
+                                    ctx->imp, NULL);
         if (rc)
             return rc;
         for (int32_t j = 0; j < b; j++) {

@@ -14,7 +14,8 @@
  * A recommender context borrows the models and their dataset and owns its buffers: a
  * block x n_items score buffer and, for an ensemble, the models' lists and the aggregation
  * scratch. hc_recommend_users scores users a block at a time (one score call per model per
- * block), masks each user's train items to -INFINITY unless include_seen, and selects the top
+ * block), masks each user's train items (or none, or every item the dataset knows for the user:
+ * hc_exclude) to -INFINITY, and selects the top
  * k with hc_topk (ties: smaller item index first), OpenMP over the block's users. Nothing is
  * allocated per call.
  *
@@ -83,6 +84,16 @@ int hc_rec_args_add_model(hc_rec_args *a, const char *path);
  * hc_rec_spec_load(spec, a->path, a->n_paths, ds). */
 int hc_rec_args_spec(hc_rec_args *a, hc_rec_spec *spec);
 
+/* Which of a user's items a list leaves out. The zero value is the default, train. */
+typedef enum {
+    HC_EXCLUDE_TRAIN = 0, /* the user's train items ("seen") */
+    HC_EXCLUDE_NONE = 1,  /* nothing (--include-seen) */
+    HC_EXCLUDE_ALL = 2    /* every interaction the dataset file knows: train, valid and test */
+} hc_exclude;
+/* Parses "train", "none" or "all" into *out; -1 on anything else. */
+int hc_exclude_parse(const char *s, hc_exclude *out);
+const char *hc_exclude_name(hc_exclude e);
+
 typedef struct {
     hc_model *const *models; /* spec's models (borrowed; may point at one) */
     int32_t n_models;
@@ -118,10 +129,11 @@ void hc_recommend_free(hc_recommender *r);
  * fewer than k items are selectable (k > items, items masked, or, for an ensemble, fewer
  * than k items in the models' lists); out_scores (n x k, may be NULL) the matching scores (the
  * ensemble's importances; -INFINITY in padding); out_count (n, may be NULL) the number of
- * items written per user. include_seen: 0 masks the user's train items (in every model's
- * list). Returns HC_EINVAL on a bad user index or k, or the score call's error. */
+ * items written per user. exclude: the items masked (in every model's list, for an
+ * ensemble). Returns HC_EINVAL on a bad user index or k, or the score call's error. */
 int hc_recommend_users(hc_recommender *r, const int32_t *users, int32_t n, int32_t k,
-                       int include_seen, int32_t *out_items, float *out_scores, int32_t *out_count);
+                       hc_exclude exclude, int32_t *out_items, float *out_scores,
+                       int32_t *out_count);
 
 /* The evaluator's view of a spec (`hetcomp eval`): one model scores as itself (its full row,
  * hc_model_scorer); a live ensemble scores each user's aggregated list of the spec's ens_k best
