@@ -103,6 +103,11 @@ typedef struct {
     pthread_mutex_t *lock; /* borrowed, may be NULL: n_models mutexes around the score calls */
     int32_t block;         /* users per score call, >= 1 */
     float *scores;         /* block x n_items score buffer (owned) */
+    /* one "mf" model: its item factors transposed (dim x n_items, owned) and user factors
+     * (borrowed), for the small-block kernel of recommend.c; NULL otherwise */
+    float *qt;
+    const float *pf;
+    int32_t qt_dim;
     /* live ensemble only (n_models > 1) */
     int32_t ens_k;            /* list length per model (<= n_items) */
     int32_t *lists;           /* n_models x block x ens_k item lists, -1 padded (owned) */
