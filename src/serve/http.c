@@ -106,6 +106,7 @@ void hc_server_opts_default(hc_server_opts *o)
     o->max_body = 1 << 20;
     o->max_connections = 1024;
     o->idle_timeout = 10;
+    o->max_per_client = 256;
 }
 
 /* ------------------------------------------------------------------------------ replies */

@@ -31,7 +31,7 @@ typedef struct {
     int32_t max_batch;       /* most users in one POST /v1/recommend (1000) */
     size_t max_body;         /* largest request body in bytes (1 MiB) */
     int max_connections;     /* open connections beyond which requests get 503 (1024) */
-    int max_per_client;      /* connections one client address may hold, 0: no limit (0) */
+    int max_per_client;      /* connections one client address may hold, 0: no limit (256) */
     int idle_timeout;        /* seconds without traffic before a connection is closed (10) */
     int fallback_popular;    /* 1: unknown users get the most popular train items (0) */
     int admin;               /* 1: POST /admin/reload is served (0) */
