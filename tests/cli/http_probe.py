@@ -63,7 +63,10 @@ def limit(port, n):
 
 def slow(port, n, seconds):
     held = []
+    t_connect = time.time() + 3.0  # bounded: the rest of the phase runs whatever was opened
     for _ in range(n):
+        if time.time() > t_connect:
+            break
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=1)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
