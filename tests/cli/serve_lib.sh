@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # serve_lib.sh - helpers of the server tests (source after lib.sh, with T and HC set):
 #   json FILE EXPR           evaluates a Python expression over the parsed JSON document j
 #   http METHOD PATH [ARG..] one curl request (extra curl arguments: a body, ...); the body

@@ -197,7 +197,7 @@ sleep 0.5
 stop_server
 wait $LOOP
 # before the stop: 200; after: no connection (000); never an error status
-[ -z "$(grep -vxE '200|000' codes)" ] || die "drain: statuses $(sort codes | uniq -c)"
+grep -qvxE '200|000' codes && die "drain: statuses $(sort codes | uniq -c)"
 grep -qx 200 codes || die "drain: no request answered"
 
 echo "all serve HTTP checks passed"
