@@ -38,6 +38,7 @@
 
 #include "dense/blas.h"
 #include "serve/body.h"
+#include "serve/jsonout.h"
 #include "serve/live.h"
 #include "serve/metrics.h"
 
@@ -65,6 +66,7 @@ struct hc_server {
     int32_t *pop_items;      /* the popularity fallback's list (max_k, by train count) */
     float *pop_scores;
     int32_t n_pop;
+    hc_idtab item_ids; /* the item ids, escaped for JSON once */
     pthread_key_t slot_key;
     int key_inited;
     atomic_int next_slot;
@@ -130,12 +132,6 @@ static json_t *jstrn(const char *s, size_t n)
 static json_t *jstr(const char *s)
 {
     return jstrn(s, strlen(s));
-}
-
-/* A JSON number for a score; non-finite scores (JSON has none) become null. */
-static json_t *jscore(float v)
-{
-    return isfinite(v) ? json_real((double)v) : json_null();
 }
 
 static const char OOM_BODY[] = "{\"error\": \"out of memory\"}";
@@ -289,48 +285,50 @@ static int32_t worker_slot(hc_server *s)
     return w;
 }
 
-/* [{"item", "score"}] of a list of got items. */
-static json_t *items_json(const hc_dataset *ds, const int32_t *items, const float *scores,
-                          int32_t got)
+/* Appends [{"item", "score"}] of a list of got items. */
+static void jb_items(hc_jbuf *b, const hc_server *s, const int32_t *items, const float *scores,
+                     int32_t got)
 {
-    json_t *arr = json_array();
-    int bad = !arr;
-    for (int32_t j = 0; !bad && j < got; j++) {
-        json_t *e = json_object();
-        bad |= !e || json_object_set_new(e, "item", jstr(hc_idmap_name(ds->items, items[j])));
-        bad |= e && json_object_set_new(e, "score", jscore(scores[j]));
-        bad |= json_array_append_new(arr, e);
+    hc_jb_lit(b, "[");
+    for (int32_t j = 0; j < got; j++) {
+        hc_jb_lit(b, j ? ",{\"item\":" : "{\"item\":");
+        hc_jb_id(b, &s->item_ids, items[j]);
+        hc_jb_lit(b, ",\"score\":");
+        hc_jb_score(b, scores[j]);
+        hc_jb_lit(b, "}");
     }
-    if (bad) {
-        json_decref(arr);
-        return NULL;
-    }
-    return arr;
+    hc_jb_lit(b, "]");
 }
 
-/* One user's answer {"user", "k", "items"} (k < 0: no "k" key, -k items), or with items NULL
- * the popularity fallback's first k, marked "fallback": "popular". */
-static json_t *user_json(const hc_server *s, const char *id, size_t id_len, int32_t k,
-                         const int32_t *items, const float *scores, int32_t got)
+/* Appends one user's answer {"user", "k", "items"} (k < 0: no "k" key, -k items), or with
+ * items NULL the popularity fallback's first k, marked "fallback": "popular". */
+static void jb_user(hc_jbuf *b, const hc_server *s, const char *id, size_t id_len, int32_t k,
+                    const int32_t *items, const float *scores, int32_t got)
 {
-    json_t *o = json_object();
-    int bad = !o || json_object_set_new(o, "user", jstrn(id, id_len));
-    if (!bad && k > 0)
-        bad |= json_object_set_new(o, "k", json_integer(k));
+    hc_jb_lit(b, "{\"user\":");
+    hc_jb_str(b, id, id_len);
+    if (k > 0) {
+        hc_jb_lit(b, ",\"k\":");
+        hc_jb_int(b, k);
+    }
     k = k < 0 ? -k : k;
-    if (!bad && !items) {
-        bad |= json_object_set_new(o, "fallback", json_string("popular"));
+    if (!items) {
+        hc_jb_lit(b, ",\"fallback\":\"popular\"");
         items = s->pop_items;
         scores = s->pop_scores;
         got = k < s->n_pop ? k : s->n_pop;
     }
-    if (!bad)
-        bad |= json_object_set_new(o, "items", items_json(s->ds, items, scores, got));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    hc_jb_lit(b, ",\"items\":");
+    jb_items(b, s, items, scores, got);
+    hc_jb_lit(b, "}");
+}
+
+/* Queues a 200 with b's text (a 500 if it ran out of memory). */
+static enum MHD_Result reply_text(hc_server *s, struct MHD_Connection *c, req_state *rq, hc_jbuf *b)
+{
+    size_t len;
+    char *txt = hc_jb_take(b, &len);
+    return queue(s, c, rq, MHD_HTTP_OK, txt, len, "application/json");
 }
 
 /* ------------------------------------------------------------------------------ endpoints */
@@ -389,77 +387,75 @@ static enum MHD_Result handle_recommend(hc_server *s, struct MHD_Connection *c, 
     if (u < 0 && !s->o.fallback_popular)
         return reply_error(s, c, rq, MHD_HTTP_NOT_FOUND, "unknown user '%.*s'", HC_ID_ECHO_MAX,
                            a.val[0]);
+    hc_jbuf jb = {0};
     if (u < 0) {
         hc_srv_metrics_fallback(&s->met, 1);
-        return reply(s, c, rq, MHD_HTTP_OK, user_json(s, a.val[0], a.len[0], k, NULL, NULL, 0));
+        jb_user(&jb, s, a.val[0], a.len[0], k, NULL, NULL, 0);
+        return reply_text(s, c, rq, &jb);
     }
     if (recommend_rows(s, w, &u, 1, k, ex) != HC_OK)
         return reply_error(s, c, rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "recommend failed: %s",
                            hc_errmsg());
     const worker_buf *b = &s->buf[w];
-    return reply(s, c, rq, MHD_HTTP_OK,
-                 user_json(s, a.val[0], a.len[0], k, b->items, b->scores, b->count[0]));
+    jb_user(&jb, s, a.val[0], a.len[0], k, b->items, b->scores, b->count[0]);
+    return reply_text(s, c, rq, &jb);
 }
 
-/* Fills results[pos[0..n)] with the lists of the n known users in b->users. */
-static int batch_rows(hc_server *s, int32_t w, const hc_batch_req *q, const size_t *pos, int32_t n,
-                      int32_t k, hc_exclude ex, json_t *results)
+/* Appends the entries j0 .. j1 - 1 of the batch (uid: their dense indices, -1 unknown); the
+ * known ones, at most s->rows, are scored in one call. */
+static int batch_window(hc_server *s, int32_t w, const hc_batch_req *q, const int32_t *uid,
+                        size_t j0, size_t j1, int32_t k, hc_exclude ex, hc_jbuf *jb)
 {
     worker_buf *b = &s->buf[w];
-    if (recommend_rows(s, w, b->users, n, k, ex) != HC_OK)
+    int32_t n = 0;
+    for (size_t j = j0; j < j1; j++)
+        if (uid[j] >= 0)
+            b->users[n++] = uid[j];
+    if (n && recommend_rows(s, w, b->users, n, k, ex) != HC_OK)
         return -1;
-    for (int32_t j = 0; j < n; j++) {
-        json_t *e =
-            user_json(s, q->user[pos[j]], q->user_len[pos[j]], -k, b->items + (size_t)j * (size_t)k,
-                      b->scores + (size_t)j * (size_t)k, b->count[j]);
-        if (!e || json_array_set_new(results, pos[j], e) != 0)
-            return -1;
+    n = 0;
+    for (size_t j = j0; j < j1; j++) {
+        if (j)
+            hc_jb_lit(jb, ",");
+        if (uid[j] >= 0) {
+            jb_user(jb, s, q->user[j], q->user_len[j], -k, b->items + (size_t)n * (size_t)k,
+                    b->scores + (size_t)n * (size_t)k, b->count[n]);
+            n++;
+        } else if (s->o.fallback_popular) {
+            jb_user(jb, s, q->user[j], q->user_len[j], -k, NULL, NULL, 0);
+        } else {
+            hc_jb_lit(jb, "{\"user\":");
+            hc_jb_str(jb, q->user[j], q->user_len[j]);
+            hc_jb_lit(jb, ",\"error\":\"unknown user\"}");
+        }
     }
     return 0;
 }
 
-/* The entry of a user not in the dataset: the fallback's list, or an error. */
-static json_t *unknown_json(const hc_server *s, const hc_batch_req *q, size_t j, int32_t k)
+/* Appends {"k", "results"} of the batch in request order; *n_unknown: users not known. */
+static int batch_results(hc_server *s, int32_t w, const hc_batch_req *q, int32_t k, hc_exclude ex,
+                         hc_jbuf *jb, uint64_t *n_unknown)
 {
-    if (s->o.fallback_popular)
-        return user_json(s, q->user[j], q->user_len[j], -k, NULL, NULL, 0);
-    return json_pack("{s:o, s:s}", "user", jstrn(q->user[j], q->user_len[j]), "error",
-                     "unknown user");
-}
-
-/* The batch's results in request order, s->rows known users per score call. */
-static json_t *batch_results(hc_server *s, int32_t w, const hc_batch_req *q, int32_t k,
-                             hc_exclude ex, uint64_t *n_fallback)
-{
-    json_t *results = json_array();
-    size_t *pos = malloc((size_t)s->rows * sizeof *pos);
-    int bad = !results || !pos;
-    for (size_t j = 0; !bad && j < q->n_users; j++)
-        bad |= json_array_append_new(results, json_null());
-    int32_t n = 0;
-    for (size_t j = 0; !bad && j < q->n_users; j++) {
-        int32_t u = hc_idmap_get(s->ds->users, q->user[j], q->user_len[j]);
-        if (u < 0) {
-            json_t *e = unknown_json(s, q, j, k);
-            bad |= !e || json_array_set_new(results, j, e);
-            *n_fallback += s->o.fallback_popular;
-            continue;
-        }
-        s->buf[w].users[n] = u;
-        pos[n++] = j;
-        if (n == s->rows || j + 1 == q->n_users) {
-            bad |= batch_rows(s, w, q, pos, n, k, ex, results) != 0;
-            n = 0;
-        }
+    int32_t *uid = malloc(q->n_users * sizeof *uid);
+    if (!uid)
+        return -1;
+    for (size_t j = 0; j < q->n_users; j++) {
+        uid[j] = hc_idmap_get(s->ds->users, q->user[j], q->user_len[j]);
+        *n_unknown += uid[j] < 0;
     }
-    if (!bad && n)
-        bad |= batch_rows(s, w, q, pos, n, k, ex, results) != 0;
-    free(pos);
-    if (bad) {
-        json_decref(results);
-        return NULL;
+    hc_jb_lit(jb, "{\"k\":");
+    hc_jb_int(jb, k);
+    hc_jb_lit(jb, ",\"results\":[");
+    int rc = 0;
+    for (size_t j0 = 0, j1; !rc && j0 < q->n_users; j0 = j1) {
+        int32_t known = 0;
+        for (j1 = j0; j1 < q->n_users && (known < s->rows || uid[j1] < 0); j1++)
+            known += uid[j1] >= 0;
+        rc = batch_window(s, w, q, uid, j0, j1, k, ex, jb);
     }
-    return results;
+    hc_jb_lit(jb, "]}");
+    free(uid);
+    return rc;
 }
 
 static enum MHD_Result handle_batch(hc_server *s, struct MHD_Connection *c, req_state *rq,
@@ -478,13 +474,18 @@ static enum MHD_Result handle_batch(hc_server *s, struct MHD_Connection *c, req_
                        msg, sizeof msg) != 0)
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "%s", msg);
     int32_t k = q.k ? q.k : (HC_DEFAULT_K < s->o.max_k ? HC_DEFAULT_K : s->o.max_k);
-    uint64_t n_fallback = 0;
-    json_t *results = batch_results(s, w, &q, k, q.exclude, &n_fallback);
+    uint64_t n_unknown = 0;
+    hc_jbuf jb = {0};
+    int rc = batch_results(s, w, &q, k, q.exclude, &jb, &n_unknown);
     hc_batch_free(&q);
-    if (n_fallback)
-        hc_srv_metrics_fallback(&s->met, n_fallback);
-    json_t *o = results ? json_pack("{s:i, s:o}", "k", (int)k, "results", results) : NULL;
-    return reply(s, c, rq, o ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR, o);
+    if (n_unknown && s->o.fallback_popular)
+        hc_srv_metrics_fallback(&s->met, n_unknown);
+    if (rc) {
+        free(jb.p);
+        return reply_error(s, c, rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "recommend failed: %s",
+                           hc_errmsg());
+    }
+    return reply_text(s, c, rq, &jb);
 }
 
 /* Item-item scores of item i into buf (cosine or inner product of the item factors), i itself
@@ -524,21 +525,26 @@ static enum MHD_Result handle_similar(hc_server *s, struct MHD_Connection *c, re
         return reply_error(s, c, rq, MHD_HTTP_NOT_FOUND, "unknown item '%.*s'", HC_ID_ECHO_MAX,
                            a.val[0]);
     hc_live_gen *g = hc_live_enter(&s->live, w);
-    json_t *o = NULL;
-    if (g->item_f) {
+    hc_jbuf jb = {0};
+    int has_factors = g->item_f != NULL;
+    if (has_factors) {
         worker_buf *b = &s->buf[w];
         similar_scores(g, s->ds->n_items, i, cosine, g->rec[w].scores);
         int32_t got = hc_topk(g->rec[w].scores, s->ds->n_items, k, b->items, b->scores);
-        o = json_pack("{s:o, s:i, s:s, s:o}", "item", jstrn(a.val[0], a.len[0]), "k", (int)k,
-                      "metric", cosine ? "cosine" : "dot", "items",
-                      items_json(s->ds, b->items, b->scores, got));
+        hc_jb_lit(&jb, "{\"item\":");
+        hc_jb_id(&jb, &s->item_ids, i);
+        hc_jb_lit(&jb, ",\"k\":");
+        hc_jb_int(&jb, k);
+        hc_jb_lit(&jb,
+                  cosine ? ",\"metric\":\"cosine\",\"items\":" : ",\"metric\":\"dot\",\"items\":");
+        jb_items(&jb, s, b->items, b->scores, got);
+        hc_jb_lit(&jb, "}");
     }
-    int has_factors = g->item_f != NULL;
     hc_live_leave(&s->live, w);
     if (!has_factors)
         return reply_error(s, c, rq, MHD_HTTP_NOT_IMPLEMENTED,
                            "similar items need one model with item factors (mf, ml)");
-    return reply(s, c, rq, o ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR, o);
+    return reply_text(s, c, rq, &jb);
 }
 
 /* {"model", "dim", "model_file", "checksum"[, "weight"]} of model x of generation g. */
@@ -856,6 +862,7 @@ void hc_server_stop(hc_server *s)
     free(s->buf);
     free(s->pop_items);
     free(s->pop_scores);
+    hc_idtab_free(&s->item_ids);
     if (s->key_inited)
         pthread_key_delete(s->slot_key);
     if (s->met_inited)
@@ -1000,7 +1007,8 @@ int hc_server_start(const char *const *paths, int32_t n_paths, const hc_dataset 
                            s->rows)) != HC_OK)
         goto fail;
     s->live_inited = 1;
-    if ((rc = worker_buffers(s)) != HC_OK || (rc = popularity(s)) != HC_OK)
+    if ((rc = worker_buffers(s)) != HC_OK || (rc = popularity(s)) != HC_OK ||
+        (rc = hc_idtab_build(ds->items, ds->n_items, &s->item_ids)) != HC_OK)
         goto fail;
     errno = 0;
     if (!(s->daemon = start_daemon(s, sa, flags))) {
