@@ -24,10 +24,9 @@
  * model x's score() runs under lock x, while masking, selection and aggregation run outside
  * the locks in each context's own buffers (two workers of an ensemble server can score
  * different models at once). A context itself is used by one thread at a time, and must not
- * be moved after init; hc_rec_pool hands out contexts to server workers. We chose one shared
- * model with serialised scoring over a model copy per worker because prepare() caches (e.g.
- * LightGCN's propagated tables) would be duplicated per worker, and scoring one user is a
- * single matrix-vector product, short next to request handling.
+ * be moved after init; hc_rec_pool hands out contexts over one shared copy of the models.
+ * The server does not use it: its workers each score their own model copies, so that none
+ * waits on a lock (serve/live.h), at the cost of the models' memory once per worker.
  */
 #ifndef HC_RECOMMEND_H
 #define HC_RECOMMEND_H
