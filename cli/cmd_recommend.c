@@ -3,8 +3,9 @@
  * or of every user into a TSV file, or a latency benchmark of single-user queries, from any
  * saved model (teacher or student) or from the live rank-importance ensemble of several.
  *
- * Train items are excluded unless --include-seen. All users are scored a block at a time
- * (one score call per model per block, top-K in parallel over the block's users;
+ * Train items are excluded unless --include-seen or --exclude says otherwise (--exclude all:
+ * every interaction the dataset file knows for the user, valid and test too). All users are scored
+ * a block at a time (one score call per model per block, top-K in parallel over the block's users;
  * src/serve/recommend.c) and written as they are produced, atomically (temp file + rename).
  * --bench answers N queries for seeded uniformly drawn users one at a time, as the server
  * does (a context of one row), and reports latency percentiles and queries per second.
@@ -29,7 +30,7 @@ static void help(void)
            "       hetcomp recommend --model M.hcm ... --data DS.hcd --all-users [--out FILE]\n"
            "       hetcomp recommend --model M.hcm ... --data DS.hcd --bench N [--json FILE]\n\n"
            "Prints a user's top-K items as TSV (rank, item, score), best first; the user's\n"
-           "train items are left out unless --include-seen. With --all-users, writes every\n"
+           "train items are left out (--exclude). With --all-users, writes every\n"
            "user's list (user, rank, item, score) to FILE.tsv (atomically) or stdout.\n"
            "Ids are the dataset's own user and item ids. Ties go to the item read first.\n\n"
            "With two or more --model, ranks by their live ensemble (docs/method.md section 3):\n"
@@ -47,7 +48,10 @@ static void help(void)
            "  --all-users         every user, in dataset order\n"
            "  --bench N           latency benchmark of N queries\n"
            "  -k, --k N           items per user (10)\n"
-           "  --include-seen      keep the user's train items in the ranking\n"
+           "  --exclude WHAT      items left out: train (the user's train items), all\n"
+           "                      (every interaction the dataset file knows for the\n"
+           "                      user: train, valid, test) or none (train)\n"
+           "  --include-seen      the same as --exclude none\n"
            "  --weights W1,W2,..  ensemble: one positive weight per model (all 1)\n"
            "  --ensemble-k N      ensemble: list length taken from each model (%d)\n"
            "  --temperature T     ensemble: rank temperature (%g)\n"
@@ -73,7 +77,7 @@ static void write_rows(FILE *fp, const hc_dataset *ds, const char *user, const i
 }
 
 /* Every user's top-k into fp (NULL: computed, not written), block by block. */
-static int all_users(hc_recommender *r, const hc_dataset *ds, int32_t k, int seen, FILE *fp)
+static int all_users(hc_recommender *r, const hc_dataset *ds, int32_t k, hc_exclude seen, FILE *fp)
 {
     int32_t b = r->block, nu = ds->n_users;
     int32_t *users = malloc((size_t)b * sizeof *users), *cnt = malloc((size_t)b * sizeof *cnt);
@@ -126,7 +130,7 @@ int cli_rec_option(const char *cmd, int c, const char *arg, hc_rec_args *ra)
 /* What a benchmark was asked for (echoed in its output). */
 typedef struct {
     int32_t n, k, threads;
-    int seen;
+    hc_exclude seen;
     uint64_t seed;
     const char *json;
 } bench_opts;
@@ -144,7 +148,8 @@ static json_t *bench_json(const bench_opts *bo, const hc_rec_spec *spec, const h
         bad |= json_object_set_new(o, "queries", json_integer(bo->n));
         bad |= json_object_set_new(o, "warmup", json_integer(BENCH_WARMUP));
         bad |= json_object_set_new(o, "k", json_integer(bo->k));
-        bad |= json_object_set_new(o, "include_seen", json_boolean(bo->seen));
+        bad |= json_object_set_new(o, "include_seen", json_boolean(bo->seen == HC_EXCLUDE_NONE));
+        bad |= json_object_set_new(o, "exclude", json_string(hc_exclude_name(bo->seen)));
         bad |= json_object_set_new(o, "seed", json_integer((json_int_t)bo->seed));
         bad |= json_object_set_new(o, "threads", json_integer(bo->threads));
         if (spec->n_models > 1) {
@@ -238,13 +243,25 @@ done:
 
 int cmd_recommend(int argc, char **argv)
 {
-    enum { O_ALL = 256, O_SEEN, O_NOHDR, O_BLOCK, O_THREADS, O_QUIET, O_BENCH, O_SEED, O_JSON };
+    enum {
+        O_ALL = 256,
+        O_SEEN,
+        O_EXCL,
+        O_NOHDR,
+        O_BLOCK,
+        O_THREADS,
+        O_QUIET,
+        O_BENCH,
+        O_SEED,
+        O_JSON
+    };
     static const struct option opts[] = {CLI_REC_OPTIONS,
                                          {"data", required_argument, 0, 'd'},
                                          {"user", required_argument, 0, 'u'},
                                          {"all-users", no_argument, 0, O_ALL},
                                          {"k", required_argument, 0, 'k'},
                                          {"include-seen", no_argument, 0, O_SEEN},
+                                         {"exclude", required_argument, 0, O_EXCL},
                                          {"bench", required_argument, 0, O_BENCH},
                                          {"seed", required_argument, 0, O_SEED},
                                          {"json", required_argument, 0, O_JSON},
@@ -259,7 +276,7 @@ int cmd_recommend(int argc, char **argv)
     int32_t k = 10, block = HC_RECOMMEND_BLOCK, threads = -1;
     hc_rec_args ra = {0};
     bench_opts bo = {.seed = 1};
-    int all = 0, header = 1, quiet = 0, rc = 0, c;
+    int all = 0, header = 1, quiet = 0, excl_given = 0, rc = 0, c;
     cli_getopt g;
     cli_getopt_init(&g, CMD, "m:d:u:k:o:h", opts, cli_rec_repeatable, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
@@ -282,8 +299,15 @@ int cmd_recommend(int argc, char **argv)
             rc = cli_int(CMD, "-k", optarg, 1, 1000000, &k);
             break;
         case O_SEEN:
-            bo.seen = 1;
+        case O_EXCL: {
+            hc_exclude e = HC_EXCLUDE_NONE;
+            if (c == O_EXCL && hc_exclude_parse(optarg, &e) != 0)
+                rc = cli_usage_error(CMD, "--exclude wants train, all or none, not '%s'", optarg);
+            else if (excl_given++ && e != bo.seen)
+                rc = cli_usage_error(CMD, "--include-seen and --exclude disagree");
+            bo.seen = e;
             break;
+        }
         case O_BENCH:
             rc = cli_int(CMD, "--bench", optarg, 1, 100000000, &bo.n);
             break;
@@ -400,7 +424,10 @@ int cmd_recommend(int argc, char **argv)
         if (ra.n_paths > 1)
             snprintf(what, sizeof what, ", ensemble of %d models", ra.n_paths);
         fprintf(stderr, "hetcomp recommend: %d users x top-%d (%s%s) in %.3f s\n", ds.n_users, k,
-                bo.seen ? "seen included" : "seen excluded", what, cli_now() - t0);
+                bo.seen == HC_EXCLUDE_NONE  ? "seen included"
+                : bo.seen == HC_EXCLUDE_ALL ? "every known item excluded"
+                                            : "seen excluded",
+                what, cli_now() - t0);
     }
 done:
     if (have_af)

@@ -2,18 +2,17 @@
  * test_recommend.c - top-K recommendation (src/serve/recommend.c) against a brute-force
  * reference: a tiny hand-made MF model whose factors are multiples of 1/2 in [-1, 1], so every
  * score <p_u, q_i> is exact in float (sgemm and the reference agree bit for bit) and ties are
- * frequent. The reference scores every item, drops train items unless seen are included, and
- * fully sorts by (score descending, item ascending).
- * Covers: with and without seen items; k = 1, a few, all items, more than all items (padding
- * with -1 / -INFINITY and the returned counts); block sizes 1, 7 and 256 giving identical
- * output; argument errors; a pool of contexts used from several threads at once giving the
- * single-threaded answers; another family (ML) through the same path.
- * The live ensemble (two models, hc_rec_spec): against hc_ensemble_user on trajectories
- * recorded from the same models by hc_evaluate (bit for bit, block sizes 1 and 256, weights,
- * temperature, k beyond the candidates) and against a hand computation from brute-force
- * lists (importances in double), with and without seen items; a pool of ensemble contexts
- * shared by several threads; refused specs (other dataset, sizes, temperature, weights) and
- * weight parsing.
+ * frequent. The reference scores every item, drops train items (or none, or train, valid and test:
+ * the three hc_exclude modes), and fully sorts by (score descending, item ascending). Covers: the
+ * three exclude modes; k = 1, a few, all items, more than all items (padding with -1 / -INFINITY
+ * and the returned counts); block sizes 1, 7 and 256 giving identical output; argument errors; a
+ * pool of contexts used from several threads at once giving the single-threaded answers; another
+ * family (ML) through the same path. The live ensemble (two models, hc_rec_spec): against
+ * hc_ensemble_user on trajectories recorded from the same models by hc_evaluate (bit for bit, block
+ * sizes 1 and 256, weights, temperature, k beyond the candidates) and against a hand computation
+ * from brute-force lists (importances in double), with and without seen items; a pool of ensemble
+ * contexts shared by several threads; refused specs (other dataset, sizes, temperature, weights)
+ * and weight parsing.
  */
 #include "testutil.h"
 
@@ -71,12 +70,15 @@ static int cmp_scored(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
-/* Brute force: the full sorted list of u's selectable items; returns its length. */
+/* Brute force: the full sorted list of u's selectable items; returns its length. seen is an
+ * hc_exclude: 0 drops train items, 1 nothing, 2 train, valid and test items. */
 static int32_t brute(hc_model *m, const hc_dataset *ds, int32_t u, int seen, scored *out)
 {
     int32_t n = 0;
     for (int32_t i = 0; i < ds->n_items; i++) {
-        if (!seen && hc_csr_has(&ds->train, u, i))
+        if (seen != HC_EXCLUDE_NONE && hc_csr_has(&ds->train, u, i))
+            continue;
+        if (seen == HC_EXCLUDE_ALL && (hc_csr_has(&ds->valid, u, i) || hc_csr_has(&ds->test, u, i)))
             continue;
         float s = 0.0f;
         for (int c = 0; c < DIM; c++)
@@ -97,7 +99,7 @@ static void spec_all(const hc_rec_spec *spec, const hc_dataset *ds, int32_t bloc
     int32_t users[NU];
     for (int32_t u = 0; u < NU; u++)
         users[u] = u;
-    TU_OK(hc_recommend_users(&r, users, NU, k, seen, items, scores, count));
+    TU_OK(hc_recommend_users(&r, users, NU, k, (hc_exclude)seen, items, scores, count));
     hc_recommend_free(&r);
 }
 
@@ -122,7 +124,7 @@ static void test_vs_bruteforce(void **state)
     const int32_t blocks[] = {1, 7, 256};
     scored ref[NI];
     int ties = 0;
-    for (int seen = 0; seen <= 1; seen++)
+    for (int seen = HC_EXCLUDE_TRAIN; seen <= HC_EXCLUDE_ALL; seen++)
         for (size_t a = 0; a < sizeof ks / sizeof ks[0]; a++) {
             int32_t k = ks[a];
             int32_t *it0 = NULL, *cnt0 = NULL;
@@ -145,8 +147,10 @@ static void test_vs_bruteforce(void **state)
                             assert_true(gs == ref[j].s);
                             if (j > 0 && ref[j].s == ref[j - 1].s)
                                 ties++;
-                            if (!seen)
+                            if (seen != HC_EXCLUDE_NONE)
                                 assert_false(hc_csr_has(&ds.train, u, got));
+                            if (seen == HC_EXCLUDE_ALL)
+                                assert_false(hc_csr_has(&ds.test, u, got));
                         } else {
                             assert_int_equal(got, -1);
                             assert_true(isinf(gs) && gs < 0.0f);
@@ -186,12 +190,15 @@ static void test_errors(void **state)
     int32_t items[4], u = 0;
     TU_OK(hc_recommend_init(&r, m, &ds, 0, NULL));
     assert_int_equal(r.block, NU); /* default block, capped at the user count */
-    assert_int_equal(hc_recommend_users(&r, &u, 1, 0, 0, items, NULL, NULL), HC_EINVAL);
+    assert_int_equal(hc_recommend_users(&r, &u, 1, 0, HC_EXCLUDE_TRAIN, items, NULL, NULL),
+                     HC_EINVAL);
     u = -1;
-    assert_int_equal(hc_recommend_users(&r, &u, 1, 4, 0, items, NULL, NULL), HC_EINVAL);
+    assert_int_equal(hc_recommend_users(&r, &u, 1, 4, HC_EXCLUDE_TRAIN, items, NULL, NULL),
+                     HC_EINVAL);
     u = NU;
-    assert_int_equal(hc_recommend_users(&r, &u, 1, 4, 0, items, NULL, NULL), HC_EINVAL);
-    assert_int_equal(hc_recommend_users(&r, &u, 0, 4, 0, items, NULL, NULL), HC_OK);
+    assert_int_equal(hc_recommend_users(&r, &u, 1, 4, HC_EXCLUDE_TRAIN, items, NULL, NULL),
+                     HC_EINVAL);
+    assert_int_equal(hc_recommend_users(&r, &u, 0, 4, HC_EXCLUDE_TRAIN, items, NULL, NULL), HC_OK);
     hc_recommend_free(&r);
     hc_recommend_free(&r); /* twice is harmless */
     tu_make_dataset(&other, NU + 1, NI, 3, 10, 7);
@@ -221,7 +228,7 @@ static void *worker(void *p)
             int32_t u = (j * 7 + w->seed * 3 + round) % NU, items[POOL_K], got;
             float sc[POOL_K];
             hc_recommender *r = hc_rec_pool_acquire(w->pool);
-            int rc = hc_recommend_users(r, &u, 1, POOL_K, 0, items, sc, &got);
+            int rc = hc_recommend_users(r, &u, 1, POOL_K, HC_EXCLUDE_TRAIN, items, sc, &got);
             hc_rec_pool_release(w->pool, r);
             if (rc)
                 w->errors++;

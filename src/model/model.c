@@ -250,10 +250,20 @@ int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
     *out = NULL;
     char *data = NULL;
     size_t len = 0;
-    hc_model *m = NULL;
     int rc = hc_file_read_all(path, &data, &len);
     if (rc)
         return rc;
+    rc = hc_model_load_mem(path, data, len, ds, out);
+    free(data);
+    return rc;
+}
+
+int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
+                      hc_model **out)
+{
+    *out = NULL;
+    hc_model *m = NULL;
+    int rc = HC_OK;
     rd r = {(const unsigned char *)data, (const unsigned char *)data + len, path};
     char magic[4] = {0}, family[NAME_LEN] = {0};
     uint32_t ver = 0, nt = 0;
@@ -376,7 +386,6 @@ int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out)
     m = NULL;
 done:
     hc_model_free(m);
-    free(data);
     return rc;
 }
 

@@ -119,6 +119,11 @@ void hc_keeper_free(hc_keeper *k);
  * corrupt files and, when ds is given, a file trained on another dataset. */
 int hc_model_save(hc_model *m, const char *path);
 int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out);
+/* The same from a file's bytes already in memory (data[0..len), borrowed): path only names
+ * the file in messages. The server loads a file read once, so that the checksum it reports
+ * and the model it serves come from the same bytes. */
+int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
+                      hc_model **out);
 
 /* The model as the evaluator sees it. */
 hc_scorer hc_model_scorer(hc_model *m);

@@ -14,7 +14,8 @@
  * A recommender context borrows the models and their dataset and owns its buffers: a
  * block x n_items score buffer and, for an ensemble, the models' lists and the aggregation
  * scratch. hc_recommend_users scores users a block at a time (one score call per model per
- * block), masks each user's train items to -INFINITY unless include_seen, and selects the top
+ * block), masks each user's train items (or none, or every item the dataset knows for the user:
+ * hc_exclude) to -INFINITY, and selects the top
  * k with hc_topk (ties: smaller item index first), OpenMP over the block's users. Nothing is
  * allocated per call.
  *
@@ -23,10 +24,9 @@
  * model x's score() runs under lock x, while masking, selection and aggregation run outside
  * the locks in each context's own buffers (two workers of an ensemble server can score
  * different models at once). A context itself is used by one thread at a time, and must not
- * be moved after init; hc_rec_pool hands out contexts to server workers. We chose one shared
- * model with serialised scoring over a model copy per worker because prepare() caches (e.g.
- * LightGCN's propagated tables) would be duplicated per worker, and scoring one user is a
- * single matrix-vector product, short next to request handling.
+ * be moved after init; hc_rec_pool hands out contexts over one shared copy of the models.
+ * The server does not use it: its workers each score their own model copies, so that none
+ * waits on a lock (serve/live.h), at the cost of the models' memory once per worker.
  */
 #ifndef HC_RECOMMEND_H
 #define HC_RECOMMEND_H
@@ -83,6 +83,16 @@ int hc_rec_args_add_model(hc_rec_args *a, const char *path);
  * hc_rec_spec_load(spec, a->path, a->n_paths, ds). */
 int hc_rec_args_spec(hc_rec_args *a, hc_rec_spec *spec);
 
+/* Which of a user's items a list leaves out. The zero value is the default, train. */
+typedef enum {
+    HC_EXCLUDE_TRAIN = 0, /* the user's train items ("seen") */
+    HC_EXCLUDE_NONE = 1,  /* nothing (--include-seen) */
+    HC_EXCLUDE_ALL = 2    /* every interaction the dataset file knows: train, valid and test */
+} hc_exclude;
+/* Parses "train", "none" or "all" into *out; -1 on anything else. */
+int hc_exclude_parse(const char *s, hc_exclude *out);
+const char *hc_exclude_name(hc_exclude e);
+
 typedef struct {
     hc_model *const *models; /* spec's models (borrowed; may point at one) */
     int32_t n_models;
@@ -92,6 +102,11 @@ typedef struct {
     pthread_mutex_t *lock; /* borrowed, may be NULL: n_models mutexes around the score calls */
     int32_t block;         /* users per score call, >= 1 */
     float *scores;         /* block x n_items score buffer (owned) */
+    /* one "mf" model: its item factors transposed (dim x n_items, owned) and user factors
+     * (borrowed), for the small-block kernel of recommend.c; NULL otherwise */
+    float *qt;
+    const float *pf;
+    int32_t qt_dim;
     /* live ensemble only (n_models > 1) */
     int32_t ens_k;            /* list length per model (<= n_items) */
     int32_t *lists;           /* n_models x block x ens_k item lists, -1 padded (owned) */
@@ -118,10 +133,11 @@ void hc_recommend_free(hc_recommender *r);
  * fewer than k items are selectable (k > items, items masked, or, for an ensemble, fewer
  * than k items in the models' lists); out_scores (n x k, may be NULL) the matching scores (the
  * ensemble's importances; -INFINITY in padding); out_count (n, may be NULL) the number of
- * items written per user. include_seen: 0 masks the user's train items (in every model's
- * list). Returns HC_EINVAL on a bad user index or k, or the score call's error. */
+ * items written per user. exclude: the items masked (in every model's list, for an
+ * ensemble). Returns HC_EINVAL on a bad user index or k, or the score call's error. */
 int hc_recommend_users(hc_recommender *r, const int32_t *users, int32_t n, int32_t k,
-                       int include_seen, int32_t *out_items, float *out_scores, int32_t *out_count);
+                       hc_exclude exclude, int32_t *out_items, float *out_scores,
+                       int32_t *out_count);
 
 /* The evaluator's view of a spec (`hetcomp eval`): one model scores as itself (its full row,
  * hc_model_scorer); a live ensemble scores each user's aggregated list of the spec's ens_k best

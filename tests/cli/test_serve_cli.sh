@@ -34,42 +34,8 @@ cd "$T"
 # shellcheck source=tests/cli/lib.sh
 . "$ROOT/tests/cli/lib.sh" # die, expect, contains, no_tmp
 
-# json FILE EXPR : evaluates a Python expression over the parsed JSON document j
-json() {
-    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-# http METHOD PATH : body to $T/body, prints the status code (000 when no answer)
-if command -v curl >/dev/null 2>&1; then
-    http() {
-        curl -s --max-time 5 -o "$T/body" -w '%{http_code}' -X "$1" "$BASE$2" || echo 000
-    }
-else
-    http() {
-        python3 - "$1" "$BASE$2" "$T/body" <<'EOF'
-import sys, urllib.request, urllib.error
-m, url, out = sys.argv[1:4]
-try:
-    r = urllib.request.urlopen(urllib.request.Request(url, method=m), timeout=5)
-    code, body = r.status, r.read()
-except urllib.error.HTTPError as e:
-    code, body = e.code, e.read()
-except Exception:
-    code, body = 0, b""
-open(out, "wb").write(body)
-print("%03d" % code)
-EOF
-    }
-fi
-
-# status METHOD PATH WANT : the request answers WANT with a JSON body
-status() {
-    local got
-    got=$(http "$1" "$2")
-    [ "$got" = "$3" ] || die "$1 $2: status $got, expected $3 (body: $(cat "$T/body"))"
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/body" ||
-        die "$1 $2: body is not JSON: $(cat "$T/body")"
-}
+# shellcheck source=tests/cli/serve_lib.sh
+. "$ROOT/tests/cli/serve_lib.sh" # json, http, status, start_server, stop_server
 
 echo "- synth + split + a tiny MF teacher"
 expect 0 "$HC" synth --users 300 --items 400 --interactions 8000 --out X.tsv
@@ -124,36 +90,6 @@ for x, y in zip(a, b):
     assert x[2] == y[2] or abs(sx - sy) <= 1e-5 * max(abs(sx), 1e-6), (x, y)
 EOF
 
-# start_server ARGS... : runs `hetcomp serve ARGS --port 0` in the background (stderr in
-# serve.err), waits at most 10 s for its listening line; sets SRV, PORT and BASE
-start_server() {
-    "$HC" serve "$@" --port 0 2>serve.err &
-    SRV=$!
-    PORT=""
-    for _ in $(seq 100); do
-        PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' serve.err)
-        [ -n "$PORT" ] && break
-        kill -0 "$SRV" 2>/dev/null || die "server exited: $(cat serve.err)"
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || die "server not listening within 10 s: $(cat serve.err)"
-    BASE="http://127.0.0.1:$PORT"
-}
-
-# stop_server : SIGTERM, then at most 10 s for a clean exit 0
-stop_server() {
-    kill -TERM "$SRV"
-    for _ in $(seq 100); do
-        kill -0 "$SRV" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$SRV" 2>/dev/null && die "server still running 10 s after SIGTERM"
-    local rc=0
-    wait "$SRV" || rc=$?
-    SRV=""
-    [ $rc = 0 ] || die "server exit code $rc: $(cat serve.err)"
-}
-
 echo "- serve: starts on a free port within 10 s"
 start_server --model $M --data ds.hcd --threads 2
 
@@ -165,8 +101,11 @@ cmp -s srv_items cli_items || die "server items $(tr '\n' ' ' <srv_items)!= CLI 
 status GET "/v1/recommend?user=u0&k=3&include_seen=1" 200
 [ "$(json body 'len(j["items"])')" = 3 ] || die "include_seen body: $(cat body)"
 status GET /healthz 200
-[ "$(json body 'j["status"], j["model"], j["users"]')" = "('ok', 'mf', 300)" ] ||
-    die "healthz: $(cat body)"
+[ "$(json body 'j["status"], j["model"], j["users"], j["model_file"]')" = \
+    "('ok', 'mf', 300, 'model.hcm')" ] || die "healthz: $(cat body)"
+# the file by name and checksum, never its path
+json body 'j["model_checksum"]' | grep -Eqx '[0-9a-f]{16}' || die "healthz checksum: $(cat body)"
+grep -qF "t/model.hcm" body && die "healthz shows the model's path: $(cat body)"
 N_ITEMS=$(json body 'j["items"]')
 
 echo "- serve: bad requests get JSON errors; the server keeps answering"
@@ -181,23 +120,46 @@ status GET "/v1/recommend?user=" 400
 status GET "/v1/recommend?user=u0&user=u1" 400
 status GET "/v1/recommend?user=u0&bogus=1" 400
 status GET "/v1/recommend?user=u0&include_seen=maybe" 400
-status GET "/v1/recommend?user=%ff%fe%00" 404
+status GET "/v1/recommend?user=%ff%fe%00" 400
+contains body "NUL byte"
+status GET "/v1/recommend?user=u0%00x" 400
+status GET "/v1/recommend?user=u0&k%00zz=3" 400
+status GET "/v1/recommend?user=u0&exclude=bogus" 400
+status GET "/v1/recommend?user=u0&exclude=all&include_seen=1" 400
 status GET "/no/such/path" 404
-status POST "/v1/recommend?user=u0" 405
+status POST "/v1/recommend?user=u0" 400
+status PUT /v1/recommend 405
 status DELETE /healthz 405
-N_BAD=14
+N_BAD=19
 for i in $(seq 20); do
     status GET "/v1/recommend?user=u$((i * 7))&k=$i" 200
 done
 status GET /healthz 200
 
-echo "- serve: /metrics counts every request and reports latency percentiles"
-status GET /metrics 200
-# before this one: 2 recommend + 1 healthz ok, N_BAD errors, 20 recommend + 1 healthz ok
+echo "- serve: exclude=all leaves out valid and test items too, as recommend --exclude all"
+expect 0 "$HC" recommend --model $M --data ds.hcd --user u0 -k 50 --exclude all
+tail -n +2 out | cut -f2 >cli_all
+status GET "/v1/recommend?user=u0&k=50&exclude=all" 200
+json body '"\n".join(e["item"] for e in j["items"])' | cmp -s - cli_all ||
+    die "exclude=all differs from the CLI's"
+# every item: none minus train = u0's train items, train minus all = its valid and test items
+for e in none train all; do
+    status GET "/v1/recommend?user=u0&k=1000&exclude=$e" 200
+    json body '"\n".join(e["item"] for e in j["items"])' | sort >"srv_$e"
+done
+awk -F'\t' '$1 == "u0" { print $2 }' X.tsv | sort -u >u0_all
+{ comm -23 srv_none srv_train; comm -23 srv_train srv_all; } | sort | cmp -s - u0_all ||
+    die "exclude=train/all did not leave out exactly u0's train / known items"
+[ -z "$(comm -12 srv_all u0_all)" ] || die "exclude=all kept an item of u0"
+
+echo "- serve: /metrics.json counts every request and reports latency percentiles"
+status GET /metrics.json 200
+# before this one: 2 recommend + 1 healthz ok, N_BAD errors, 20 recommend + 1 healthz ok,
+# 4 exclude checks
 [ "$(json body 'j["requests"]["4xx"]')" = $N_BAD ] || die "metrics 4xx: $(cat body)"
-[ "$(json body 'j["requests"]["2xx"]')" = 24 ] || die "metrics 2xx: $(cat body)"
-[ "$(json body 'j["requests"]["total"]')" = $((24 + N_BAD)) ] || die "metrics total: $(cat body)"
-[ "$(json body 'j["requests"]["recommend_ok"]')" = 22 ] || die "metrics recommend: $(cat body)"
+[ "$(json body 'j["requests"]["2xx"]')" = 28 ] || die "metrics 2xx: $(cat body)"
+[ "$(json body 'j["requests"]["total"]')" = $((28 + N_BAD)) ] || die "metrics total: $(cat body)"
+[ "$(json body 'j["requests"]["recommend_ok"]')" = 26 ] || die "metrics recommend: $(cat body)"
 json body 'j["latency_ms"]["p50"] <= j["latency_ms"]["p90"] <= j["latency_ms"]["p99"]' |
     grep -qx True || die "percentiles not ordered: $(cat body)"
 
@@ -309,8 +271,16 @@ json body '"\n".join(e["item"] for e in j["items"])' | cmp -s - ens_items ||
 status GET "/v1/recommend?user=nobody" 404
 status GET "/v1/recommend?user=u0&k=0" 400
 status GET "/v1/recommend?user=u0&k=3&include_seen=1" 200
-status GET /metrics 200
+status GET /metrics.json 200
 [ "$(json body 'j["requests"]["recommend_ok"]')" = 6 ] || die "ensemble metrics: $(cat body)"
+status GET "/v1/similar?item=i1" 501
+printf '{"users": ["u5", "nobody", "u123"], "k": 7}' >batch.json
+status POST /v1/recommend 200 --data-binary @batch.json
+[ "$(json body '[r.get("error") for r in j["results"]]')" = "[None, 'unknown user', None]" ] ||
+    die "ensemble batch: $(cat body)"
+json body '"\n".join("%s\t%.7g" % (e["item"], e["score"]) for e in j["results"][2]["items"])' \
+    >srv_ens
+cmp -s srv_ens cli_ens || die "ensemble batch u123 differs from the CLI's"
 stop_server
 
 echo "- export: .npy tensors, id maps, model.json"
