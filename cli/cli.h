@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "hetcomp.h"
+#include "core/internal.h"
 #include "serve/recommend.h"
 #include "traj/trajectory.h"
 

@@ -55,8 +55,6 @@ const char *hc_strerror(int code);
 const char *hc_err_name(int code);
 /* Returns the detailed message of this thread's last error (never NULL, "" if none). */
 const char *hc_errmsg(void);
-/* Sets this thread's error message (printf-style) and returns code, for `return hc_error(...)`. */
-int hc_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Clears this thread's last error message. */
 void hc_error_clear(void);
 
@@ -67,58 +65,6 @@ enum { HC_LOG_DEBUG = 0, HC_LOG_INFO = 1, HC_LOG_WARN = 2 };
 typedef void (*hc_log_fn)(int level, const char *msg, void *userdata);
 /* Installs the log sink (NULL: discard everything) and the minimum level passed on. */
 void hc_log_set(hc_log_fn fn, void *userdata, int min_level);
-void hc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* ======================================================================== RNG */
-
-/* xoshiro256** seeded through splitmix64: hc_rng_init(r, seed, stream) gives independent,
- * reproducible streams (one per thread block or per user block). */
-typedef struct {
-    uint64_t s[4];
-} hc_rng;
-void hc_rng_init(hc_rng *r, uint64_t seed, uint64_t stream);
-uint64_t hc_rng_next(hc_rng *r);
-/* Uniform integer in [0, n) without modulo bias; n > 0. */
-uint32_t hc_rng_below(hc_rng *r, uint32_t n);
-/* Uniform float in [0, 1). */
-float hc_rng_float(hc_rng *r);
-/* Uniform double in [0, 1). */
-double hc_rng_double(hc_rng *r);
-/* Standard normal (Box-Muller). */
-double hc_rng_normal(hc_rng *r);
-/* Fisher-Yates shuffle of n int32 values. */
-void hc_rng_shuffle_i32(hc_rng *r, int32_t *a, int64_t n);
-
-/* ======================================================================== Memory */
-
-/* n zeroed floats for a large array (parameters, optimiser moments, activations): from 2 MiB
- * on, 2 MiB-aligned and advised to the kernel as transparent huge pages (one TLB entry and
- * one page fault per 2 MiB instead of per 4 KiB; streaming over tens of MiB per step is then
- * faster), below that plain calloc. NULL on failure or n < 0; release with free(). */
-float *hc_alloc_floats(int64_t n);
-
-/* ======================================================================== Files */
-
-/* Atomic output: writes go to "<path>.tmp.<pid>" and hc_afile_commit() renames it over path
- * after checking every write, fflush and fclose. hc_afile_abort() removes the temp file.
- * Missing parent directories are created (hc_make_dirs); a path that exists and is not a
- * regular file (a directory, device, FIFO or socket) is refused, at open and at commit. */
-typedef struct {
-    FILE *fp;       /* write through this */
-    char *path;     /* final path (owned) */
-    char *tmp_path; /* temporary path (owned) */
-} hc_afile;
-int hc_afile_open(hc_afile *af, const char *path);
-int hc_afile_commit(hc_afile *af);
-void hc_afile_abort(hc_afile *af);
-/* Creates dir and its missing parents, like `mkdir -p`; HC_EIO naming the path that could
- * not be created, or when dir exists and is not a directory. */
-int hc_make_dirs(const char *dir);
-
-/* Reads a whole file into a malloc'd buffer (NUL-terminated; *len excludes the NUL). */
-int hc_file_read_all(const char *path, char **data, size_t *len);
-/* 64-bit content checksum (XXH3). */
-uint64_t hc_checksum(const void *data, size_t len);
 
 /* ======================================================================== Sparse matrices */
 
@@ -139,25 +85,6 @@ int hc_csr_transpose(const hc_csr *a, hc_csr *out);
 int hc_csr_copy(const hc_csr *a, hc_csr *out);
 /* 1 if (r, c) is set, by binary search in row r. */
 int hc_csr_has(const hc_csr *a, int32_t r, int32_t c);
-/* Index of the first entry >= x in the ascending a[0..n) (n when there is none). */
-static inline int64_t hc_lower_bound_i32(const int32_t *a, int64_t n, int32_t x)
-{
-    int64_t lo = 0, hi = n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-/* 1 when x occurs in the ascending a[0..n). */
-static inline int hc_sorted_has_i32(const int32_t *a, int64_t n, int32_t x)
-{
-    const int64_t k = hc_lower_bound_i32(a, n, x);
-    return k < n && a[k] == x;
-}
 void hc_csr_free(hc_csr *a);
 static inline int32_t hc_csr_row_len(const hc_csr *a, int32_t r)
 {

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 /* Float tolerance for values that went through float32 arithmetic. */
 #define HC_TEST_FTOL 1e-5

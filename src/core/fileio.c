@@ -7,7 +7,7 @@
  * regular file or absent: rename() would otherwise replace a device or FIFO with our file
  * (as root, the system's /dev/null). Missing parent directories are created, like mkdir -p.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * log.c - the library's only way to speak: a caller-installed sink (LIBLINEAR's
  * set_print_string_function). Without a sink, log lines are discarded.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

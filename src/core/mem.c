@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
 

@@ -4,7 +4,7 @@
  * computation split into fixed blocks, one stream per block, gives the same result whatever
  * the thread count.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <math.h>
 

@@ -5,7 +5,7 @@
  * knows the file, line and problem; callers up the stack return the code unchanged, so the
  * message the CLI prints is the most specific one.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
  * are checked against the file length before any allocation, both checksums are verified, and
  * the CSR invariants and id maps are validated so that a crafted file cannot crash later code.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

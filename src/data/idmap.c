@@ -6,7 +6,7 @@
  * map of n ids costs about n * (len + 13) bytes. Indices follow first insertion, which makes
  * every derived dense index reproducible from the input order.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

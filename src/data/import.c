@@ -8,7 +8,7 @@
  * rows whose item never occurs in train are kept as given - it is someone else's split - and
  * only counted in a warning.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * interactions.c - the growable (user, item[, rating][, timestamp][, line]) arrays that
  * readers and the generator fill.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

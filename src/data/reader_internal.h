@@ -11,7 +11,7 @@
 #ifndef HC_READER_INTERNAL_H
 #define HC_READER_INTERNAL_H
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 /* ------------------------------------------------------------------ Line reader */
 

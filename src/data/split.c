@@ -15,7 +15,7 @@
  * All randomness comes from one RNG stream hc_rng_init(seed, 0), used over users in index
  * order, so one seed always gives the identical dataset.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * Percentiles interpolate linearly between order statistics (numpy's default), so the median
  * of {1, 2, 3, 4} is 2.5. Cost O(users + items + nnz) plus two sorts.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,7 @@
  * stream 4 and user u's items from stream 16 + u, so the result is a pure function of the
  * options (whatever the thread count).
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <stdio.h>

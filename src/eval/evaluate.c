@@ -30,7 +30,7 @@
  * users and are summed afterwards in user order, so results do not depend on the block size
  * or the number of threads.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 #include "topk/scored.h"
 
 #include <math.h>

@@ -9,7 +9,7 @@
  * Positions the list does not fill (n_top < K) count as misses. Sums run in double, in
  * position order, as the reference (NumPy) does.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <math.h>
 

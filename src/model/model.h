@@ -10,7 +10,7 @@
 #ifndef HC_MODEL_H
 #define HC_MODEL_H
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 /* Hyperparameters: one flat struct; each family reads the fields it uses (documented in
  * hc_hparams_default and in `hetcomp teacher --help`). Saved in model files. */

@@ -3,7 +3,7 @@
  * the same for every user (train items are masked by the evaluator, so each user is shown
  * the most popular items they have not seen). Memory: one float per item.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "dense/vec.h"
-#include "hetcomp.h"
+#include "core/internal.h"
 
 typedef enum { HC_ACT_RELU = 0, HC_ACT_TANH, HC_ACT_SIGMOID } hc_act;
 

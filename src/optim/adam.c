@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "dense/vec.h"
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <omp.h>

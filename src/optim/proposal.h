@@ -11,7 +11,7 @@
 #ifndef HC_PROPOSAL_H
 #define HC_PROPOSAL_H
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 typedef enum { HC_PROPOSAL_UNIFORM = 0, HC_PROPOSAL_POPULARITY = 1 } hc_proposal_kind;
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 int hc_rowgrad_init(hc_rowgrad *rg, int32_t table_rows, int32_t dim)
 {

@@ -5,7 +5,7 @@
 #ifndef HC_SAMPLER_H
 #define HC_SAMPLER_H
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 typedef struct {
     int64_t n;         /* positives in this epoch: train interactions of users with a negative */

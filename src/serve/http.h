@@ -20,7 +20,7 @@
 #ifndef HC_HTTP_H
 #define HC_HTTP_H
 
-#include "hetcomp.h"
+#include "core/internal.h"
 #include "serve/recommend.h"
 
 typedef struct {

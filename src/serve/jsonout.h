@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 typedef struct {
     char *p; /* malloc'd text (NUL-terminated when not bad) */

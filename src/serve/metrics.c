@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hetcomp.h"
+#include "core/internal.h"
 #include "serve/latency.h"
 
 static const unsigned int CODES[HC_MET_CODES] = {200, 400, 404, 405, 413, 415, 500, 501, 503, 431};

@@ -34,7 +34,7 @@
 #include <pthread.h>
 
 #include "ensemble/ensemble.h"
-#include "hetcomp.h"
+#include "core/internal.h"
 #include "model/model.h"
 
 #define HC_RECOMMEND_BLOCK 64    /* default users per score call (64 x items floats in cache) */

@@ -6,7 +6,7 @@
  * recommendation data (a user's items), so the per-row insertion sort is replaced by qsort
  * only for long rows.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #ifndef HC_GRAPH_H
 #define HC_GRAPH_H
 
-#include "hetcomp.h"
+#include "core/internal.h"
 
 typedef struct {
     int32_t n_users, n_items;

@@ -15,7 +15,7 @@
  * Masking: -INFINITY and NaN scores are never selected (both fail "s > -INFINITY" and any
  * "s > threshold" test). +INFINITY counts as a very large score.
  */
-#include "hetcomp.h"
+#include "core/internal.h"
 #include "topk/scored.h"
 
 #include <math.h>

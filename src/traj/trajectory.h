@@ -10,7 +10,7 @@
 #ifndef HC_TRAJECTORY_H
 #define HC_TRAJECTORY_H
 
-#include "hetcomp.h"
+#include "core/internal.h"
 #include "model/fit.h"
 
 #define HC_TRAJ_NAME_LEN 32
