@@ -28,61 +28,6 @@ static void help(void)
            "  --threads N          threads (all cores)\n");
 }
 
-static int eval_lists(const hc_dataset *ds, const hc_traj *const *t, int32_t n, int32_t k,
-                      float temp, int32_t ckpt, hc_eval_result *res)
-{
-    hc_ensemble e;
-    int rc = hc_ensemble_init(&e, t, n, NULL, temp, k);
-    if (rc)
-        return rc;
-    e.scorer_ckpt = ckpt;
-    hc_scorer sc = hc_ensemble_scorer(&e);
-    rc = hc_evaluate(ds, &sc, NULL, res);
-    hc_ensemble_free(&e);
-    return rc;
-}
-
-/* The final-checkpoint ensemble as a one-checkpoint trajectory (observed: full orders). */
-static int ensemble_traj(const hc_dataset *ds, const hc_traj *const *t, int32_t n, int32_t k,
-                         float temp, hc_traj *out)
-{
-    hc_ensemble e;
-    int rc = hc_ensemble_init(&e, t, n, NULL, temp, k);
-    if (rc)
-        return rc;
-    memset(out, 0, sizeof *out);
-    snprintf(out->model, sizeof out->model, "ensemble");
-    out->n_users = ds->n_users;
-    out->n_items = ds->n_items;
-    out->n_ckpt = 1;
-    out->k = k;
-    out->ds_checksum = ds->checksum;
-    out->train_nnz = ds->train.nnz;
-    int with_obs = 0;
-    for (int32_t x = 0; x < n; x++)
-        with_obs |= t[x]->observed != NULL;
-    hc_ensemble_scratch s;
-    if ((rc = hc_traj_alloc(out, with_obs)) != HC_OK ||
-        (rc = hc_ensemble_scratch_init(&e, &s)) != HC_OK) {
-        hc_ensemble_free(&e);
-        return rc;
-    }
-    out->epochs[0] = -1;
-    out->valid_r50[0] = 0.0f;
-    for (int32_t u = 0; u < ds->n_users; u++) {
-        int32_t *top = out->top + (int64_t)u * k;
-        int32_t m = hc_ensemble_user(&e, u, NULL, &s, top, NULL);
-        for (int32_t r = m; r < k; r++)
-            top[r] = -1;
-        if (with_obs)
-            hc_ensemble_observed(&e, ds, u, hc_csr_row_len(&ds->train, u), &s,
-                                 out->observed + ds->train.indptr[u]);
-    }
-    hc_ensemble_scratch_free(&s);
-    hc_ensemble_free(&e);
-    return HC_OK;
-}
-
 int cmd_ensemble(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -162,10 +107,10 @@ int cmd_ensemble(int argc, char **argv)
         double t0 = cli_now();
         if (x < nt) {
             snprintf(name, sizeof name, "%s", t[x].model);
-            rc = eval_lists(&ds, &tv[x], 1, k, (float)temp, -1, &res);
+            rc = hc_ensemble_eval(&ds, &tv[x], 1, NULL, (float)temp, k, -1, &res);
         } else {
             snprintf(name, sizeof name, x == nt ? "ens-first" : "ensemble");
-            rc = eval_lists(&ds, tv, nt, k, (float)temp, x == nt ? 0 : -1, &res);
+            rc = hc_ensemble_eval(&ds, tv, nt, NULL, (float)temp, k, x == nt ? 0 : -1, &res);
         }
         if (rc)
             goto done;
@@ -179,7 +124,7 @@ int cmd_ensemble(int argc, char **argv)
     if (out) {
         char path[4096];
         if ((rc = cli_make_dir(out)) != HC_OK ||
-            (rc = ensemble_traj(&ds, tv, nt, k, (float)temp, &ens)) != HC_OK)
+            (rc = hc_ensemble_build(&ds, tv, nt, NULL, (float)temp, k, &ens, NULL)) != HC_OK)
             goto done;
         snprintf(path, sizeof path, "%s/ensemble.hct", out);
         if ((rc = hc_traj_save(&ens, path)) != HC_OK)

@@ -164,10 +164,7 @@ void cli_log_init(int verbose, int quiet)
 
 void cli_threads(int n)
 {
-    if (n <= 0)
-        n = omp_get_num_procs();
-    omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    hc_set_threads(n);
 }
 
 double cli_now(void)

@@ -1,10 +1,9 @@
 /*
  * distill_cli.c - the distillation flags, progress and run log (see distill_cli.h).
  *
- * One table lists every hyperparameter of hc_distill_opts: its flag, type, range, where it
- * lives in the struct, and its help line; parsing, help (defaults read from
- * hc_distill_opts_default) and the options' JSON all come from it. Help lines state each
- * choice; why it was made is in docs/method.md §9-§10.
+ * The hyperparameter flags are the library's table (src/distill/distill_params.c): their
+ * options, parsing, help (defaults read from hc_distill_opts_default) and the options' JSON
+ * all come from it.
  */
 #include "distill_cli.h"
 
@@ -14,111 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* F_CHOICE: an int32 index into the '|'-separated names of meta. */
-enum { F_INT, F_FLOAT, F_U64, F_BOOL, F_CHOICE };
+#define N_FLAGS hc_distill_n_params
+#define flags   hc_distill_params
 
-typedef struct {
-    const char *name, *meta; /* flag without "--", value placeholder */
-    int kind;
-    size_t off; /* offsetof(hc_distill_opts, field) */
-    double lo, hi;
-    const char *help;
-    const char *section; /* printed before the flag when not NULL */
-} flag_spec;
-
-#define OFF(f) offsetof(hc_distill_opts, f)
-
-static const flag_spec flags[] = {
-    {"dim", "N", F_INT, OFF(dim), 1, 4096, "student dimension",
-     "student and training (docs/method.md sections 4-7; defaults are the paper's):"},
-    {"epochs", "N", F_INT, OFF(max_epochs), 1, 1000000, "maximum epochs", NULL},
-    {"lr", "X", F_FLOAT, OFF(lr), 1e-9, 10, "Adam learning rate", NULL},
-    {"wd", "X", F_FLOAT, OFF(wd), 0, 10, "Adam weight decay, coupled L2", NULL},
-    {"batch", "N", F_INT, OFF(batch), 1, 1 << 24,
-     "train interactions per step; a step trains their unique users", NULL},
-    {"init-std", "X", F_FLOAT, OFF(init_std), 0, 10, "student init N(0, X)", NULL},
-    {"eval-every", "N", F_INT, OFF(eval_every), 1, 1000000, "evaluate every N epochs from epoch 0",
-     NULL},
-    {"patience", "N", F_INT, OFF(patience), 1, 1000000, "evaluations without a better valid R@50",
-     NULL},
-    {"seed", "N", F_U64, OFF(seed), 0, 0, "random seed", NULL},
-    {"k", "N", F_INT, OFF(k), 10, 512, "ensemble list length K (every method's teacher list)",
-     "ensemble and HetComp:"},
-    {"temperature", "T", F_FLOAT, OFF(temperature), 1e-6, 1e9, "ensemble rank temperature", NULL},
-    {"dkc-every", "P", F_INT, OFF(dkc_every), 1, 100000, "DKC period p in epochs", NULL},
-    {"alpha", "X", F_FLOAT, OFF(alpha), 0, 100, "DKC threshold base alpha", NULL},
-    {"decay", "X", F_FLOAT, OFF(decay), 0, 1, "DKC threshold decay per period", NULL},
-    {"w-set", "X", F_FLOAT, OFF(w_set), 0, 1e6, "set-level loss weight, phase 1", NULL},
-    {"w-rank", "X", F_FLOAT, OFF(w_rank), 0, 1e6, "permutation-level loss weight, phase 2", NULL},
-    {"no-dkc", NULL, F_BOOL, OFF(no_dkc), 0, 1, "ablation: final checkpoints from the start", NULL},
-    {"switch-epoch", "N", F_INT, OFF(switch_epoch), 0, 1000000,
-     "with --no-dkc: epoch of the switch to phase 2", NULL},
-    {"no-akt", NULL, F_BOOL, OFF(no_akt), 0, 1, "ablation: permutation-level loss from the start",
-     NULL},
-    {"rest", "auto|exact|sampled", F_CHOICE, OFF(rest), 0, 0,
-     "rest-set sums over every unobserved item, or estimated from draws; auto samples from "
-     "10000 items on (docs/distillation.md)",
-     "HetComp at catalog scale:"},
-    {"rest-samples", "S", F_INT, OFF(rest_samples), 1, 1000000,
-     "rest items drawn per group of users when sampled", NULL},
-    {"rest-group", "G", F_INT, OFF(rest_group), 1, 1 << 20,
-     "users of a step sharing one set of draws", NULL},
-    {"rest-proposal", "uniform|pop", F_CHOICE, OFF(rest_proposal), 0, 0,
-     "draws uniform or popularity-proportional (add-one smoothed), importance-weighted", NULL},
-    {"dkc-rank", "auto|exact|sampled", F_CHOICE, OFF(dkc_rank), 0, 0,
-     "DKC's student top-50 over every item, or estimated on the snapshots' items; auto "
-     "follows --rest",
-     NULL},
-    {"dkc-samples", "N", F_INT, OFF(dkc_samples), 1, 1000000,
-     "items drawn per user for the estimated ranks", NULL},
-    {"eval-users", "N", F_INT, OFF(eval_users), 0, 1 << 30,
-     "metrics on a fixed seeded sample of N users when there are more (0: all)", NULL},
-    {"rd-alpha", "X", F_FLOAT, OFF(rd_alpha), 0, 1e6, "KD weight alpha",
-     "baselines (docs/method.md section 10): loss = BPR + weight x KD, the teacher ranking the\n"
-     "final checkpoints' ensemble top-K list without sampling\n"
-     "RD:"},
-    {"rd-k", "N", F_INT, OFF(rd_k), 1, 512, "teacher list length (at most --k)", NULL},
-    {"rd-lambda", "X", F_FLOAT, OFF(rd_lambda), 1e-6, 1e6, "position weight temperature lambda",
-     NULL},
-    {"rd-mu", "X", F_FLOAT, OFF(rd_mu), 0, 1e6, "rank discrepancy sharpness mu", NULL},
-    {"rd-start", "N", F_INT, OFF(rd_start), 0, 1000000, "first epoch of the dynamic weight", NULL},
-    {"rd-samples", "N", F_INT, OFF(rd_samples), 1, 1000000,
-     "sampled items of the student rank estimate", NULL},
-    {"cd-lambda", "X", F_FLOAT, OFF(cd_lambda), 0, 1e6, "KD weight",
-     "CD (docs/method.md section 10.3), student-guided, with soft labels exp(-r/T)\n"
-     "from the ensemble rank:"},
-    {"cd-items", "N", F_INT, OFF(cd_items), 1, 512, "items drawn per user and epoch", NULL},
-    {"cd-candidates", "N", F_INT, OFF(cd_candidates), 1, 100000000, "the draws' student top list",
-     NULL},
-    {"cd-mu", "X", F_FLOAT, OFF(cd_mu), 1e-6, 1e12,
-     "rank sampling p(r) ~ exp(-r/mu) (woriazzc/KDs' 3000 x 20)", NULL},
-    {"rrd-lambda", "X", F_FLOAT, OFF(rrd_lambda), 0, 1e6, "KD weight",
-     "RRD (and the RRD part of MTD and DCD):"},
-    {"rrd-k", "N", F_INT, OFF(rrd_k), 1, 512,
-     "ranked list length, at most --k (K: the list HetComp distils)", NULL},
-    {"rrd-l", "N", F_INT, OFF(rrd_l), 0, 512,
-     "rest items drawn per user and epoch outside the ensemble list", NULL},
-    {"mtd-lambda", "X", F_FLOAT, OFF(mtd_lambda), 0, 1e6,
-     "KD weight (per-user softmax teacher gate trained jointly, RRD loss)",
-     "MTD (docs/method.md section 10.5):"},
-    {"cl-lambda", "X", F_FLOAT, OFF(cl_lambda), 0, 1e6, "KD weight",
-     "CL-DRD (docs/method.md section 10.6):"},
-    {"cl-list", "N", F_INT, OFF(cl_list), 2, 512, "list length, at most --k", NULL},
-    {"cl-every", "N", F_INT, OFF(cl_every), 1, 1000000,
-     "epochs per curriculum stage, K = 5, 10, 20, all", NULL},
-    {"dcd-lambda", "X", F_FLOAT, OFF(dcd_lambda), 0, 1e6, "KD weight of RRD + UCD + ICD",
-     "DCD (docs/method.md section 10.7):"},
-    {"dcd-n", "N", F_INT, OFF(dcd_n), 1, 1000000,
-     "top-N compared, at most --k (the original 500 needs longer lists)", NULL},
-    {"dcd-samples", "N", F_INT, OFF(dcd_samples), 1, 512,
-     "most entries per correction set (all when fewer: no sampling)", NULL},
-    {"dcd-eps", "X", F_FLOAT, OFF(dcd_eps), 1e-6, 1e6, "discrepancy scale epsilon", NULL},
-    {"dcd-every", "N", F_INT, OFF(dcd_every), 1, 1000000,
-     "discrepancy sets updated at the evaluations of epochs that are multiples of N", NULL},
-};
-#define N_FLAGS ((int)(sizeof flags / sizeof flags[0]))
-
-enum { O_THREADS = CLI_DISTILL_OPT0 + N_FLAGS, O_QUIET };
+/* Codes of the flags outside the table, below the table's (which start at CLI_DISTILL_OPT0). */
+enum { O_THREADS = CLI_DISTILL_OPT0 - 2, O_QUIET = CLI_DISTILL_OPT0 - 1 };
 
 int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *own)
 {
@@ -135,7 +34,7 @@ int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *ow
         a->longopts[n++] = shared[k];
     for (int f = 0; f < N_FLAGS; f++)
         a->longopts[n++] = (struct option){
-            flags[f].name, flags[f].kind == F_BOOL ? no_argument : required_argument, 0,
+            flags[f].name, flags[f].kind == HC_PARAM_BOOL ? no_argument : required_argument, 0,
             CLI_DISTILL_OPT0 + f};
     for (; own && own->name; own++) {
         if (n + 1 >= cap)
@@ -152,56 +51,14 @@ void cli_distill_args_free(cli_distill_args *a)
     a->teachers = NULL;
 }
 
-/* The name of choice i of names ("a|b|c") into buf. */
-static void choice_name(const char *names, int32_t i, char *buf, size_t n)
+/* Parses hyperparameter s with value arg into o. */
+static int set_flag(const char *cmd, const hc_param_def *s, const char *arg, hc_distill_opts *o)
 {
-    for (; i > 0 && names; i--)
-        names = strchr(names, '|') ? strchr(names, '|') + 1 : NULL;
-    size_t len = names ? strcspn(names, "|") : 0;
-    snprintf(buf, n, "%.*s", (int)len, names ? names : "");
-}
-
-/* The index of arg among names ("a|b|c"), or a usage error naming them. */
-static int choice_index(const char *cmd, const char *flag, const char *names, const char *arg,
-                        int32_t *out)
-{
-    char buf[64];
-    for (int32_t i = 0;; i++) {
-        choice_name(names, i, buf, sizeof buf);
-        if (!buf[0])
-            return cli_usage_error(cmd, "%s takes one of %s, not '%s'", flag, names, arg);
-        if (!strcmp(buf, arg)) {
-            *out = i;
-            return 0;
-        }
-    }
-}
-
-/* Parses hyperparameter f with value arg into o. */
-static int set_flag(const char *cmd, const flag_spec *s, const char *arg, hc_distill_opts *o)
-{
-    char buf[64], *field = (char *)o + s->off;
-    snprintf(buf, sizeof buf, "--%s", s->name);
-    int rc = 0;
-    double v;
-    switch (s->kind) {
-    case F_INT:
-        rc = cli_int(cmd, buf, arg, (long)s->lo, (long)s->hi, (int32_t *)(void *)field);
-        break;
-    case F_FLOAT:
-        if (!(rc = cli_double(cmd, buf, arg, s->lo, s->hi, &v)))
-            *(float *)(void *)field = (float)v;
-        break;
-    case F_U64:
-        rc = cli_u64(cmd, buf, arg, (uint64_t *)(void *)field);
-        break;
-    case F_CHOICE:
-        rc = choice_index(cmd, buf, s->meta, arg, (int32_t *)(void *)field);
-        break;
-    default:
-        *(int *)(void *)field = 1;
-    }
-    return rc;
+    char where[64];
+    snprintf(where, sizeof where, "--%s", s->name);
+    if (hc_param_set(s, o, s->kind == HC_PARAM_BOOL ? NULL : arg, where) != HC_OK)
+        return cli_usage_error(cmd, "%s", hc_errmsg());
+    return 0;
 }
 
 int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a)
@@ -264,28 +121,6 @@ void cli_distill_inputs_free(cli_distill_inputs *in)
     memset(in, 0, sizeof *in);
 }
 
-/* The value of flag s in o, as text. */
-static void flag_value(const flag_spec *s, const hc_distill_opts *o, char *buf, size_t n)
-{
-    const char *field = (const char *)o + s->off;
-    switch (s->kind) {
-    case F_INT:
-        snprintf(buf, n, "%d", *(const int32_t *)(const void *)field);
-        break;
-    case F_FLOAT:
-        snprintf(buf, n, "%g", (double)*(const float *)(const void *)field);
-        break;
-    case F_U64:
-        snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)(const void *)field);
-        break;
-    case F_CHOICE:
-        choice_name(s->meta, *(const int32_t *)(const void *)field, buf, n);
-        break;
-    default:
-        snprintf(buf, n, "%s", *(const int *)(const void *)field ? "on" : "off");
-    }
-}
-
 /* Prints text word-wrapped to 80 columns, continuation lines indented by 22. */
 static void wrapped(FILE *fp, const char *text)
 {
@@ -320,14 +155,14 @@ void cli_distill_flags_help(FILE *fp)
                 "  --threads N         threads (all cores)\n"
                 "  --quiet             no progress lines\n");
     for (int f = 0; f < N_FLAGS; f++) {
-        const flag_spec *s = &flags[f];
+        const hc_param_def *s = &flags[f];
         char name[64], def[64], text[512];
         if (s->section)
             fprintf(fp, "\n%s\n", s->section);
         snprintf(name, sizeof name, "--%s%s%s", s->name, s->meta ? " " : "",
                  s->meta ? s->meta : "");
-        flag_value(s, &o, def, sizeof def);
-        if (s->kind == F_BOOL)
+        hc_param_format(s, &o, def, sizeof def);
+        if (s->kind == HC_PARAM_BOOL)
             snprintf(text, sizeof text, "%s", s->help);
         else
             snprintf(text, sizeof text, "%s (%s)", s->help, def);
@@ -336,16 +171,11 @@ void cli_distill_flags_help(FILE *fp)
     }
 }
 
-/* A float as the shortest decimal that reads back as it (0.001, not 0.001000000047). */
+/* A float as the shortest decimal that reads back as it. */
 static double float_json(float x)
 {
     char buf[32];
-    snprintf(buf, sizeof buf, "%.9g", (double)x);
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, (double)x);
-        if ((float)strtod(buf, NULL) == x)
-            break;
-    }
+    hc_param_float_text(x, buf, sizeof buf);
     return strtod(buf, NULL);
 }
 
@@ -353,17 +183,18 @@ json_t *cli_distill_opts_json(const hc_distill_opts *o)
 {
     json_t *j = json_object();
     for (int f = 0; j && f < N_FLAGS; f++) {
-        const flag_spec *s = &flags[f];
+        const hc_param_def *s = &flags[f];
         const char *field = (const char *)o + s->off;
         char name[64];
-        if (s->kind == F_CHOICE)
-            choice_name(s->meta, *(const int32_t *)(const void *)field, name, sizeof name);
-        json_t *v =
-            s->kind == F_CHOICE  ? json_string(name)
-            : s->kind == F_INT   ? json_integer(*(const int32_t *)(const void *)field)
-            : s->kind == F_FLOAT ? json_real(float_json(*(const float *)(const void *)field))
-            : s->kind == F_U64 ? json_integer((json_int_t) * (const uint64_t *)(const void *)field)
-                               : json_boolean(*(const int *)(const void *)field);
+        if (s->kind == HC_PARAM_CHOICE)
+            hc_param_choice_name(s->meta, *(const int32_t *)(const void *)field, name, sizeof name);
+        json_t *v = s->kind == HC_PARAM_CHOICE ? json_string(name)
+                    : s->kind == HC_PARAM_INT  ? json_integer(*(const int32_t *)(const void *)field)
+                    : s->kind == HC_PARAM_FLOAT
+                        ? json_real(float_json(*(const float *)(const void *)field))
+                    : s->kind == HC_PARAM_U64
+                        ? json_integer((json_int_t) * (const uint64_t *)(const void *)field)
+                        : json_boolean(*(const int *)(const void *)field);
         if (json_object_set_new(j, s->name, v)) {
             json_decref(j);
             return NULL;

@@ -11,7 +11,8 @@
 #include "cli.h"
 #include "distill/distill.h"
 
-/* getopt_long codes of the shared flags start here; commands use codes below it (and the
+/* getopt_long codes of the shared flags: the table's from here, --threads and --quiet just below;
+ * commands use codes below 900 (and the
  * letters d, t, o, which the shared --data, --teachers and --out take). */
 #define CLI_DISTILL_OPT0 1000
 

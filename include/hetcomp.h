@@ -22,6 +22,11 @@
 extern "C" {
 #endif
 
+/* The shared library is built with hidden symbols: what this header declares is exported. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define HC_VERSION_MAJOR  0
 #define HC_VERSION_MINOR  1
 #define HC_VERSION_PATCH  0
@@ -293,6 +298,185 @@ void hc_eval_opts_default(hc_eval_opts *o);
 int hc_evaluate(const hc_dataset *ds, const hc_scorer *scorer, const hc_eval_opts *opts,
                 hc_eval_result *out);
 
+/* ======================================================================== Threads */
+
+/* Threads for everything the library runs in parallel (OpenMP and OpenBLAS); n <= 0: one per
+ * core. Process-wide, like the environment variables it replaces (OMP_NUM_THREADS). */
+void hc_set_threads(int n);
+
+/* ======================================================================== Registries */
+
+/* The teacher families ("mf", "ml", "gnn", "dl", "ae", "iae") and the distillation methods
+ * ("hetcomp" and the baselines), in the order the CLI lists them: i in [0, count); NULL
+ * past the end. Titles are one-line descriptions. */
+int32_t hc_family_count(void);
+const char *hc_family_name(int32_t i);
+const char *hc_family_title(int32_t i);
+int32_t hc_method_count(void);
+const char *hc_method_name(int32_t i);
+const char *hc_method_title(int32_t i);
+
+/* One hyperparameter as its owner's table declares it. Names are also the CLI flags without
+ * "--"; in "name=value" lists an '_' may stand for each '-' ("rest_group=32"). */
+typedef struct {
+    const char *name; /* "rest-group" */
+    const char *type; /* "int", "float", "double", "u64", "bool", or choices "auto|exact|sampled" */
+    double lo, hi;    /* accepted range of int, float and double values */
+    const char *help; /* one line */
+    char def[32];     /* the default, as text that reads back as it */
+} hc_param_info;
+
+/* The hyperparameters of scope: a family name ("mf": its model's, with the family's
+ * defaults), "teacher" (the training loop every family shares: epochs, evaluation, early
+ * stopping, trajectory) or "distill" (every method's: the student, HetComp's and the
+ * baselines'). Count is -1 for an unknown scope; describe returns HC_ENOTFOUND past the end. */
+int32_t hc_param_count(const char *scope);
+int hc_param_describe(const char *scope, int32_t i, hc_param_info *out);
+
+/* ======================================================================== Trajectories */
+
+#define HC_TRAJ_NAME_LEN 32
+
+/* A teacher's training trajectory (docs/method.md §2): C checkpoints, each holding every
+ * user's top-K unobserved items and, optionally, the teacher's order of the user's train
+ * items. Memory O(C U K): never a dense users x items matrix. A plain struct the caller owns
+ * (zero-initialise; hc_traj_free releases its arrays), so bindings can view its arrays. */
+typedef struct hc_traj {
+    char model[HC_TRAJ_NAME_LEN]; /* teacher name (family, or what an import says) */
+    int32_t n_users, n_items;
+    int32_t n_ckpt; /* C */
+    int32_t k;      /* length of each top list */
+    uint64_t ds_checksum;
+    int32_t *epochs;   /* n_ckpt epochs (-1 when unknown) */
+    float *valid_r50;  /* n_ckpt validation Recall@50 (NaN when unknown) */
+    int32_t *top;      /* n_ckpt x n_users x k unobserved items by rank, -1 padded */
+    int64_t train_nnz; /* ds->train.nnz */
+    int32_t *observed; /* n_ckpt x train_nnz: each user's train items in the teacher's order
+                          (aligned with train.indptr), or NULL when not known */
+} hc_traj;
+
+void hc_traj_free(hc_traj *t);
+/* Allocates the arrays for t's counts (n_ckpt, n_users, k, train_nnz already set). */
+int hc_traj_alloc(hc_traj *t, int with_observed);
+/* Top list of user u at checkpoint c (k entries, -1 padded). */
+static inline const int32_t *hc_traj_top(const hc_traj *t, int32_t c, int32_t u)
+{
+    return t->top + ((int64_t)c * t->n_users + u) * t->k;
+}
+/* A trajectory of a teacher trained anywhere, from arrays: top holds n_ckpt x n_users x k
+ * item indices (best first, -1 padded; copied), epochs n_ckpt values or NULL. Checks every
+ * item is in range and not one of the user's train items and that no list repeats an item
+ * (HC_EINVAL naming checkpoint, user and rank), like the text import. O(C U K). */
+int hc_traj_from_arrays(const hc_dataset *ds, const char *name, int32_t n_ckpt, int32_t k,
+                        const int32_t *top, const int32_t *epochs, hc_traj *out);
+/* HC_OK when name can be a teacher name, else HC_EINVAL with a message starting with where (a
+ * file, a flag): no control byte, no double quote, no blank at either end - what the text
+ * form's '# model' line carries unchanged, so export then import gives the name back. */
+int hc_traj_name_check(const char *name, const char *where);
+/* Binary file (docs/formats.md, "HCTJ"): written atomically; loading refuses truncated or
+ * corrupt files and, when ds is given, a trajectory of another dataset. */
+int hc_traj_save(const hc_traj *t, const char *path);
+int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out);
+/* Text form of (checkpoint, user, rank, item) rows in the dataset's own ids (docs/formats.md). */
+int hc_traj_export_text(const hc_traj *t, const hc_dataset *ds, const char *path);
+/* The least share of the users (those with an unobserved item) an import must give a top list
+ * at every checkpoint (docs/formats.md, section 5, says why). */
+#define HC_TRAJ_MIN_COVERAGE 0.5
+/* Imports text rows. *missing (may be NULL) receives the most users without a top list at any
+ * checkpoint (warned about when > 0); below min_coverage of them (0: no limit) the import is
+ * refused with HC_EEMPTY, the message giving the count. */
+int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_coverage, hc_traj *out,
+                        int32_t *missing);
+
+/* ======================================================================== Models */
+
+/* A trained recommender: a teacher of one of the families or a distilled MF student. Opaque;
+ * created by hc_train_teacher, hc_distill or hc_model_load, released by hc_model_free. A
+ * model's scoring uses scratch it owns: one thread at a time per model. */
+typedef struct hc_model hc_model;
+
+void hc_model_free(hc_model *m);
+/* Its family name ("mf" for students). */
+const char *hc_model_family(const hc_model *m);
+int64_t hc_model_n_params(hc_model *m);
+int32_t hc_model_n_users(const hc_model *m);
+int32_t hc_model_n_items(const hc_model *m);
+/* Model file (docs/formats.md): written atomically; loading refuses truncated or corrupt files
+ * and, when ds is given, a model trained on another dataset (HC_EMISMATCH). */
+int hc_model_save(hc_model *m, const char *path);
+int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out);
+/* The same from a file's bytes in memory (data[0..len), borrowed); path names it in messages. */
+int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
+                      hc_model **out);
+/* Scores users[0..n) against every item into out (n x n_items, row-major). O(n x items x
+ * the family's cost per score); no allocation beyond the model's scratch. */
+int hc_model_score(hc_model *m, const int32_t *users, int32_t n, float *out);
+/* The model as the evaluator sees it (hc_evaluate). */
+hc_scorer hc_model_scorer(hc_model *m);
+
+/* Which items a recommendation leaves out: the user's train items (the default), none, or
+ * every item the dataset holds for the user (train, valid and test). */
+typedef enum { HC_EXCLUDE_TRAIN = 0, HC_EXCLUDE_NONE = 1, HC_EXCLUDE_ALL = 2 } hc_exclude;
+
+/* The top k items of each of users[0..n) under m: out_items and out_scores (may be NULL) hold
+ * n x k entries, best first, -1 / -INFINITY padded past out_count[u] (may be NULL). Scores a
+ * block of 64 users at a time: O(n x items) time, O(64 x items) memory. */
+int hc_recommend(hc_model *m, const hc_dataset *ds, const int32_t *users, int32_t n, int32_t k,
+                 hc_exclude exclude, int32_t *out_items, float *out_scores, int32_t *out_count);
+
+/* ======================================================================== The pipeline */
+
+/* A dataset from index arrays: n_users x n_items, and (user, item) pairs for train, valid
+ * and test (valid/test n may be 0). Duplicates collapse; a pair outside the catalog is
+ * HC_EINVAL naming its set and position. Ids are "0".."n-1" (hc_idmap_name). out is
+ * overwritten; O(pairs log pairs). */
+int hc_dataset_from_arrays(int32_t n_users, int32_t n_items, const int32_t *train_user,
+                           const int32_t *train_item, int64_t n_train, const int32_t *valid_user,
+                           const int32_t *valid_item, int64_t n_valid, const int32_t *test_user,
+                           const int32_t *test_item, int64_t n_test, hc_dataset *out);
+
+/* What training a teacher or distilling a student reports. */
+typedef struct {
+    int32_t epochs;      /* epochs trained */
+    int32_t best_epoch;  /* the evaluation kept (the model returned holds its parameters) */
+    int32_t n_evals;     /* evaluations made */
+    int stopped_early;   /* patience ran out before the epoch cap */
+    double train_s;      /* seconds of training, evaluation excluded */
+    hc_eval_result best; /* the kept evaluation's validation and test metrics */
+} hc_train_summary;
+
+/* Called after each evaluation (may be NULL): the epoch, its summed training loss, and the
+ * metrics. */
+typedef void (*hc_progress_fn)(void *ud, int32_t epoch, double loss, const hc_eval_result *res);
+
+/* Trains a teacher of family (hc_family_name) on ds. params: NULL-terminated "name=value"
+ * strings of hc_param_count(family) and of hc_param_count("teacher") (epochs, evaluation,
+ * patience, checkpoints, topk), the rest defaulted; an unknown name or bad value is HC_EINVAL
+ * naming it. *model receives the best model; traj (may be NULL) its trajectory, C
+ * checkpoints of top-K lists (docs/method.md §2). Cost: the family's epochs plus an O(users x
+ * items) evaluation every eval-every epochs. */
+int hc_train_teacher(const hc_dataset *ds, const char *family, const char *const *params,
+                     hc_progress_fn progress, void *ud, hc_model **model, hc_traj *traj,
+                     hc_train_summary *summary);
+
+/* The rank-importance ensemble of n trajectories' final checkpoints (docs/method.md §3):
+ * weight (n values, NULL: 1 each), temperature T (> 0) and list length k. lists (may be
+ * NULL) receives the ensemble as a one-checkpoint trajectory named "ensemble"; res (may be
+ * NULL) its full-ranking metrics on ds. O(users x n K log(n K)). */
+int hc_ensemble_build(const hc_dataset *ds, const hc_traj *const *traj, int32_t n,
+                      const float *weight, float temperature, int32_t k, hc_traj *lists,
+                      hc_eval_result *res);
+
+/* Distils teachers[0..n) into an MF student with method (hc_method_name: "hetcomp", "bpr"
+ * needs no teacher). params: "name=value" strings of hc_param_count("distill"). *student
+ * receives the best student (an "mf" model). Cost per epoch: docs/distillation.md. */
+int hc_distill(const hc_dataset *ds, const char *method, const hc_traj *const *teachers,
+               int32_t n_teachers, const char *const *params, hc_progress_fn progress, void *ud,
+               hc_model **student, hc_train_summary *summary);
+
+/* Full-ranking metrics of m on ds (hc_evaluate with default options). */
+int hc_model_evaluate(const hc_dataset *ds, hc_model *m, hc_eval_result *out);
+
 /* Popularity baseline: score(u, i) = number of train users of i. */
 typedef struct {
     int32_t n_items;
@@ -301,6 +485,10 @@ typedef struct {
 int hc_popularity_fit(const hc_dataset *ds, hc_popularity *p);
 void hc_popularity_free(hc_popularity *p);
 hc_scorer hc_popularity_scorer(hc_popularity *p);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

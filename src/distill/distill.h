@@ -7,6 +7,7 @@
 #ifndef HC_DISTILL_H
 #define HC_DISTILL_H
 
+#include "core/param.h"
 #include "ensemble/ensemble.h"
 #include "model/model.h"
 
@@ -73,6 +74,9 @@ typedef struct {
     int32_t dcd_every;     /* DCD: epochs between discrepancy updates (10) */
 } hc_distill_opts;
 void hc_distill_opts_default(hc_distill_opts *o);
+/* Every field of hc_distill_opts as a parameter table (distill_params.c), in help order. */
+extern const hc_param_def hc_distill_params[];
+extern const int hc_distill_n_params;
 /* Whether mode (HC_REST_*) samples on a catalog of n_items. */
 int hc_distill_rest_sampled(int32_t mode, int32_t n_items);
 

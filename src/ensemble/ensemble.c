@@ -6,6 +6,7 @@
 #include <float.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,4 +246,72 @@ hc_scorer hc_ensemble_scorer(hc_ensemble *e)
 {
     hc_scorer s = {ensemble_score, e};
     return s;
+}
+
+int hc_ensemble_eval(const hc_dataset *ds, const hc_traj *const *traj, int32_t n,
+                     const float *weight, float temperature, int32_t k, int32_t ckpt,
+                     hc_eval_result *res)
+{
+    hc_ensemble e;
+    int rc = hc_ensemble_init(&e, traj, n, weight, temperature, k);
+    if (rc)
+        return rc;
+    e.scorer_ckpt = ckpt;
+    hc_scorer sc = hc_ensemble_scorer(&e);
+    rc = hc_evaluate(ds, &sc, NULL, res);
+    hc_ensemble_free(&e);
+    return rc;
+}
+
+/* e's final-checkpoint lists (and observed orders when any teacher has them) as the
+ * one-checkpoint trajectory out. */
+static int ensemble_lists(const hc_dataset *ds, const hc_ensemble *e, hc_traj *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->model, sizeof out->model, "ensemble");
+    out->n_users = ds->n_users;
+    out->n_items = ds->n_items;
+    out->n_ckpt = 1;
+    out->k = e->k;
+    out->ds_checksum = ds->checksum;
+    out->train_nnz = ds->train.nnz;
+    int with_obs = 0;
+    for (int32_t x = 0; x < e->n_teachers; x++)
+        with_obs |= e->traj[x]->observed != NULL;
+    hc_ensemble_scratch s;
+    int rc = hc_traj_alloc(out, with_obs);
+    if (rc != HC_OK || (rc = hc_ensemble_scratch_init(e, &s)) != HC_OK) {
+        hc_traj_free(out);
+        return rc;
+    }
+    out->epochs[0] = -1;
+    out->valid_r50[0] = 0.0f;
+    for (int32_t u = 0; u < ds->n_users; u++) {
+        int32_t *top = out->top + (int64_t)u * e->k;
+        for (int32_t r = hc_ensemble_user(e, u, NULL, &s, top, NULL); r < e->k; r++)
+            top[r] = -1;
+        if (with_obs)
+            hc_ensemble_observed(e, ds, u, hc_csr_row_len(&ds->train, u), &s,
+                                 out->observed + ds->train.indptr[u]);
+    }
+    hc_ensemble_scratch_free(&s);
+    return HC_OK;
+}
+
+int hc_ensemble_build(const hc_dataset *ds, const hc_traj *const *traj, int32_t n,
+                      const float *weight, float temperature, int32_t k, hc_traj *lists,
+                      hc_eval_result *res)
+{
+    hc_ensemble e;
+    int rc = hc_ensemble_init(&e, traj, n, weight, temperature, k);
+    if (rc == HC_OK && lists)
+        rc = ensemble_lists(ds, &e, lists);
+    if (rc == HC_OK && res) {
+        hc_scorer sc = hc_ensemble_scorer(&e);
+        rc = hc_evaluate(ds, &sc, NULL, res);
+    }
+    if (rc != HC_OK && lists)
+        hc_traj_free(lists);
+    hc_ensemble_free(&e);
+    return rc;
 }

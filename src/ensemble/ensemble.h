@@ -87,4 +87,10 @@ int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t
  * for unlisted items), so hc_evaluate ranks exactly like the ensemble's top list. ctx: e. */
 hc_scorer hc_ensemble_scorer(hc_ensemble *e);
 
+/* Full-ranking metrics of the ensemble of traj[0..n) at checkpoint ckpt of each (-1: the
+ * last; else clamped to each teacher's last): hc_evaluate over hc_ensemble_scorer. */
+int hc_ensemble_eval(const hc_dataset *ds, const hc_traj *const *traj, int32_t n,
+                     const float *weight, float temperature, int32_t k, int32_t ckpt,
+                     hc_eval_result *res);
+
 #endif

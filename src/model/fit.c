@@ -8,6 +8,7 @@
 #include "model/fit.h"
 
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +28,32 @@ void hc_fit_opts_default(hc_fit_opts *o)
     o->record_k = 100;
     o->eval_users = 10000;
 }
+
+void hc_teach_opts_default(hc_teach_opts *o)
+{
+    hc_fit_opts_default(&o->fit);
+    o->checkpoints = 4;
+}
+
+#define OFF(f) offsetof(hc_teach_opts, f)
+
+const hc_param_def hc_teach_params[] = {
+    {"epochs", "N", HC_PARAM_INT, OFF(fit.max_epochs), 1, 1000000, "maximum epochs", NULL, 0},
+    {"eval-every", "N", HC_PARAM_INT, OFF(fit.eval_every), 1, 1000000,
+     "evaluate every N epochs, and after epoch 1", NULL, 0},
+    {"eval-users", "N", HC_PARAM_INT, OFF(fit.eval_users), 0, 1 << 30,
+     "metrics on a fixed seeded sample of N users when there are more; trajectories still "
+     "cover every user (0: all)",
+     NULL, 0},
+    {"patience", "N", HC_PARAM_INT, OFF(fit.patience), 1, 1000000,
+     "evaluations without improvement before stopping", NULL, 0},
+    {"time-cap", "S", HC_PARAM_DOUBLE, OFF(fit.time_cap), 0, 1e9,
+     "stop after S seconds of wall time (0: none)", NULL, 0},
+    {"checkpoints", "C", HC_PARAM_INT, OFF(checkpoints), 1, 100, "trajectory checkpoints", NULL, 0},
+    {"topk", "K", HC_PARAM_INT, OFF(fit.record_k), 1, 10000,
+     "top-K unobserved items kept per user per checkpoint", NULL, 0},
+};
+const int hc_n_teach_params = (int)(sizeof hc_teach_params / sizeof hc_teach_params[0]);
 
 void hc_fit_result_free(hc_fit_result *r)
 {

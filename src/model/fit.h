@@ -34,6 +34,18 @@ typedef struct {
 } hc_fit_opts;
 void hc_fit_opts_default(hc_fit_opts *o);
 
+/* What training a teacher takes besides the family's hyperparameters: the loop's options and
+ * the trajectory's checkpoint count (hc_traj_from_fit). */
+typedef struct {
+    hc_fit_opts fit;
+    int32_t checkpoints; /* 4 */
+} hc_teach_opts;
+void hc_teach_opts_default(hc_teach_opts *o);
+/* Its parameter table (epochs, eval-every, eval-users, patience, time-cap, checkpoints,
+ * topk): the `teacher` flags and hc_param_describe("teacher"). */
+extern const hc_param_def hc_teach_params[];
+extern const int hc_n_teach_params;
+
 typedef struct {
     int32_t n_evals;
     hc_fit_eval *evals; /* n_evals */

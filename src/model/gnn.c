@@ -493,6 +493,7 @@ const hc_model_type hc_model_gnn = {
     .name = "gnn",
     .title = "LightGCN: layer-mean propagation over the normalised graph, BPR loss",
     .version = 1,
+    .params = "dim layers lr reg l2 negatives batch init-std seed",
     .size = sizeof(gnn_model),
     .defaults = gnn_defaults,
     .init = gnn_init,

@@ -436,6 +436,7 @@ const hc_model_type hc_model_iae = {
     .name = "iae",
     .title = "item autoencoder: an item's user vector, U-h(sigmoid)-U, binary cross-entropy",
     .version = 1,
+    .params = "dim lr reg dropout batch seed",
     .size = sizeof(iae_model),
     .defaults = iae_defaults,
     .init = iae_init,

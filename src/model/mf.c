@@ -63,6 +63,7 @@ const hc_model_type hc_model_mf = {
     .name = "mf",
     .title = "matrix factorisation, BPR loss",
     .version = 1,
+    .params = "dim lr reg negatives batch init-std seed",
     .size = sizeof(hc_factor_model),
     .defaults = mf_defaults,
     .init = mf_init,

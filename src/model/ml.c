@@ -142,6 +142,7 @@ const hc_model_type hc_model_ml = {
     .name = "ml",
     .title = "collaborative metric learning, hinge loss, unit-ball embeddings",
     .version = 1,
+    .params = "dim lr reg margin negatives batch init-std seed",
     .size = sizeof(hc_factor_model),
     .defaults = ml_defaults,
     .init = ml_init,

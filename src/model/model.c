@@ -389,6 +389,29 @@ done:
     return rc;
 }
 
+const char *hc_model_family(const hc_model *m)
+{
+    return m->type->name;
+}
+
+int32_t hc_model_n_users(const hc_model *m)
+{
+    return m->n_users;
+}
+
+int32_t hc_model_n_items(const hc_model *m)
+{
+    return m->n_items;
+}
+
+int hc_model_score(hc_model *m, const int32_t *users, int32_t n, float *out)
+{
+    for (int32_t k = 0; k < n; k++)
+        if (users[k] < 0 || users[k] >= m->n_users)
+            return hc_error(HC_EINVAL, "score: user %d is not in [0, %d)", users[k], m->n_users);
+    return m->type->score(m, users, n, out);
+}
+
 static int model_score(void *ctx, const int32_t *users, int32_t n, float *out)
 {
     hc_model *m = ctx;

@@ -10,7 +10,7 @@
 #ifndef HC_MODEL_H
 #define HC_MODEL_H
 
-#include "core/internal.h"
+#include "core/param.h"
 
 /* Hyperparameters: one flat struct; each family reads the fields it uses (documented in
  * hc_hparams_default and in `hetcomp teacher --help`). Saved in model files. */
@@ -43,13 +43,12 @@ static inline int64_t hc_tensor_len(const hc_tensor *t)
 
 #define HC_MAX_TENSORS 16
 
-typedef struct hc_model hc_model;
-
 typedef struct hc_model_type {
-    const char *name;  /* "mf", "ml", "gnn", ... */
-    const char *title; /* one-line description */
-    int32_t version;   /* bump when the tensor layout changes */
-    size_t size;       /* sizeof the family's struct (base first) */
+    const char *name;   /* "mf", "ml", "gnn", ... */
+    const char *title;  /* one-line description */
+    int32_t version;    /* bump when the tensor layout changes */
+    const char *params; /* the hc_hparam_defs names the family reads, space-separated */
+    size_t size;        /* sizeof the family's struct (base first) */
     /* Sets hyperparameter defaults of the family on top of the shared ones. */
     void (*defaults)(hc_hparams *hp);
     /* Allocates parameters for ds's users and items and initialises them from hp->seed.
@@ -88,12 +87,19 @@ const hc_model_type *hc_model_type_find(const char *name);
 
 /* Shared defaults, then the family's. */
 void hc_hparams_default(const hc_model_type *t, hc_hparams *hp);
+/* Every field of hc_hparams as a parameter table (hparams.c); a family reads those its
+ * params string names. */
+extern const hc_param_def hc_hparam_defs[];
+extern const int hc_n_hparam_defs;
+/* 1 when family t reads the parameter name. */
+int hc_model_type_uses(const hc_model_type *t, const char *name);
+/* Applies "name=value" strings kv (NULL-terminated, may be NULL) to hp. HC_EINVAL naming the
+ * family for a parameter it does not read or a bad value. */
+int hc_hparams_apply(const hc_model_type *t, hc_hparams *hp, const char *const *kv);
 
 /* Creates and initialises a model of type t for ds. *out owns it (hc_model_free). */
 int hc_model_create(const hc_model_type *t, const hc_dataset *ds, const hc_hparams *hp,
                     hc_model **out);
-void hc_model_free(hc_model *m);
-int64_t hc_model_n_params(hc_model *m);
 /* Copies every tensor of src into dst (same type and shapes). */
 int hc_model_copy_params(hc_model *dst, hc_model *src);
 
@@ -113,19 +119,5 @@ int hc_keeper_offer(hc_keeper *k, hc_model *m, const hc_dataset *ds, double scor
 /* Copies the kept parameters back into m (no-op without an offer). */
 int hc_keeper_restore(const hc_keeper *k, hc_model *m);
 void hc_keeper_free(hc_keeper *k);
-
-/* Model file (docs/formats.md): header {magic, version, family, hparams, counts, dataset
- * checksum, body checksum} then the tensors. Written atomically; load refuses truncated or
- * corrupt files and, when ds is given, a file trained on another dataset. */
-int hc_model_save(hc_model *m, const char *path);
-int hc_model_load(const char *path, const hc_dataset *ds, hc_model **out);
-/* The same from a file's bytes already in memory (data[0..len), borrowed): path only names
- * the file in messages. The server loads a file read once, so that the checksum it reports
- * and the model it serves come from the same bytes. */
-int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
-                      hc_model **out);
-
-/* The model as the evaluator sees it. */
-hc_scorer hc_model_scorer(hc_model *m);
 
 #endif

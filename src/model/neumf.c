@@ -660,6 +660,7 @@ const hc_model_type hc_model_dl = {
     .name = "dl",
     .title = "NeuMF: GMF + MLP towers, binary cross-entropy with sampled negatives",
     .version = 1,
+    .params = "dim lr reg negatives batch init-std seed",
     .size = sizeof(dl_model),
     .defaults = dl_defaults,
     .init = dl_init,

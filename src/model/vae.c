@@ -532,6 +532,7 @@ const hc_model_type hc_model_ae = {
     .name = "ae",
     .title = "Mult-DAE (layers 1) or Mult-VAE (layers 2) over a user's item vector",
     .version = 1,
+    .params = "dim layers lr reg dropout batch seed",
     .size = sizeof(ae_model),
     .defaults = ae_defaults,
     .init = ae_init,

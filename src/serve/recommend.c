@@ -295,6 +295,17 @@ int hc_recommend_init(hc_recommender *r, hc_model *m, const hc_dataset *ds, int3
     return setup(r, &spec, ds, block, lock);
 }
 
+int hc_recommend(hc_model *m, const hc_dataset *ds, const int32_t *users, int32_t n, int32_t k,
+                 hc_exclude exclude, int32_t *out_items, float *out_scores, int32_t *out_count)
+{
+    hc_recommender r;
+    int rc = hc_recommend_init(&r, m, ds, HC_RECOMMEND_BLOCK, NULL);
+    if (rc == HC_OK)
+        rc = hc_recommend_users(&r, users, n, k, exclude, out_items, out_scores, out_count);
+    hc_recommend_free(&r);
+    return rc;
+}
+
 void hc_recommend_free(hc_recommender *r)
 {
     if (!r)

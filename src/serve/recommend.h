@@ -83,12 +83,6 @@ int hc_rec_args_add_model(hc_rec_args *a, const char *path);
  * hc_rec_spec_load(spec, a->path, a->n_paths, ds). */
 int hc_rec_args_spec(hc_rec_args *a, hc_rec_spec *spec);
 
-/* Which of a user's items a list leaves out. The zero value is the default, train. */
-typedef enum {
-    HC_EXCLUDE_TRAIN = 0, /* the user's train items ("seen") */
-    HC_EXCLUDE_NONE = 1,  /* nothing (--include-seen) */
-    HC_EXCLUDE_ALL = 2    /* every interaction the dataset file knows: train, valid and test */
-} hc_exclude;
 /* Parses "train", "none" or "all" into *out; -1 on anything else. */
 int hc_exclude_parse(const char *s, hc_exclude *out);
 const char *hc_exclude_name(hc_exclude e);
