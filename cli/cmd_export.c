@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "params_cli.h"
 #include "model/model.h"
 
 static const char *CMD = "export";
@@ -98,7 +99,6 @@ static int safe_name(const char *s)
 
 static json_t *model_json(const hc_model *m, const hc_dataset *ds, const hc_tensor *ts, int nt)
 {
-    const hc_hparams *hp = &m->hp;
     char sum[32];
     snprintf(sum, sizeof sum, "%016llx", (unsigned long long)m->ds_checksum);
     json_t *tj = json_array();
@@ -110,11 +110,7 @@ static json_t *model_json(const hc_model *m, const hc_dataset *ds, const hc_tens
                                             file, "shape", ts[i].rows, ts[i].cols));
         params += (int64_t)ts[i].rows * ts[i].cols;
     }
-    json_t *hj = json_pack(
-        "{s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "dim", hp->dim, "layers",
-        hp->layers, "negatives", hp->negatives, "batch", hp->batch, "lr", (double)hp->lr, "reg",
-        (double)hp->reg, "l2", (double)hp->l2, "margin", (double)hp->margin, "dropout",
-        (double)hp->dropout, "init_std", (double)hp->init_std, "seed", (json_int_t)hp->seed);
+    json_t *hj = cli_hparams_json(m->type, &m->hp);
     return json_pack("{s:s, s:s, s:i, s:s, s:o, s:i, s:i, s:I, s:s, s:o, s:s, s:s}", "format",
                      "npy", "family", m->type->name, "family_version", m->type->version, "title",
                      m->type->title, "hparams", hj, "n_users", ds->n_users, "n_items", ds->n_items,

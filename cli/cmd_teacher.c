@@ -14,64 +14,39 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "params_cli.h"
 #include "model/fit.h"
 #include "traj/trajectory.h"
 
 static const char *CMD = "teacher";
 
-/* Family name's default hyperparameters. */
-static hc_hparams defaults_of(const char *name)
-{
-    hc_hparams hp;
-    hc_hparams_default(hc_model_type_find(name), &hp);
-    return hp;
-}
-
-/* The usage text: the shared flags with the defaults of family t (hetcomp teacher --model
- * NAME --help), the family-specific ones with their family's. */
+/* The usage text: the models, the shared flags, family t's hyperparameters with its defaults
+ * (hetcomp teacher --model NAME --help), and the training loop's. */
 static void help(const hc_model_type *t)
 {
-    hc_hparams hp, gnn = defaults_of("gnn"), ml = defaults_of("ml"), ae = defaults_of("ae"),
-                   iae = defaults_of("iae");
+    hc_hparams hp;
+    hc_teach_opts to;
     hc_hparams_default(t, &hp);
+    hc_teach_opts_default(&to);
     printf("usage: hetcomp teacher --model NAME --data DS.hcd --out DIR [options]\n\n"
            "Trains a teacher, evaluates it every few epochs (full ranking), stops early on\n"
            "validation Recall@50, saves the best model and its training trajectory.\n\n"
            "models:\n");
     for (int i = 0; hc_model_types[i]; i++)
         printf("  %-6s %s\n", hc_model_types[i]->name, hc_model_types[i]->title);
-    printf("\noptions (defaults are per model, shown for %s: 'hetcomp teacher --model NAME\n"
-           "--help' shows another's; a family ignores the flags it does not use):\n"
+    printf("\noptions:\n"
            "  --model NAME        teacher family (required)\n"
            "  --data FILE         dataset file from 'hetcomp split' (required)\n"
            "  --out DIR           output directory (created; required)\n"
-           "  --dim N             embedding size; hidden width for ae, iae (%d)\n"
-           "  --epochs N          maximum epochs (1000)\n"
-           "  --lr X              Adam learning rate (%g)\n"
-           "  --reg X             Adam weight decay, coupled L2 (%g)\n"
-           "  --l2 X              gnn: L2 on the batch's ego embeddings (%g)\n"
-           "  --margin X          ml: hinge margin (%g)\n"
-           "  --layers N          gnn: propagation layers; ae: 1 Mult-DAE, 2 Mult-VAE\n"
-           "                      (gnn %d, ae %d)\n"
-           "  --negatives N       mf, ml, gnn, dl: sampled negatives per positive (%d)\n"
-           "  --batch N           examples per step: interactions (mf, ml, gnn, dl), users\n"
-           "                      (ae) or items (iae) (%d)\n"
-           "  --dropout X         ae, iae: input dropout probability, in [0, 1)\n"
-           "                      (ae %g, iae %g)\n"
-           "  --init-std X        normal init std of embeddings (family default)\n"
-           "  --eval-every N      evaluate every N epochs, and after epoch 1 (5)\n"
-           "  --eval-users N      metrics on a fixed seeded sample of N users when there are\n"
-           "                      more; trajectories still cover every user (10000; 0: all)\n"
-           "  --patience N        evaluations without improvement before stopping (5)\n"
-           "  --time-cap S        stop after S seconds of wall time (none)\n"
-           "  --checkpoints C     trajectory checkpoints (4)\n"
-           "  --topk K            top-K unobserved items kept per user per checkpoint (100)\n"
            "  --no-trajectory     do not record or write a trajectory\n"
-           "  --seed N            random seed (0)\n"
            "  --threads N         threads (all cores)\n"
-           "  --quiet             no progress bar or per-evaluation lines\n",
-           t->name, hp.dim, (double)hp.lr, (double)hp.reg, (double)gnn.l2, (double)ml.margin,
-           gnn.layers, ae.layers, hp.negatives, hp.batch, (double)ae.dropout, (double)iae.dropout);
+           "  --quiet             no progress bar or per-evaluation lines\n"
+           "\nhyperparameters of %s ('hetcomp teacher --model NAME --help' shows another\n"
+           "family's):\n",
+           t->name);
+    cli_params_help(stdout, hc_hparam_defs, hc_n_hparam_defs, &hp, cli_family_reads, t);
+    printf("\ntraining loop and trajectory:\n");
+    cli_params_help(stdout, hc_teach_params, hc_n_teach_params, &to, NULL, NULL);
 }
 
 typedef struct {
@@ -117,55 +92,24 @@ static void on_eval(void *ud, const hc_fit_eval *e)
 
 int cmd_teacher(int argc, char **argv)
 {
-    enum {
-        O_DIM = 256,
-        O_EPOCHS,
-        O_LR,
-        O_REG,
-        O_L2,
-        O_MARGIN,
-        O_LAYERS,
-        O_NEG,
-        O_BATCH,
-        O_DROPOUT,
-        O_INIT,
-        O_EVAL,
-        O_EVAL_USERS,
-        O_PAT,
-        O_CAP,
-        O_CKPT,
-        O_TOPK,
-        O_NOTRAJ,
-        O_SEED,
-        O_THREADS,
-        O_QUIET
-    };
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"data", required_argument, 0, 'd'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"dim", required_argument, 0, O_DIM},
-                                         {"epochs", required_argument, 0, O_EPOCHS},
-                                         {"lr", required_argument, 0, O_LR},
-                                         {"reg", required_argument, 0, O_REG},
-                                         {"l2", required_argument, 0, O_L2},
-                                         {"margin", required_argument, 0, O_MARGIN},
-                                         {"layers", required_argument, 0, O_LAYERS},
-                                         {"negatives", required_argument, 0, O_NEG},
-                                         {"batch", required_argument, 0, O_BATCH},
-                                         {"dropout", required_argument, 0, O_DROPOUT},
-                                         {"init-std", required_argument, 0, O_INIT},
-                                         {"eval-every", required_argument, 0, O_EVAL},
-                                         {"eval-users", required_argument, 0, O_EVAL_USERS},
-                                         {"patience", required_argument, 0, O_PAT},
-                                         {"time-cap", required_argument, 0, O_CAP},
-                                         {"checkpoints", required_argument, 0, O_CKPT},
-                                         {"topk", required_argument, 0, O_TOPK},
-                                         {"no-trajectory", no_argument, 0, O_NOTRAJ},
-                                         {"seed", required_argument, 0, O_SEED},
-                                         {"threads", required_argument, 0, O_THREADS},
-                                         {"quiet", no_argument, 0, O_QUIET},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    /* getopt codes: the model table's entries from O_HP, the loop table's from O_LOOP */
+    enum { O_NOTRAJ = 256, O_THREADS, O_QUIET, O_HP = 300, O_LOOP = 400 };
+    static const struct option fixed[] = {{"model", required_argument, 0, 'm'},
+                                          {"data", required_argument, 0, 'd'},
+                                          {"out", required_argument, 0, 'o'},
+                                          {"no-trajectory", no_argument, 0, O_NOTRAJ},
+                                          {"threads", required_argument, 0, O_THREADS},
+                                          {"quiet", no_argument, 0, O_QUIET},
+                                          {"help", no_argument, 0, 'h'}};
+    enum { N_FIXED = sizeof fixed / sizeof fixed[0] };
+    struct option opts[N_FIXED + 64];
+    if (N_FIXED + hc_n_hparam_defs + hc_n_teach_params + 1 > (int)(sizeof opts / sizeof opts[0]))
+        return cli_fail(hc_error(HC_EINVAL, "too many options"));
+    memcpy(opts, fixed, sizeof fixed);
+    cli_params_longopts(hc_hparam_defs, hc_n_hparam_defs, O_HP, opts + N_FIXED);
+    cli_params_longopts(hc_teach_params, hc_n_teach_params, O_LOOP,
+                        opts + N_FIXED + hc_n_hparam_defs);
+    opts[N_FIXED + hc_n_hparam_defs + hc_n_teach_params] = (struct option){0, 0, 0, 0};
     /* first pass: the model name decides the defaults the other flags override */
     const char *model = NULL, *data = NULL, *out = NULL;
     int want_help = 0;
@@ -188,13 +132,25 @@ int cmd_teacher(int argc, char **argv)
         return cli_usage_error(CMD, "unknown model '%s'", model);
     hc_hparams hp;
     hc_hparams_default(type, &hp);
+    hc_teach_opts to;
+    hc_teach_opts_default(&to);
     hc_fit_opts fo;
-    hc_fit_opts_default(&fo);
-    int32_t ckpt = 4, threads = 0, quiet = 0, traj = 1;
-    double d;
+    int32_t threads = 0, quiet = 0, traj = 1;
     int rc = 0, c;
     optind = 1;
     while (!rc && (c = getopt_long(argc, argv, "m:d:o:h", opts, NULL)) != -1) {
+        if (c >= O_HP && c < O_HP + hc_n_hparam_defs) {
+            const hc_param_def *p = &hc_hparam_defs[c - O_HP];
+            rc = hc_model_type_uses(type, p->name)
+                     ? cli_param_arg(CMD, p, &hp, optarg)
+                     : cli_usage_error(CMD, "--%s is not a hyperparameter of %s (it has: %s)",
+                                       p->name, type->name, type->params);
+            continue;
+        }
+        if (c >= O_LOOP && c < O_LOOP + hc_n_teach_params) {
+            rc = cli_param_arg(CMD, &hc_teach_params[c - O_LOOP], &to, optarg);
+            continue;
+        }
         switch (c) {
         case 'm':
             break;
@@ -204,70 +160,8 @@ int cmd_teacher(int argc, char **argv)
         case 'o':
             out = optarg;
             break;
-        case O_DIM:
-            rc = cli_int(CMD, "--dim", optarg, 1, 4096, &hp.dim);
-            break;
-        case O_EPOCHS:
-            rc = cli_int(CMD, "--epochs", optarg, 1, 1000000, &fo.max_epochs);
-            break;
-        case O_LR:
-            rc = cli_double(CMD, "--lr", optarg, 1e-9, 10, &d);
-            hp.lr = (float)d;
-            break;
-        case O_REG:
-            rc = cli_double(CMD, "--reg", optarg, 0, 10, &d);
-            hp.reg = (float)d;
-            break;
-        case O_L2:
-            rc = cli_double(CMD, "--l2", optarg, 0, 10, &d);
-            hp.l2 = (float)d;
-            break;
-        case O_MARGIN:
-            rc = cli_double(CMD, "--margin", optarg, 0, 100, &d);
-            hp.margin = (float)d;
-            break;
-        case O_LAYERS:
-            rc = cli_int(CMD, "--layers", optarg, 0, 8, &hp.layers);
-            break;
-        case O_NEG:
-            rc = cli_int(CMD, "--negatives", optarg, 1, 1000, &hp.negatives);
-            break;
-        case O_BATCH:
-            rc = cli_int(CMD, "--batch", optarg, 1, 1 << 24, &hp.batch);
-            break;
-        case O_DROPOUT:
-            rc = cli_double(CMD, "--dropout", optarg, 0, 1, &d);
-            if (!rc && d >= 1) /* every input dropped */
-                rc = cli_usage_error(CMD, "--dropout must be in [0, 1), got %g", d);
-            hp.dropout = (float)d;
-            break;
-        case O_INIT:
-            rc = cli_double(CMD, "--init-std", optarg, 0, 10, &d);
-            hp.init_std = (float)d;
-            break;
-        case O_EVAL:
-            rc = cli_int(CMD, "--eval-every", optarg, 1, 1000000, &fo.eval_every);
-            break;
-        case O_EVAL_USERS:
-            rc = cli_int(CMD, "--eval-users", optarg, 0, 1 << 30, &fo.eval_users);
-            break;
-        case O_PAT:
-            rc = cli_int(CMD, "--patience", optarg, 1, 1000000, &fo.patience);
-            break;
-        case O_CAP:
-            rc = cli_double(CMD, "--time-cap", optarg, 0, 1e9, &fo.time_cap);
-            break;
-        case O_CKPT:
-            rc = cli_int(CMD, "--checkpoints", optarg, 1, 100, &ckpt);
-            break;
-        case O_TOPK:
-            rc = cli_int(CMD, "--topk", optarg, 1, 10000, &fo.record_k);
-            break;
         case O_NOTRAJ:
             traj = 0;
-            break;
-        case O_SEED:
-            rc = cli_u64(CMD, "--seed", optarg, &hp.seed);
             break;
         case O_THREADS:
             rc = cli_int(CMD, "--threads", optarg, 0, 1024, &threads);
@@ -279,6 +173,8 @@ int cmd_teacher(int argc, char **argv)
             return cli_usage_error(CMD, "unknown option");
         }
     }
+    fo = to.fit;
+    const int32_t ckpt = to.checkpoints;
     if (rc)
         return rc;
     if (optind < argc)
@@ -323,18 +219,7 @@ int cmd_teacher(int argc, char **argv)
     }
     const hc_fit_eval *best = &fr.evals[fr.best];
     double spe = fr.train_s / (fr.epochs > 0 ? fr.epochs : 1);
-    json_t *hj = json_object();
-    json_object_set_new(hj, "dim", json_integer(hp.dim));
-    json_object_set_new(hj, "layers", json_integer(hp.layers));
-    json_object_set_new(hj, "negatives", json_integer(hp.negatives));
-    json_object_set_new(hj, "batch", json_integer(hp.batch));
-    json_object_set_new(hj, "lr", json_real(hp.lr));
-    json_object_set_new(hj, "reg", json_real(hp.reg));
-    json_object_set_new(hj, "l2", json_real(hp.l2));
-    json_object_set_new(hj, "margin", json_real(hp.margin));
-    json_object_set_new(hj, "dropout", json_real(hp.dropout));
-    json_object_set_new(hj, "init_std", json_real(hp.init_std));
-    json_object_set_new(hj, "seed", json_integer((json_int_t)hp.seed));
+    json_t *hj = cli_hparams_json(type, &hp);
     json_object_set_new(root, "model", json_string(type->name));
     json_object_set_new(root, "hparams", hj);
     json_object_set_new(root, "params", json_integer(nparams));

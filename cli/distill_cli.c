@@ -7,6 +7,8 @@
  */
 #include "distill_cli.h"
 
+#include "params_cli.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +34,10 @@ int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *ow
     hc_distill_opts_default(&a->o);
     for (size_t k = 0; k < sizeof shared / sizeof shared[0]; k++)
         a->longopts[n++] = shared[k];
-    for (int f = 0; f < N_FLAGS; f++)
-        a->longopts[n++] = (struct option){
-            flags[f].name, flags[f].kind == HC_PARAM_BOOL ? no_argument : required_argument, 0,
-            CLI_DISTILL_OPT0 + f};
+    if (n + (size_t)N_FLAGS + 1 >= cap)
+        return hc_error(HC_EINVAL, "too many options");
+    cli_params_longopts(flags, N_FLAGS, CLI_DISTILL_OPT0, a->longopts + n);
+    n += (size_t)N_FLAGS;
     for (; own && own->name; own++) {
         if (n + 1 >= cap)
             return hc_error(HC_EINVAL, "too many options");
@@ -49,16 +51,6 @@ void cli_distill_args_free(cli_distill_args *a)
 {
     free(a->teachers);
     a->teachers = NULL;
-}
-
-/* Parses hyperparameter s with value arg into o. */
-static int set_flag(const char *cmd, const hc_param_def *s, const char *arg, hc_distill_opts *o)
-{
-    char where[64];
-    snprintf(where, sizeof where, "--%s", s->name);
-    if (hc_param_set(s, o, s->kind == HC_PARAM_BOOL ? NULL : arg, where) != HC_OK)
-        return cli_usage_error(cmd, "%s", hc_errmsg());
-    return 0;
 }
 
 int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a)
@@ -81,7 +73,7 @@ int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a
     default:
         if (c < CLI_DISTILL_OPT0 || c >= CLI_DISTILL_OPT0 + N_FLAGS)
             return -1;
-        return set_flag(cmd, &flags[c - CLI_DISTILL_OPT0], arg, &a->o);
+        return cli_param_arg(cmd, &flags[c - CLI_DISTILL_OPT0], &a->o, arg);
     }
 }
 
@@ -121,29 +113,6 @@ void cli_distill_inputs_free(cli_distill_inputs *in)
     memset(in, 0, sizeof *in);
 }
 
-/* Prints text word-wrapped to 80 columns, continuation lines indented by 22. */
-static void wrapped(FILE *fp, const char *text)
-{
-    int col = 22;
-    while (*text) {
-        const char *sp = strchr(text, ' ');
-        int w = sp ? (int)(sp - text) : (int)strlen(text);
-        if (col > 22 && col + 1 + w > 80) {
-            fprintf(fp, "\n%22s", "");
-            col = 22;
-        } else if (col > 22) {
-            fputc(' ', fp);
-            col++;
-        }
-        fprintf(fp, "%.*s", w, text);
-        col += w;
-        text += w;
-        while (*text == ' ')
-            text++;
-    }
-    fputc('\n', fp);
-}
-
 void cli_distill_flags_help(FILE *fp)
 {
     hc_distill_opts o;
@@ -154,53 +123,12 @@ void cli_distill_flags_help(FILE *fp)
                 "  --out DIR           output directory (required)\n"
                 "  --threads N         threads (all cores)\n"
                 "  --quiet             no progress lines\n");
-    for (int f = 0; f < N_FLAGS; f++) {
-        const hc_param_def *s = &flags[f];
-        char name[64], def[64], text[512];
-        if (s->section)
-            fprintf(fp, "\n%s\n", s->section);
-        snprintf(name, sizeof name, "--%s%s%s", s->name, s->meta ? " " : "",
-                 s->meta ? s->meta : "");
-        hc_param_format(s, &o, def, sizeof def);
-        if (s->kind == HC_PARAM_BOOL)
-            snprintf(text, sizeof text, "%s", s->help);
-        else
-            snprintf(text, sizeof text, "%s (%s)", s->help, def);
-        fprintf(fp, "  %-19s ", name);
-        wrapped(fp, text);
-    }
-}
-
-/* A float as the shortest decimal that reads back as it. */
-static double float_json(float x)
-{
-    char buf[32];
-    hc_param_float_text(x, buf, sizeof buf);
-    return strtod(buf, NULL);
+    cli_params_help(fp, flags, N_FLAGS, &o, NULL, NULL);
 }
 
 json_t *cli_distill_opts_json(const hc_distill_opts *o)
 {
-    json_t *j = json_object();
-    for (int f = 0; j && f < N_FLAGS; f++) {
-        const hc_param_def *s = &flags[f];
-        const char *field = (const char *)o + s->off;
-        char name[64];
-        if (s->kind == HC_PARAM_CHOICE)
-            hc_param_choice_name(s->meta, *(const int32_t *)(const void *)field, name, sizeof name);
-        json_t *v = s->kind == HC_PARAM_CHOICE ? json_string(name)
-                    : s->kind == HC_PARAM_INT  ? json_integer(*(const int32_t *)(const void *)field)
-                    : s->kind == HC_PARAM_FLOAT
-                        ? json_real(float_json(*(const float *)(const void *)field))
-                    : s->kind == HC_PARAM_U64
-                        ? json_integer((json_int_t) * (const uint64_t *)(const void *)field)
-                        : json_boolean(*(const int *)(const void *)field);
-        if (json_object_set_new(j, s->name, v)) {
-            json_decref(j);
-            return NULL;
-        }
-    }
-    return j;
+    return cli_params_json(flags, N_FLAGS, o, NULL, NULL);
 }
 
 void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs)

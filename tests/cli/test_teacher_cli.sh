@@ -137,6 +137,8 @@ contains "$T/err" "--dim"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --dim 0
 contains "$T/err" "--dim"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --frobnicate
+expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --margin 2
+contains "$T/err" "--margin is not a hyperparameter of mf (it has: dim lr reg negatives batch"
 expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --dropout 1
 contains "$T/err" "--dropout must be in [0, 1), got 1"
 expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --dropout -0.5
@@ -148,11 +150,12 @@ expect 2 "$HC" trajectory show --data ds.hcd --traj t1/trajectory.hct --frobnica
 [ ! -e u1 ] || die "a usage error created the output directory"
 expect 0 "$HC" teacher --help
 contains "$T/out" "--checkpoints"
-contains "$T/out" "shown for mf"
+contains "$T/out" "hyperparameters of mf"
 contains "$T/out" "embedding size; hidden width for ae, iae (128)"
 expect 0 "$HC" teacher --help --model ae
-contains "$T/out" "shown for ae"
+contains "$T/out" "hyperparameters of ae"
 contains "$T/out" "embedding size; hidden width for ae, iae (200)"
+grep -q -- "--margin" "$T/out" && die "ae's help lists ml's --margin"
 expect 0 "$HC" trajectory --help
 contains "$T/out" "checkpoint<TAB>user<TAB>rank<TAB>item"
 
