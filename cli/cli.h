@@ -76,6 +76,8 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
 void cli_log_init(int verbose, int quiet);
 /* Sets OpenMP and OpenBLAS thread counts (0: all cores). */
 void cli_threads(int n);
+/* The registry's teacher family names joined by commas ("mf,ml,...") into buf. */
+void cli_family_list(char *buf, size_t n);
 /* Output helpers (output.c). JSON builders return NULL on out of memory. */
 json_t *cli_metrics_json(const hc_metrics *m);
 /* Says once (on stderr, *said set) that metrics m cover a sample of the evaluable users. */

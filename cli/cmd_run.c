@@ -30,6 +30,8 @@ static const char *CMD = "run";
 
 static void help(void)
 {
+    char families[256];
+    cli_family_list(families, sizeof families);
     printf("usage: hetcomp run --out DIR [--data FILE [--format F]] [options]\n\n"
            "Runs the whole pipeline: split the data, train the teachers with their\n"
            "trajectories, build their ensemble, distil the student with HetComp and train\n"
@@ -45,7 +47,7 @@ static void help(void)
            "  --format F             input format for split (auto)\n"
            "  --threshold X          keep ratings >= X (split's --threshold)\n"
            "  --split-seed N         split seed (0)\n"
-           "  --teachers LIST        teacher families, comma-separated (mf,ml,gnn,dl,ae,iae)\n"
+           "  --teachers LIST        teacher families, comma-separated (%s)\n"
            "  --teacher-epochs N     cap on each teacher's epochs (none)\n"
            "  --eval-every N         teachers' evaluation interval in epochs (5)\n"
            "  --patience N           teachers' patience in evaluations (5)\n"
@@ -58,7 +60,8 @@ static void help(void)
            "                         every method --compare-seeds times)\n"
            "  --compare-seeds N      seeds per method with --compare (3)\n"
            "  --force                run every stage again\n"
-           "  --threads N            threads (all cores)\n");
+           "  --threads N            threads (all cores)\n",
+           families);
 }
 
 typedef struct {
@@ -303,7 +306,9 @@ int cmd_run(int argc, char **argv)
                                          {"threads", required_argument, 0, O_THREADS},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    run_opts o = {.teachers = "mf,ml,gnn,dl,ae,iae", .queries = "500"};
+    char families[256];
+    cli_family_list(families, sizeof families);
+    run_opts o = {.teachers = families, .queries = "500"};
     const char *out = NULL;
     int c, rc = 0;
     int32_t iv;

@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "model/model.h"
 
 int cli_fail(int rc)
 {
@@ -212,4 +213,12 @@ int cli_file_hash(const char *path, uint64_t *out)
     XXH3_freeState(fs);
     free(buf);
     return bad ? hc_error(HC_EIO, "%s: read error", path) : HC_OK;
+}
+
+void cli_family_list(char *buf, size_t n)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; hc_model_types[i] && at < n; i++)
+        at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "," : "", hc_model_types[i]->name);
 }

@@ -15,12 +15,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "model/model.h"
 #include "stage.h"
 
 #define MAX_ROWS 40
-
-/* The teacher families in the order the report lists them (others follow by name). */
-static const char *const family_order[] = {"mf", "ml", "gnn", "dl", "ae", "iae", NULL};
 
 typedef struct {
     char name[64];     /* teacher family, "ensemble", "bpr", "hetcomp" */
@@ -62,8 +60,8 @@ static double num(json_t *j, const char *key)
 
 static int family_rank(const char *name)
 {
-    for (int i = 0; family_order[i]; i++)
-        if (!strcmp(name, family_order[i]))
+    for (int i = 0; hc_model_types[i]; i++) /* the registry's order, others after by name */
+        if (!strcmp(name, hc_model_types[i]->name))
             return i;
     return 100;
 }

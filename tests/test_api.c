@@ -5,6 +5,7 @@
  * through the API (the returned models hold the reported best metrics), the ensemble's lists,
  * and hc_recommend against hc_model_score.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,12 +282,52 @@ static void test_pipeline(void **state)
     hc_dataset_free(&ds);
 }
 
+/* Version 3 model files name their hyperparameters: the family's own appear as name=value
+ * lines, and a line the family does not read is refused even under a valid checksum. */
+static void test_model_file_names(void **state)
+{
+    (void)state;
+    hc_dataset ds;
+    tu_make_dataset(&ds, 30, 20, 2, 8, 5);
+    const char *const tp[] = {"dim=5", "epochs=1", "lr=0.0025", NULL};
+    hc_model *m, *back;
+    TU_OK(hc_train_teacher(&ds, "mf", tp, NULL, NULL, &m, NULL, NULL));
+    const char *path = tu_path(tu_tmpdir(), "named.hcm");
+    TU_OK(hc_model_save(m, path));
+    char *data;
+    size_t len;
+    TU_OK(hc_file_read_all(path, &data, &len));
+    uint32_t tlen;
+    memcpy(&tlen, data + 28, 4);
+    const char *want = "dim=5\nlr=0.0025\nreg=1e-05\nnegatives=1\nbatch=1024\ninit-std=0\nseed=0\n";
+    assert_int_equal(tlen, strlen(want));
+    assert_memory_equal(data + 32, want, tlen);
+    TU_OK(hc_model_load(path, &ds, &back));
+    assert_int_equal(back->hp.dim, 5);
+    assert_true(back->hp.lr == 0.0025f);
+    hc_model_free(back);
+    memcpy(data + 32 + tlen - 7, "l2=0.0\n", 7); /* seed=0 -> a parameter mf does not read */
+    uint64_t hsum = hc_checksum(data, 68 + tlen);
+    memcpy(data + 68 + tlen, &hsum, 8);
+    const char *bad = tu_path(tu_tmpdir(), "bad.hcm");
+    FILE *fp = fopen(bad, "wb");
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    fclose(fp);
+    assert_int_equal(hc_model_load(bad, &ds, &back), HC_ECORRUPT);
+    assert_non_null(
+        strstr(hc_errmsg(), "bad.hcm: hyperparameters: family mf has no parameter 'l2'"));
+    free(data);
+    hc_model_free(m);
+    hc_dataset_free(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registries),       cmocka_unit_test(test_defaults_read_back),
         cmocka_unit_test(test_param_errors),     cmocka_unit_test(test_dataset_from_arrays),
         cmocka_unit_test(test_traj_from_arrays), cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_model_file_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,10 +3,13 @@
  *
  * File layout (little-endian, docs/formats.md):
  *   header: "HCMD" | u32 format version | char[16] family | i32 family version |
- *           hparams (i32 dim, layers, negatives, batch; f32 lr, reg, l2, margin, dropout,
- *           init_std; u64 seed) | i32 n_users | i32 n_items | u64 dataset checksum |
+ *           hyperparameters | i32 n_users | i32 n_items | u64 dataset checksum |
  *           u32 n_tensors | u64 body bytes | u64 body checksum (XXH3 of the body) |
- *           u64 header checksum (XXH3 of every header byte before it; version 2)
+ *           u64 header checksum (XXH3 of every header byte before it; from version 2)
+ *   hyperparameters, version 3: u32 length | that many bytes of "name=value\n" lines, the
+ *           ones the family reads, named as in hparams.c's table (so a new parameter needs
+ *           no new format); versions 1 and 2: i32 dim, layers, negatives, batch; f32 lr, reg,
+ *           l2, margin, dropout, init_std; u64 seed
  *   body:   per tensor: char[16] name | i32 rows | i32 cols | rows*cols f32
  * Loading checks the header checksum, then every tensor's name, shape and size in the file
  * against the family's shapes for the header's hyperparameters (hc_model_type.shapes) before
@@ -21,13 +24,23 @@
 extern const hc_model_type hc_model_mf, hc_model_ml, hc_model_gnn;
 extern const hc_model_type hc_model_dl, hc_model_ae, hc_model_iae;
 
-const hc_model_type *const hc_model_types[] = {
-    &hc_model_mf, &hc_model_ml, &hc_model_gnn, &hc_model_dl, &hc_model_ae, &hc_model_iae, NULL};
+/* The registry. HC_EXTRA_FAMILY (a build option of the tests, tests/toy/) appends one family
+ * defined elsewhere, as a new family's line would. */
+#ifdef HC_EXTRA_FAMILY
+extern const hc_model_type HC_EXTRA_FAMILY;
+#define HC_EXTRA_ENTRY &HC_EXTRA_FAMILY,
+#else
+#define HC_EXTRA_ENTRY
+#endif
+const hc_model_type *const hc_model_types[] = {&hc_model_mf, &hc_model_ml, &hc_model_gnn,
+                                               &hc_model_dl, &hc_model_ae, &hc_model_iae,
+                                               HC_EXTRA_ENTRY NULL};
 
 #define MODEL_MAGIC          "HCMD"
-#define MODEL_FORMAT_VERSION 2u /* 2: a header checksum; version 1 files are still read */
+#define MODEL_FORMAT_VERSION 3u /* 3: named hyperparameters; 2: a header checksum */
 #define NAME_LEN             16
-#define MODEL_HEADER_LEN     120 /* version 2; version 1 lacks the final 8-byte checksum */
+#define HP_TEXT_MAX          4096 /* most bytes of a version 3 header's hyperparameter text */
+#define MODEL_HEADER_MAX     (NAME_LEN + 64 + HP_TEXT_MAX)
 
 const hc_model_type *hc_model_type_find(const char *name)
 {
@@ -124,6 +137,47 @@ static unsigned char *put(unsigned char *p, const void *src, size_t n)
     return p + n;
 }
 
+/* The hyperparameters m's family reads as "name=value\n" lines into text (HP_TEXT_MAX
+ * bytes, not NUL-terminated); returns the length. */
+static uint32_t hparams_text(const hc_model *m, char *text)
+{
+    size_t n = 0;
+    for (int i = 0; i < hc_n_hparam_defs; i++) {
+        const hc_param_def *p = &hc_hparam_defs[i];
+        char v[64];
+        if (!hc_model_type_uses(m->type, p->name))
+            continue;
+        hc_param_format(p, &m->hp, v, sizeof v);
+        n += (size_t)snprintf(text + n, HP_TEXT_MAX - n, "%s=%s\n", p->name, v);
+    }
+    return (uint32_t)n; /* the table's names and values stay far below HP_TEXT_MAX */
+}
+
+/* Reads the version 3 hyperparameter text (len bytes) into hp, on top of family t's defaults.
+ * HC_ECORRUPT naming the file for a line the family does not read or cannot parse. */
+static int hparams_parse(const hc_model_type *t, const char *text, uint32_t len, hc_hparams *hp,
+                         const char *path)
+{
+    hc_hparams_default(t, hp);
+    for (uint32_t a = 0; a < len;) {
+        const char *nl = memchr(text + a, '\n', len - a);
+        uint32_t b = nl ? (uint32_t)(nl - text) : len;
+        char line[128];
+        if (b - a >= sizeof line)
+            return hc_error(HC_ECORRUPT, "%s: a hyperparameter line of %u bytes", path, b - a);
+        memcpy(line, text + a, b - a);
+        line[b - a] = '\0';
+        const char *one[] = {line, NULL};
+        if (hc_hparams_apply(t, hp, one) != HC_OK) {
+            char msg[256]; /* hc_errmsg's buffer is the one hc_error writes */
+            snprintf(msg, sizeof msg, "%s", hc_errmsg());
+            return hc_error(HC_ECORRUPT, "%s: hyperparameters: %s", path, msg);
+        }
+        a = b + 1;
+    }
+    return HC_OK;
+}
+
 int hc_model_save(hc_model *m, const char *path)
 {
     hc_tensor ts[HC_MAX_TENSORS];
@@ -149,20 +203,17 @@ int hc_model_save(hc_model *m, const char *path)
     }
     uint64_t sum = hc_checksum(body, body_len);
     /* the header in one buffer too, for its own checksum (every byte before it) */
-    const hc_hparams *hp = &m->hp;
-    int32_t iv[4] = {hp->dim, hp->layers, hp->negatives, hp->batch};
-    float fv[6] = {hp->lr, hp->reg, hp->l2, hp->margin, hp->dropout, hp->init_std};
-    uint32_t ver = MODEL_FORMAT_VERSION, ntu = (uint32_t)nt;
+    char text[HP_TEXT_MAX];
+    uint32_t ver = MODEL_FORMAT_VERSION, ntu = (uint32_t)nt, tlen = hparams_text(m, text);
     char family[NAME_LEN] = {0};
     strncpy(family, m->type->name, NAME_LEN - 1);
-    unsigned char hdr[MODEL_HEADER_LEN], *h = hdr;
+    unsigned char hdr[MODEL_HEADER_MAX], *h = hdr;
     h = put(h, MODEL_MAGIC, 4);
     h = put(h, &ver, 4);
     h = put(h, family, NAME_LEN);
     h = put(h, &m->type->version, 4);
-    h = put(h, iv, sizeof iv);
-    h = put(h, fv, sizeof fv);
-    h = put(h, &hp->seed, 8);
+    h = put(h, &tlen, 4);
+    h = put(h, text, tlen);
     h = put(h, &m->n_users, 4);
     h = put(h, &m->n_items, 4);
     h = put(h, &m->ds_checksum, 8);
@@ -270,13 +321,15 @@ int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_d
     int32_t fver = 0, iv[4] = {0}, nu = 0, ni = 0;
     float fv[6] = {0};
     uint64_t seed = 0, dsum = 0, body_len = 0, sum = 0, hsum = 0;
+    uint32_t tlen = 0;
+    const char *text = NULL;
     TAKE(&r, magic, 4);
     if (memcmp(magic, MODEL_MAGIC, 4) != 0) {
         rc = hc_error(HC_ECORRUPT, "%s: not a hetcomp model file (bad magic)", path);
         goto done;
     }
     TAKE(&r, &ver, 4);
-    if (ver != MODEL_FORMAT_VERSION && ver != 1) {
+    if (ver < 1 || ver > MODEL_FORMAT_VERSION) {
         rc = hc_error(HC_EMISMATCH, "%s: model format version %u, this build reads 1 to %u", path,
                       ver, MODEL_FORMAT_VERSION);
         goto done;
@@ -284,9 +337,20 @@ int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_d
     TAKE(&r, family, NAME_LEN);
     family[NAME_LEN - 1] = '\0';
     TAKE(&r, &fver, 4);
-    TAKE(&r, iv, sizeof iv);
-    TAKE(&r, fv, sizeof fv);
-    TAKE(&r, &seed, 8);
+    if (ver >= 3) {
+        TAKE(&r, &tlen, 4);
+        if (tlen > HP_TEXT_MAX || (size_t)(r.end - r.p) < tlen) {
+            rc = hc_error(HC_ECORRUPT, "%s: truncated model file (hyperparameters of %u bytes)",
+                          path, tlen);
+            goto done;
+        }
+        text = (const char *)r.p;
+        r.p += tlen;
+    } else {
+        TAKE(&r, iv, sizeof iv);
+        TAKE(&r, fv, sizeof fv);
+        TAKE(&r, &seed, 8);
+    }
     TAKE(&r, &nu, 4);
     TAKE(&r, &ni, 4);
     TAKE(&r, &dsum, 8);
@@ -343,6 +407,8 @@ int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_d
                      .dropout = fv[4],
                      .init_std = fv[5],
                      .seed = seed};
+    if (text && (rc = hparams_parse(t, text, tlen, &hp, path)) != HC_OK)
+        goto done;
     if (hp.dim <= 0 || hp.dim > (1 << 16) || hp.layers < 0 || hp.layers > 64) {
         rc = hc_error(HC_ECORRUPT, "%s: implausible hyperparameters", path);
         goto done;

@@ -117,7 +117,8 @@ echo "- crafted headers are refused, naming the file, before anything is sized f
 python3 - A/model.hcm <<'EOF'
 import struct, sys
 real = open(sys.argv[1], "rb").read()
-nu, ni, dsum = struct.unpack_from("<iiQ", real, 76)
+tlen = struct.unpack_from("<I", real, 28)[0]  # version 3: the hyperparameter text's length
+nu, ni, dsum = struct.unpack_from("<iiQ", real, 32 + tlen)
 EMPTY = 0x2D06800538D394C2  # XXH3-64 of no bytes: the checksum of an empty body
 def v1(family, dim, layers, nt):  # a version 1 header (no header checksum) and no tensors
     h = b"HCMD" + struct.pack("<I", 1) + family.encode().ljust(16, b"\0") + struct.pack("<i", 1)
@@ -152,8 +153,8 @@ echo "- every header byte is checksummed: flips of hparams, name padding, trajec
 flip() {
     python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[int(sys.argv[2])]^=1; open(sys.argv[3],"wb").write(b)' "$@"
 }
-# model header: batch 40, reg 48, margin 56, dropout 60, seed 68, the family's padding 11..23
-for off in 40 48 56 60 68 11 23; do
+# model header: the hyperparameter text's length 28 and lines 32.., the family's padding 11..23
+for off in 28 32 40 48 56 60 11 23; do
     flip A/model.hcm $off bad.hcm
     expect 1 "$HC" recommend --model bad.hcm --data ds.hcd --user u0
     contains err "bad.hcm: header checksum mismatch"
@@ -164,13 +165,20 @@ for off in 8 20 39; do # the trajectory's name and its padding
     contains err "bad.hct: header checksum mismatch"
 done
 
-echo "- version 1 files (no header checksum) are still read"
+echo "- version 1 files (positional hyperparameters, no header checksum) are still read"
 python3 - A/model.hcm A/trajectory.hct <<'EOF'
 import struct, sys
-m = bytearray(open(sys.argv[1], "rb").read())
-assert struct.unpack_from("<I", m, 4)[0] == 2
-struct.pack_into("<I", m, 4, 1)
-open("v1.hcm", "wb").write(m[:112] + m[120:])
+m = bytes(open(sys.argv[1], "rb").read())
+assert struct.unpack_from("<I", m, 4)[0] == 3
+# version 3: magic, version, family[16], family version, u32 length, "name=value" lines
+tlen = struct.unpack_from("<I", m, 28)[0]
+hp = dict(l.split("=") for l in m[32:32 + tlen].decode().splitlines())
+ints = [int(hp.get(k, 0)) for k in ("dim", "layers", "negatives", "batch")]
+floats = [float(hp.get(k, 0)) for k in ("lr", "reg", "l2", "margin", "dropout", "init-std")]
+rest = m[32 + tlen:]  # counts and checksums as in version 2, then the header checksum
+v1 = m[:4] + struct.pack("<I", 1) + m[8:28] + struct.pack("<4i6fQ", *ints, *floats,
+                                                          int(hp.get("seed", 0)))
+open("v1.hcm", "wb").write(v1 + rest[:36] + rest[44:])
 t = bytearray(open(sys.argv[2], "rb").read())
 assert struct.unpack_from("<I", t, 4)[0] == 2
 struct.pack_into("<I", t, 4, 1)
