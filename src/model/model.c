@@ -32,8 +32,8 @@ extern const hc_model_type HC_EXTRA_FAMILY;
 #else
 #define HC_EXTRA_ENTRY
 #endif
-const hc_model_type *const hc_model_types[] = {&hc_model_mf, &hc_model_ml, &hc_model_gnn,
-                                               &hc_model_dl, &hc_model_ae, &hc_model_iae,
+const hc_model_type *const hc_model_types[] = {&hc_model_mf,       &hc_model_ml, &hc_model_gnn,
+                                               &hc_model_dl,       &hc_model_ae, &hc_model_iae,
                                                HC_EXTRA_ENTRY NULL};
 
 #define MODEL_MAGIC          "HCMD"
