@@ -49,11 +49,13 @@ int cli_i64(const char *cmd, const char *flag, const char *s, int64_t lo, int64_
 int cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 int cli_double(const char *cmd, const char *flag, const char *s, double lo, double hi, double *out);
 
-/* A getopt_long loop with the checks every command wants (cli_getopt_next): an unknown option
- * or a missing value is a usage error, and so is a flag that takes one value given twice
+/* The one argument loop of every command (cli_getopt_next), over getopt_long with the checks
+ * it lacks: long options are taken by their exact names only (getopt's prefix abbreviations
+ * would let `--lr` mean `--lr-decay` once that exists), an unknown option or a missing value
+ * is a usage error with one wording, and so is a flag that takes one value given twice
  * (`--user a --user b` would otherwise silently keep b), unless its option code is listed in
  * repeatable. Option codes below CLI_OPT_CODES. Fill with cli_getopt_init. */
-#define CLI_OPT_CODES 1024
+#define CLI_OPT_CODES 2048
 struct option;
 typedef struct {
     const char *cmd;

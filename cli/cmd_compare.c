@@ -422,7 +422,10 @@ int cmd_compare(int argc, char **argv)
     char *mcopy = NULL, *methods[MAX_METHODS];
     int32_t n_seeds = 3, n_methods = 0;
     int c, need_teachers = 0, rerun = 0;
-    while (!rc && (c = getopt_long(argc, argv, "d:t:o:h", a.longopts, NULL)) != -1) {
+    static const int repeatable[] = {'t', 0};
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "d:t:o:h", a.longopts, repeatable, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         if (c == O_METHODS) {
             mlist = optarg;
         } else if (c == O_SEEDS) {
@@ -433,8 +436,8 @@ int cmd_compare(int argc, char **argv)
             help();
             cli_distill_args_free(&a);
             return CLI_EXIT_OK;
-        } else if ((rc = cli_distill_arg(CMD, c, optarg, &a)) < 0) {
-            rc = cli_usage_error(CMD, "unknown option");
+        } else {
+            rc = cli_distill_arg(CMD, c, optarg, &a);
         }
     }
     if (!rc && !(mcopy = strdup(mlist)))

@@ -85,15 +85,18 @@ int cmd_distill(int argc, char **argv)
     }
     const char *method = "hetcomp";
     int c;
-    while (!rc && (c = getopt_long(argc, argv, "m:d:t:o:h", a.longopts, NULL)) != -1) {
+    static const int repeatable[] = {'t', 0};
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "m:d:t:o:h", a.longopts, repeatable, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         if (c == 'm') {
             method = optarg;
         } else if (c == 'h') {
             help();
             cli_distill_args_free(&a);
             return CLI_EXIT_OK;
-        } else if ((rc = cli_distill_arg(CMD, c, optarg, &a)) < 0) {
-            rc = cli_usage_error(CMD, "unknown option");
+        } else {
+            rc = cli_distill_arg(CMD, c, optarg, &a);
         }
     }
     const hc_distiller_type *type = hc_distiller_type_find(method);

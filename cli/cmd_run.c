@@ -314,8 +314,9 @@ int cmd_run(int argc, char **argv)
     int32_t iv;
     double dv;
     uint64_t uv;
-    optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "h", opts, NULL, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         switch (c) {
         case O_OUT:
             out = optarg;
@@ -384,8 +385,6 @@ int cmd_run(int argc, char **argv)
         case 'h':
             help();
             return CLI_EXIT_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
     if (rc)

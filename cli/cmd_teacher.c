@@ -137,8 +137,9 @@ int cmd_teacher(int argc, char **argv)
     hc_fit_opts fo;
     int32_t threads = 0, quiet = 0, traj = 1;
     int rc = 0, c;
-    optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, "m:d:o:h", opts, NULL)) != -1) {
+    cli_getopt g;
+    cli_getopt_init(&g, CMD, "m:d:o:h", opts, NULL, 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         if (c >= O_HP && c < O_HP + hc_n_hparam_defs) {
             const hc_param_def *p = &hc_hparam_defs[c - O_HP];
             rc = hc_model_type_uses(type, p->name)
@@ -169,8 +170,6 @@ int cmd_teacher(int argc, char **argv)
         case O_QUIET:
             quiet = 1;
             break;
-        default:
-            return cli_usage_error(CMD, "unknown option");
         }
     }
     fo = to.fit;

@@ -117,12 +117,33 @@ static int takes_value(const cli_getopt *g, int c)
     return p && p[1] == ':';
 }
 
+/* Whether the argument that gave long option o spelled its name in full (*token: it): the
+ * option is argv[optind - 1], or argv[optind - 2] when its value was the next argument. */
+static int spelled_out(const struct option *o, int argc, char **argv, const char **token)
+{
+    int at = optind - 1;
+    if (o->has_arg != no_argument && optarg && at >= 1 && optarg == argv[at])
+        at--;
+    *token = at >= 0 && at < argc ? argv[at] : "?";
+    const char *t = *token;
+    if (t[0] != '-' || t[1] != '-')
+        return 1;
+    size_t n = strcspn(t + 2, "=");
+    return strlen(o->name) == n && !strncmp(o->name, t + 2, n);
+}
+
 int cli_getopt_next(cli_getopt *g, int argc, char **argv, int *rc)
 {
-    int c = getopt_long(argc, argv, g->shortopts, g->opts, NULL);
+    int li = -1;
+    int c = getopt_long(argc, argv, g->shortopts, g->opts, &li);
     const char *bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
     if (c == -1)
         return -1;
+    if (li >= 0 && c != '?' && c != ':' && !spelled_out(&g->opts[li], argc, argv, &bad)) {
+        *rc = cli_usage_error(g->cmd, "unknown option '%.*s' (options are spelled in full: --%s)",
+                              (int)strcspn(bad, "="), bad, g->opts[li].name);
+        return -1;
+    }
     if (c == ':') {
         *rc = cli_usage_error(g->cmd, "%s needs a value", bad);
         return -1;

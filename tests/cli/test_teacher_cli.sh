@@ -137,6 +137,12 @@ contains "$T/err" "--dim"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --dim 0
 contains "$T/err" "--dim"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --frobnicate
+expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --di 8
+contains "$T/err" "unknown option '--di' (options are spelled in full: --dim)"
+expect 2 "$HC" distill --data ds.hcd --out u1 --rest-g=8
+contains "$T/err" "unknown option '--rest-g' (options are spelled in full: --rest-group)"
+expect 2 "$HC" run --out u1 --teacher-e 8
+contains "$T/err" "unknown option '--teacher-e' (options are spelled in full: --teacher-epochs)"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --margin 2
 contains "$T/err" "--margin is not a hyperparameter of mf (it has: dim lr reg negatives batch"
 expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --dropout 1
