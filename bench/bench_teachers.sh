@@ -49,7 +49,7 @@ ref_args() {
     mf) echo "MF --dim 128" ;;
     ml) echo "ML --dim 128" ;;
     dl) echo "DL --dim 64" ;;
-    gnn) echo "GNN --dim 64 --lr 0.002 --reg 0" ;;
+    gnn) echo "GNN --dim 64 --lr 0.002 --wd 0" ;;
     ae) echo "AE --dim 200" ;;
     iae) echo "IAE --dim 200 --lr 0.005" ;;
     esac
@@ -57,12 +57,12 @@ ref_args() {
 # the same configuration spelled for hetcomp teacher (teachers.py defaults: lr 1e-3, reg 1e-5)
 hc_args() {
     case $1 in
-    mf) echo "--dim 128 --lr 0.001 --reg 1e-5 --batch 1024 --negatives 1" ;;
-    ml) echo "--dim 128 --lr 0.001 --reg 1e-5 --margin 1 --batch 1024 --negatives 1" ;;
-    dl) echo "--dim 64 --lr 0.001 --reg 1e-5 --batch 1024 --negatives 4" ;;
-    gnn) echo "--dim 64 --lr 0.002 --reg 0 --l2 1e-4 --layers 2 --batch 2048 --negatives 1" ;;
-    ae) echo "--dim 200 --lr 0.001 --reg 1e-5 --batch 128" ;;
-    iae) echo "--dim 200 --lr 0.005 --reg 1e-5 --batch 256" ;;
+    mf) echo "--dim 128 --lr 0.001 --wd 1e-5 --batch 1024 --negatives 1" ;;
+    ml) echo "--dim 128 --lr 0.001 --wd 1e-5 --margin 1 --batch 1024 --negatives 1" ;;
+    dl) echo "--dim 64 --lr 0.001 --wd 1e-5 --batch 1024 --negatives 4" ;;
+    gnn) echo "--dim 64 --lr 0.002 --wd 0 --l2 1e-4 --layers 2 --batch 2048 --negatives 1" ;;
+    ae) echo "--dim 200 --lr 0.001 --wd 1e-5 --batch 128" ;;
+    iae) echo "--dim 200 --lr 0.005 --wd 1e-5 --batch 256" ;;
     esac
     local extra=BENCH_HC_ARGS_$1
     [ -z "${!extra:-}" ] || echo "${!extra}"

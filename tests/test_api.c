@@ -299,7 +299,7 @@ static void test_model_file_names(void **state)
     TU_OK(hc_file_read_all(path, &data, &len));
     uint32_t tlen;
     memcpy(&tlen, data + 28, 4);
-    const char *want = "dim=5\nlr=0.0025\nreg=1e-05\nnegatives=1\nbatch=1024\ninit-std=0\nseed=0\n";
+    const char *want = "dim=5\nlr=0.0025\nwd=1e-05\nnegatives=1\nbatch=1024\ninit-std=0\nseed=0\n";
     assert_int_equal(tlen, strlen(want));
     assert_memory_equal(data + 32, want, tlen);
     TU_OK(hc_model_load(path, &ds, &back));

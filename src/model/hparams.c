@@ -16,7 +16,7 @@ const hc_param_def hc_hparam_defs[] = {
     {"dim", "N", HC_PARAM_INT, OFF(dim), 1, 4096, "embedding size; hidden width for ae, iae", NULL,
      0},
     {"lr", "X", HC_PARAM_FLOAT, OFF(lr), 1e-9, 10, "Adam learning rate", NULL, 0},
-    {"reg", "X", HC_PARAM_FLOAT, OFF(reg), 0, 10, "Adam weight decay, coupled L2", NULL, 0},
+    {"wd", "X", HC_PARAM_FLOAT, OFF(reg), 0, 10, "Adam weight decay, coupled L2", NULL, 0},
     {"l2", "X", HC_PARAM_FLOAT, OFF(l2), 0, 10, "L2 on the batch's ego embeddings", NULL, 0},
     {"margin", "X", HC_PARAM_FLOAT, OFF(margin), 0, 100, "hinge margin", NULL, 0},
     {"layers", "N", HC_PARAM_INT, OFF(layers), 0, 8,

@@ -174,7 +174,7 @@ assert struct.unpack_from("<I", m, 4)[0] == 3
 tlen = struct.unpack_from("<I", m, 28)[0]
 hp = dict(l.split("=") for l in m[32:32 + tlen].decode().splitlines())
 ints = [int(hp.get(k, 0)) for k in ("dim", "layers", "negatives", "batch")]
-floats = [float(hp.get(k, 0)) for k in ("lr", "reg", "l2", "margin", "dropout", "init-std")]
+floats = [float(hp.get(k, 0)) for k in ("lr", "wd", "l2", "margin", "dropout", "init-std")]
 rest = m[32 + tlen:]  # counts and checksums as in version 2, then the header checksum
 v1 = m[:4] + struct.pack("<I", 1) + m[8:28] + struct.pack("<4i6fQ", *ints, *floats,
                                                           int(hp.get("seed", 0)))

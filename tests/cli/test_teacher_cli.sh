@@ -144,7 +144,7 @@ contains "$T/err" "unknown option '--rest-g' (options are spelled in full: --res
 expect 2 "$HC" run --out u1 --teacher-e 8
 contains "$T/err" "unknown option '--teacher-e' (options are spelled in full: --teacher-epochs)"
 expect 2 "$HC" teacher --model mf --data ds.hcd --out u1 --margin 2
-contains "$T/err" "--margin is not a hyperparameter of mf (it has: dim lr reg negatives batch"
+contains "$T/err" "--margin is not a hyperparameter of mf (it has: dim lr wd negatives batch"
 expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --dropout 1
 contains "$T/err" "--dropout must be in [0, 1), got 1"
 expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --dropout -0.5
