@@ -76,6 +76,31 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
 /* Routes library logs to stderr ("hetcomp: ..."); verbose adds debug lines, quiet keeps
  * warnings only. */
 void cli_log_init(int verbose, int quiet);
+
+/* The flags every command takes, spelled and parsed once: -q/--quiet, -v/--verbose,
+ * --json FILE (the command's result as one JSON object, written atomically) and
+ * --threads N. Put CLI_COMMON_OPTIONS in the command's long options and "qv" in its short
+ * ones, offer each option code to cli_common_arg first, then call cli_common_start. */
+enum { CLI_O_JSON = 1990, CLI_O_THREADS = 1991 };
+#define CLI_COMMON_OPTIONS                                                                         \
+    {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},                              \
+        {"json", required_argument, 0, CLI_O_JSON},                                                \
+    {                                                                                              \
+        "threads", required_argument, 0, CLI_O_THREADS                                             \
+    }
+typedef struct {
+    int quiet, verbose;
+    const char *json; /* --json FILE, or NULL */
+    int32_t threads;  /* 0: all cores */
+} cli_common;
+/* 1 when option code c is a common flag (taken into cc; *rc set on a bad value), else 0. */
+int cli_common_arg(const char *cmd, cli_common *cc, int c, const char *arg, int *rc);
+/* Routes the logs and sets the threads as the flags say. */
+void cli_common_start(const cli_common *cc);
+/* Writes doc to --json FILE when given (HC_OK otherwise); doc is not consumed. */
+int cli_common_json(const cli_common *cc, json_t *doc);
+/* The common flags' help lines. */
+void cli_common_help(FILE *fp);
 /* Sets OpenMP and OpenBLAS thread counts (0: all cores). */
 void cli_threads(int n);
 /* The registry's teacher family names joined by commas ("mf,ml,...") into buf. */

@@ -243,3 +243,42 @@ void cli_family_list(char *buf, size_t n)
     for (int i = 0; hc_model_types[i] && at < n; i++)
         at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "," : "", hc_model_types[i]->name);
 }
+
+int cli_common_arg(const char *cmd, cli_common *cc, int c, const char *arg, int *rc)
+{
+    switch (c) {
+    case 'q':
+        cc->quiet = 1;
+        return 1;
+    case 'v':
+        cc->verbose = 1;
+        return 1;
+    case CLI_O_JSON:
+        cc->json = arg;
+        return 1;
+    case CLI_O_THREADS:
+        *rc = cli_int(cmd, "--threads", arg, 0, 1024, &cc->threads);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void cli_common_start(const cli_common *cc)
+{
+    cli_log_init(cc->verbose, cc->quiet);
+    cli_threads(cc->threads);
+}
+
+int cli_common_json(const cli_common *cc, json_t *doc)
+{
+    return cc->json ? cli_json_write(doc, cc->json) : HC_OK;
+}
+
+void cli_common_help(FILE *fp)
+{
+    fprintf(fp, "  --json FILE         also write the result as one JSON object (atomically)\n"
+                "  --threads N         threads (0: all cores) (0)\n"
+                "  -q, --quiet         warnings only on stderr, no progress\n"
+                "  -v, --verbose       debug logging on stderr\n");
+}
