@@ -112,9 +112,10 @@ typedef struct {
     const hc_distill_opts *o;
     int have_ens;
     hc_eval_result ens;
-    run_result *runs;    /* n_methods x n_seeds */
-    uint64_t inputs_key; /* version, dataset and teachers' file contents */
-    int rerun;           /* --rerun */
+    run_result *runs;     /* n_methods x n_seeds */
+    uint64_t inputs_key;  /* version, dataset and teachers' file contents */
+    int rerun;            /* --rerun */
+    const cli_common *cc; /* --json and the other common flags */
 } table;
 
 static int write_tsv(const table *tb)
@@ -201,6 +202,8 @@ static int write_json(const table *tb)
     char path[4096];
     snprintf(path, sizeof path, "%s/compare.json", tb->out);
     int rc = cli_json_write(root, path);
+    if (rc == HC_OK)
+        rc = cli_common_json(tb->cc, root);
     json_decref(root);
     return rc;
 }
@@ -362,8 +365,8 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
     int is_bpr = !strcmp(method, "bpr");
     /* on a terminal a live epoch line, in a log one line per evaluation */
     const int tty = isatty(2);
-    cli_distill_progress pr = {label,        a->quiet, !tty, tty, is_bpr ? 0 : in->n_teachers,
-                               json_array(), 0};
+    cli_distill_progress pr = {
+        label, a->cc.quiet, !tty, tty, is_bpr ? 0 : in->n_teachers, json_array(), 0};
     hc_distill_hooks hooks = {cli_distill_on_epoch, cli_distill_on_eval, &pr};
     ctx.ds = &in->ds;
     ctx.n_teachers = pr.n_teachers;
@@ -375,7 +378,7 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
     int rc = run_key(tb, method, &ctx.opts, key);
     snprintf(path, sizeof path, "%s/log.json", dir);
     if (!rc && !tb->rerun && reuse_run(path, key, out)) {
-        if (!a->quiet)
+        if (!a->cc.quiet)
             print_run("", label, out, " (read back: same inputs and options)");
         json_decref(pr.rows);
         return HC_OK;
@@ -394,7 +397,7 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
     if (!rc) {
         const hc_distill_eval *best = &r.evals[r.best];
         *out = (run_result){1, r.epochs, best->epoch, r.train_s, best->res};
-        if (!a->quiet)
+        if (!a->cc.quiet)
             print_run(pr.tty ? "\r\033[K" : "", label, out, "");
     }
     json_decref(log);
@@ -424,7 +427,7 @@ int cmd_compare(int argc, char **argv)
     int c, need_teachers = 0, rerun = 0;
     static const int repeatable[] = {'t', 0};
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "d:t:o:h", a.longopts, repeatable, 1);
+    cli_getopt_init(&g, CMD, "d:t:o:hqv", a.longopts, repeatable, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         if (c == O_METHODS) {
             mlist = optarg;
@@ -453,8 +456,7 @@ int cmd_compare(int argc, char **argv)
         free(mcopy);
         return rc;
     }
-    cli_log_init(0, a.quiet);
-    cli_threads(a.threads);
+    cli_common_start(&a.cc);
     const hc_distill_opts *o = &a.o;
     cli_distill_inputs in = {0};
     run_result *runs = calloc((size_t)n_methods * (size_t)n_seeds, sizeof *runs);
@@ -465,6 +467,7 @@ int cmd_compare(int argc, char **argv)
     tb.methods = methods;
     tb.n_methods = n_methods;
     tb.n_seeds = n_seeds;
+    tb.cc = &a.cc;
     tb.o = o;
     tb.runs = runs;
     tb.rerun = rerun;

@@ -87,7 +87,7 @@ int cmd_distill(int argc, char **argv)
     int c;
     static const int repeatable[] = {'t', 0};
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "m:d:t:o:h", a.longopts, repeatable, 1);
+    cli_getopt_init(&g, CMD, "m:d:t:o:hqv", a.longopts, repeatable, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         if (c == 'm') {
             method = optarg;
@@ -110,19 +110,18 @@ int cmd_distill(int argc, char **argv)
         cli_distill_args_free(&a);
         return rc;
     }
-    cli_log_init(0, a.quiet);
-    cli_threads(a.threads);
+    cli_common_start(&a.cc);
     const hc_distill_opts *o = &a.o;
     cli_distill_inputs in = {0};
     hc_kd_ctx ctx = {0};
     hc_distill_result r = {0};
-    cli_distill_progress pr = {method, a.quiet, 1, isatty(2), a.n_teachers, json_array(), 0};
+    cli_distill_progress pr = {method, a.cc.quiet, 1, isatty(2), a.n_teachers, json_array(), 0};
     json_t *root = NULL;
     char path[4096];
     if ((rc = cli_distill_load(&a, &in)) != HC_OK || (rc = check_outputs(&a)) != HC_OK ||
         (rc = cli_make_dir(a.out)) != HC_OK)
         goto done;
-    if (!a.quiet && !strcmp(method, "hetcomp"))
+    if (!a.cc.quiet && !strcmp(method, "hetcomp"))
         say_scale(o, in.ds.n_items);
     ctx.ds = &in.ds;
     ctx.n_teachers = in.n_teachers;
@@ -138,7 +137,7 @@ int cmd_distill(int argc, char **argv)
     double spe = r.train_s / (r.epochs > 0 ? r.epochs : 1);
     root = cli_distill_log(method, in.t, in.n_teachers, o, ctx.student, &r, pr.rows);
     snprintf(path, sizeof path, "%s/log.json", a.out);
-    if ((rc = cli_json_write(root, path)) != HC_OK)
+    if ((rc = cli_json_write(root, path)) != HC_OK || (rc = cli_common_json(&a.cc, root)) != HC_OK)
         goto done;
     printf("method\t%s\nparams\t%lld\nepochs\t%d\nbest_epoch\t%d\ns_per_epoch\t%.3f\n", method,
            (long long)hc_model_n_params(ctx.student), r.epochs, best->epoch, spe);

@@ -18,16 +18,12 @@
 #define N_FLAGS hc_distill_n_params
 #define flags   hc_distill_params
 
-/* Codes of the flags outside the table, below the table's (which start at CLI_DISTILL_OPT0). */
-enum { O_THREADS = CLI_DISTILL_OPT0 - 2, O_QUIET = CLI_DISTILL_OPT0 - 1 };
-
 int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *own)
 {
     static const struct option shared[] = {{"data", required_argument, 0, 'd'},
                                            {"teachers", required_argument, 0, 't'},
                                            {"out", required_argument, 0, 'o'},
-                                           {"threads", required_argument, 0, O_THREADS},
-                                           {"quiet", no_argument, 0, O_QUIET}};
+                                           CLI_COMMON_OPTIONS};
     const size_t cap = sizeof a->longopts / sizeof a->longopts[0];
     size_t n = 0;
     memset(a, 0, sizeof *a);
@@ -55,6 +51,9 @@ void cli_distill_args_free(cli_distill_args *a)
 
 int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a)
 {
+    int rc = 0;
+    if (cli_common_arg(cmd, &a->cc, c, arg, &rc))
+        return rc;
     switch (c) {
     case 'd':
         a->data = arg;
@@ -64,11 +63,6 @@ int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a
         return 0;
     case 'o':
         a->out = arg;
-        return 0;
-    case O_THREADS:
-        return cli_int(cmd, "--threads", arg, 0, 1024, &a->threads);
-    case O_QUIET:
-        a->quiet = 1;
         return 0;
     default:
         if (c < CLI_DISTILL_OPT0 || c >= CLI_DISTILL_OPT0 + N_FLAGS)
@@ -120,9 +114,8 @@ void cli_distill_flags_help(FILE *fp)
     fprintf(fp, "  --data FILE         dataset file (required)\n"
                 "  --teachers T ...    teachers: directories from 'hetcomp teacher' or trajectory\n"
                 "                      files (not needed for bpr)\n"
-                "  --out DIR           output directory (required)\n"
-                "  --threads N         threads (all cores)\n"
-                "  --quiet             no progress lines\n");
+                "  --out DIR           output directory (required)\n");
+    cli_common_help(fp);
     cli_params_help(fp, flags, N_FLAGS, &o, NULL, NULL);
 }
 

@@ -11,8 +11,8 @@
 #include "cli.h"
 #include "distill/distill.h"
 
-/* getopt_long codes of the shared flags: the table's from here, --threads and --quiet just below;
- * commands use codes below 900 (and the
+/* getopt_long codes of the shared flags: the table's from here (the common flags' are
+ * CLI_O_*); commands use codes below 900 (and the
  * letters d, t, o, which the shared --data, --teachers and --out take). */
 #define CLI_DISTILL_OPT0 1000
 
@@ -23,8 +23,7 @@ typedef struct {
     const char *out;   /* --out */
     char **teachers;   /* --teachers (repeatable) and the arguments left over */
     int32_t n_teachers;
-    int32_t threads;             /* --threads (0: all cores) */
-    int quiet;                   /* --quiet */
+    cli_common cc;               /* --quiet, --verbose, --json, --threads */
     struct option longopts[128]; /* the shared long options, then the command's */
 } cli_distill_args;
 
