@@ -24,28 +24,34 @@ static void help(void)
            "  --k N                length of the ensemble's top lists (100)\n"
            "  --temperature T      rank temperature: importance exp(-rank / T) (10)\n"
            "  --out DIR            write DIR/ensemble.hct (the final-checkpoint ensemble's\n"
-           "                       lists) and DIR/ensemble.json (the table)\n"
-           "  --threads N          threads (all cores)\n");
+           "                       lists) and DIR/ensemble.json (the table)\n");
+    cli_common_help(stdout);
 }
 
 int cmd_ensemble(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'}, {"teachers", required_argument, 0, 't'},
-        {"k", required_argument, 0, 'k'},    {"temperature", required_argument, 0, 'T'},
-        {"out", required_argument, 0, 'o'},  {"threads", required_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"teachers", required_argument, 0, 't'},
+                                         {"k", required_argument, 0, 'k'},
+                                         {"temperature", required_argument, 0, 'T'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         CLI_COMMON_OPTIONS,
+                                         {0, 0, 0, 0}};
     const char *data = NULL, *out = NULL;
     char **tp = calloc((size_t)argc + 1, sizeof *tp);
-    int32_t nt = 0, k = 100, threads = 0;
+    int32_t nt = 0, k = 100;
+    cli_common cc = {0};
     double temp = 10.0;
     int c, rc = 0;
     if (!tp)
         return cli_fail(hc_error(HC_ENOMEM, "out of memory"));
     static const int repeatable[] = {'t', 0};
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "d:t:k:T:o:j:h", opts, repeatable, 1);
+    cli_getopt_init(&g, CMD, "d:t:k:T:o:hqv", opts, repeatable, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
+        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case 'd':
             data = optarg;
@@ -62,9 +68,6 @@ int cmd_ensemble(int argc, char **argv)
         case 'o':
             out = optarg;
             break;
-        case 'j':
-            rc = cli_int(CMD, "--threads", optarg, 0, 1024, &threads);
-            break;
         case 'h':
             help();
             free(tp);
@@ -79,8 +82,7 @@ int cmd_ensemble(int argc, char **argv)
         free(tp);
         return rc;
     }
-    cli_log_init(0, 0);
-    cli_threads(threads);
+    cli_common_start(&cc);
     hc_dataset ds = {0};
     hc_traj *t = NULL, ens = {0};
     const hc_traj **tv = calloc((size_t)nt, sizeof *tv);
@@ -121,6 +123,11 @@ int cmd_ensemble(int argc, char **argv)
         json_object_set_new(row, "seconds", json_real(cli_now() - t0));
         json_array_append_new(rows, row);
     }
+    json_object_set_new(root, "k", json_integer(k));
+    json_object_set_new(root, "temperature", json_real(temp));
+    json_object_set(root, "rows", rows);
+    if ((rc = cli_common_json(&cc, root)) != HC_OK)
+        goto done;
     if (out) {
         char path[4096];
         if ((rc = cli_make_dir(out)) != HC_OK ||
@@ -129,9 +136,6 @@ int cmd_ensemble(int argc, char **argv)
         snprintf(path, sizeof path, "%s/ensemble.hct", out);
         if ((rc = hc_traj_save(&ens, path)) != HC_OK)
             goto done;
-        json_object_set_new(root, "k", json_integer(k));
-        json_object_set_new(root, "temperature", json_real(temp));
-        json_object_set(root, "rows", rows);
         snprintf(path, sizeof path, "%s/ensemble.json", out);
         if ((rc = cli_json_write(root, path)) != HC_OK)
             goto done;

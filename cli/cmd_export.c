@@ -35,6 +35,7 @@ static void help(void)
            "  --data FILE         the dataset file the model was trained on (required)\n"
            "  --out DIR           output directory (created; required)\n"
            "  --format npy        output format (npy, the only one)\n");
+    cli_common_help(stdout);
 }
 
 /* Writes t as a NumPy v1.0 .npy file at path. */
@@ -120,15 +121,21 @@ static json_t *model_json(const hc_model *m, const hc_dataset *ds, const hc_tens
 
 int cmd_export(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
-        {"out", required_argument, 0, 'o'},   {"format", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         CLI_COMMON_OPTIONS,
+                                         {0, 0, 0, 0}};
     const char *model = NULL, *data = NULL, *out = NULL;
     int c, rc = 0;
+    cli_common cc = {0};
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "m:d:o:f:h", opts, NULL, 1);
+    cli_getopt_init(&g, CMD, "m:d:o:f:hqv", opts, NULL, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
+        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case 'm':
             model = optarg;
@@ -152,7 +159,7 @@ int cmd_export(int argc, char **argv)
         return rc;
     if (!model || !data || !out)
         return cli_usage_error(CMD, "--model, --data and --out are required");
-    cli_log_init(0, 0);
+    cli_common_start(&cc);
 
     hc_dataset ds = {0};
     hc_model *m = NULL;
@@ -180,9 +187,9 @@ int cmd_export(int argc, char **argv)
         goto done;
     root = model_json(m, &ds, ts, nt);
     snprintf(path, sizeof path, "%s/model.json", out);
-    if ((rc = cli_json_write(root, path)) != HC_OK)
+    if ((rc = cli_json_write(root, path)) != HC_OK || (rc = cli_common_json(&cc, root)) != HC_OK)
         goto done;
-    for (int i = 0; i < nt; i++)
+    for (int i = 0; !cc.quiet && i < nt; i++)
         printf("%s.npy\t%d x %d\n", ts[i].name, ts[i].rows, ts[i].cols);
 done:
     json_decref(root);

@@ -16,23 +16,23 @@ static void synth_usage(FILE *fp, const hc_synth_opts *d)
             "popularity, log-normal user activity, item bundles and taste drift (docs/synth.md),\n"
             "and writes it as TSV with the header 'user<TAB>item<TAB>timestamp'.\n\n"
             "options:\n"
-            "  -o, --out FILE              output TSV (required; written atomically)\n"
-            "      --users N               number of users (default %d)\n"
-            "      --items N               number of items (default %d)\n"
-            "      --interactions N        distinct interactions, >= 5 per user and at most\n"
-            "                              users*items/2 (default %lld)\n"
-            "      --communities N         latent communities (default %d)\n"
-            "      --pop-exponent X        Zipf exponent of item popularity, 0..4 (default %g)\n"
-            "      --activity-sigma X      log-normal spread of user activity, 0..4 (default %g)\n"
-            "      --community-strength X  share of draws from the user's communities, 0..1\n"
-            "                              (default %g)\n"
-            "      --bundle-follow X       chance a drawn bundle item pulls its bundle mates,\n"
-            "                              0..1 (default %g)\n"
-            "      --seed N                random seed (default %llu)\n"
-            "  -h, --help                  show this help\n",
+            "  -o, --out FILE      output TSV (required; written atomically)\n"
+            "  --users N           number of users (%d)\n"
+            "  --items N           number of items (%d)\n"
+            "  --interactions N    distinct interactions, >= 5 per user and at most\n"
+            "                      users*items/2 (%lld)\n"
+            "  --communities N     latent communities (%d)\n"
+            "  --pop-exponent X    Zipf exponent of item popularity, 0..4 (%g)\n"
+            "  --activity-sigma X  log-normal spread of user activity, 0..4 (%g)\n"
+            "  --community-strength X\n"
+            "                      share of draws from the user's communities, 0..1 (%g)\n"
+            "  --bundle-follow X   chance a drawn bundle item pulls its bundle mates, 0..1\n"
+            "                      (%g)\n"
+            "  --seed N            random seed (%llu)\n",
             (int)d->n_users, (int)d->n_items, (long long)d->n_interactions, (int)d->n_communities,
             d->pop_exponent, d->activity_sigma, d->community_strength, d->bundle_follow,
             (unsigned long long)d->seed);
+    cli_common_help(fp);
 }
 
 /* Writes the header and one "u<k>\ti<k>\t<ts>" line per interaction to path, atomically. */
@@ -75,6 +75,7 @@ int cmd_synth(int argc, char **argv)
         {"bundle-follow", required_argument, NULL, OPT_FOLLOW},
         {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, 'h'},
+        CLI_COMMON_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "synth";
@@ -83,10 +84,13 @@ int cmd_synth(int argc, char **argv)
     defaults = o;
     const char *out = NULL;
     int c, rc = 0;
+    cli_common cc = {0};
 
     cli_getopt g;
-    cli_getopt_init(&g, cmd, "o:h", longopts, NULL, 1);
+    cli_getopt_init(&g, cmd, "o:hqv", longopts, NULL, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
+        if (cli_common_arg(cmd, &cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case 'o':
             out = optarg;
@@ -129,6 +133,7 @@ int cmd_synth(int argc, char **argv)
         return rc;
     if (!out)
         return cli_usage_error(cmd, "--out FILE is required");
+    cli_common_start(&cc);
     hc_idmap *users = hc_idmap_new(), *items = hc_idmap_new();
     hc_interactions x;
     memset(&x, 0, sizeof x);
@@ -150,10 +155,20 @@ int cmd_synth(int argc, char **argv)
         rc = cli_fail(st);
         goto done;
     }
-    printf("synth: %d users, %d items, %lld interactions, density %.4f%% (seed %llu) -> %s\n",
-           (int)o.n_users, (int)o.n_items, (long long)x.n,
-           100.0 * (double)x.n / ((double)o.n_users * (double)o.n_items),
-           (unsigned long long)o.seed, out);
+    double density = (double)x.n / ((double)o.n_users * (double)o.n_items);
+    json_t *doc = json_pack("{s:s, s:i, s:i, s:I, s:f, s:I}", "out", out, "users", o.n_users,
+                            "items", o.n_items, "interactions", (json_int_t)x.n, "density", density,
+                            "seed", (json_int_t)o.seed);
+    st = cli_common_json(&cc, doc);
+    json_decref(doc);
+    if (st) {
+        rc = cli_fail(st);
+        goto done;
+    }
+    if (!cc.quiet)
+        printf("synth: %d users, %d items, %lld interactions, density %.4f%% (seed %llu) -> %s\n",
+               (int)o.n_users, (int)o.n_items, (long long)x.n, 100.0 * density,
+               (unsigned long long)o.seed, out);
     rc = CLI_EXIT_OK;
 done:
     hc_idmap_free(users);

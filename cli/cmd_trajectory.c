@@ -4,6 +4,7 @@
  * elsewhere (docs/formats.md).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,23 +25,50 @@ static void help(void)
            "'# model<TAB>NAME', '# k<TAB>K' and\n"
            "'# checkpoint<TAB>C<TAB>epoch<TAB>E<TAB>valid_r50<TAB>V' carry metadata.\n\n"
            "options:\n"
-           "  --data FILE   dataset file the trajectory belongs to (required)\n"
-           "  --traj FILE   binary trajectory, or a teacher directory (show, export)\n"
-           "  --in FILE     text rows (import)\n"
-           "  --out FILE    output file (export, import)\n"
-           "  --name NAME   teacher name stored on import (else the file's '# model' line)\n"
-           "  --allow-partial  import even when fewer than %.0f %% of the users have a top\n"
-           "                list at every checkpoint (the count is always reported)\n",
+           "  --data FILE         dataset file the trajectory belongs to (required)\n"
+           "  --traj FILE         binary trajectory, or a teacher directory (show, export)\n"
+           "  --in FILE           text rows (import)\n"
+           "  --out FILE          output file (export, import)\n"
+           "  --name NAME         teacher name stored on import (else the file's '# model'\n"
+           "                      line)\n"
+           "  --allow-partial     import even when fewer than %.0f %% of the users have a top\n"
+           "                      list at every checkpoint (the count is always reported)\n",
            100.0 * HC_TRAJ_MIN_COVERAGE);
+    cli_common_help(stdout);
+}
+
+/* --json FILE: what the summary lines say, as one object. */
+static int write_json(const cli_common *cc, const hc_traj *t, int32_t missing)
+{
+    if (!cc->json)
+        return HC_OK;
+    json_t *doc = json_pack("{s:s, s:i, s:i, s:b}", "model", t->model, "checkpoints", t->n_ckpt,
+                            "k", t->k, "observed", t->observed != NULL),
+           *ck = json_array();
+    for (int32_t k = 0; doc && ck && k < t->n_ckpt; k++) {
+        double v = (double)t->valid_r50[k]; /* NaN when unknown (an import): null */
+        json_array_append_new(ck, json_pack("{s:i, s:o}", "epoch", t->epochs[k], "valid_R@50",
+                                            isfinite(v) ? json_real(v) : json_null()));
+    }
+    json_object_set_new(doc, "checkpoint_list", ck);
+    if (missing >= 0)
+        json_object_set_new(doc, "users_without_list", json_integer(missing));
+    int rc = cli_common_json(cc, doc);
+    json_decref(doc);
+    return rc;
 }
 
 int cmd_trajectory(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'}, {"traj", required_argument, 0, 't'},
-        {"in", required_argument, 0, 'i'},   {"out", required_argument, 0, 'o'},
-        {"name", required_argument, 0, 'n'}, {"allow-partial", no_argument, 0, 'p'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"traj", required_argument, 0, 't'},
+                                         {"in", required_argument, 0, 'i'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"allow-partial", no_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         CLI_COMMON_OPTIONS,
+                                         {0, 0, 0, 0}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc < 2)
             return cli_usage_error(CMD, "expected show, export or import");
@@ -50,9 +78,12 @@ int cmd_trajectory(int argc, char **argv)
     const char *verb = argv[1], *data = NULL, *traj = NULL, *in = NULL, *out = NULL, *name = NULL;
     int c, rc = 0, partial = 0;
     int32_t missing = -1;
+    cli_common cc = {0};
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "d:t:i:o:n:h", opts, NULL, 2);
+    cli_getopt_init(&g, CMD, "d:t:i:o:n:hqv", opts, NULL, 2);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
+        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case 'd':
             data = optarg;
@@ -87,7 +118,7 @@ int cmd_trajectory(int argc, char **argv)
         return cli_usage_error(CMD, "%s", hc_errmsg());
     if (!data || ((is_show || is_exp) && !traj) || (is_imp && !in) || ((is_exp || is_imp) && !out))
         return cli_usage_error(CMD, "missing --data, --traj, --in or --out for '%s'", verb);
-    cli_log_init(0, 0);
+    cli_common_start(&cc);
     hc_dataset ds = {0};
     hc_traj t = {0};
     char buf[4096]; /* a teacher directory names its trajectory.hct, as for ensemble */
@@ -110,7 +141,7 @@ int cmd_trajectory(int argc, char **argv)
         if (is_exp)
             rc = hc_traj_export_text(&t, &ds, out);
     }
-    if (rc)
+    if (rc || (rc = write_json(&cc, &t, missing)) != HC_OK)
         goto done;
     printf("model\t%s\ncheckpoints\t%d\nk\t%d\nobserved\t%s\n", t.model, t.n_ckpt, t.k,
            t.observed ? "yes" : "no");
