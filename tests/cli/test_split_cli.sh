@@ -58,8 +58,8 @@ for opt in --data --format --threshold --header --method --valid --test --min-us
     --seed --out --import --import-train --import-valid --import-test --users --items; do
     contains "$T/out" "$opt"
 done
-contains "$T/out" "default: 0.2"
-contains "$T/out" "default: 5"
+contains "$T/out" "validation fraction (0.2)"
+contains "$T/out" "minimum distinct items per user (5)"
 expect 0 "$HC" stats --help
 contains "$T/out" "--json"
 
