@@ -97,7 +97,8 @@ typedef struct {
 int cli_common_arg(const char *cmd, cli_common *cc, int c, const char *arg, int *rc);
 /* Routes the logs and sets the threads as the flags say. */
 void cli_common_start(const cli_common *cc);
-/* Writes doc to --json FILE when given (HC_OK otherwise); doc is not consumed. */
+/* Writes doc to --json FILE when given ("-": stdout; HC_OK without --json); doc is not
+ * consumed. */
 int cli_common_json(const cli_common *cc, json_t *doc);
 /* The common flags' help lines. */
 void cli_common_help(FILE *fp);

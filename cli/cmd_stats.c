@@ -1,6 +1,6 @@
 /*
  * cmd_stats.c - `hetcomp stats`: counts, density, evaluated users and activity / popularity
- * percentiles of a dataset file, as text or (--json) as one JSON object on stdout.
+ * percentiles of a dataset file, as text or (--json FILE, - for stdout) as one JSON object.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -11,15 +11,16 @@
 
 static void help(void)
 {
-    printf("usage: hetcomp stats --data DS.hcd [--json]\n\n"
+    printf("usage: hetcomp stats --data DS.hcd [--json FILE]\n\n"
            "Prints the users, items, interactions per part (train/valid/test), density,\n"
            "evaluated users (non-empty valid and test sets) and the 10/25/50/75/90th\n"
            "percentiles and maximum of user activity and item popularity (interactions over\n"
            "train + valid + test; percentiles interpolate linearly).\n\n"
            "options:\n"
-           "  --data PATH     dataset file written by 'hetcomp split' (required)\n"
-           "  --json          print one JSON object instead of text (default: text)\n"
-           "  -h, --help      this help\n");
+           "  --data PATH         dataset file written by 'hetcomp split' (required)\n"
+           "  -h, --help          this help\n"
+           "(--json - prints the JSON object on stdout instead of the text)\n");
+    cli_common_help(stdout);
 }
 
 static const char *const pct_names[5] = {"p10", "p25", "p50", "p75", "p90"};
@@ -40,7 +41,8 @@ static json_t *pct_json(const double *pct, int64_t max)
     return o;
 }
 
-static int print_json(const char *path, const hc_dataset *ds, const hc_stats *st)
+/* The statistics as one object (NULL on out of memory). */
+static json_t *stats_json(const char *path, const hc_dataset *ds, const hc_stats *st)
 {
     char sum[32];
     snprintf(sum, sizeof sum, "%016llx", (unsigned long long)ds->checksum);
@@ -72,12 +74,9 @@ static int print_json(const char *path, const hc_dataset *ds, const hc_stats *st
     json_decref(ip);
     if (bad) {
         json_decref(root);
-        return hc_error(HC_ENOMEM, "out of memory building the JSON output");
+        return NULL;
     }
-    int err = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
-              fputc('\n', stdout) == EOF;
-    json_decref(root);
-    return err ? hc_error(HC_EIO, "cannot write to stdout") : HC_OK;
+    return root;
 }
 
 static void print_pct(const char *label, const double *pct, int64_t max)
@@ -112,16 +111,19 @@ int cmd_stats(int argc, char **argv)
 {
     const char *cmd = "stats";
     const char *data = NULL;
-    int json = 0, rc = 0, c;
+    int rc = 0, c;
+    cli_common cc = {0};
     static const struct option long_opts[] = {
         {"data", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
+        CLI_COMMON_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     cli_getopt g;
-    cli_getopt_init(&g, cmd, "h", long_opts, NULL, 1);
+    cli_getopt_init(&g, cmd, "hqv", long_opts, NULL, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
+        if (cli_common_arg(cmd, &cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case 'h':
             help();
@@ -129,24 +131,23 @@ int cmd_stats(int argc, char **argv)
         case 'd':
             data = optarg;
             break;
-        case 'j':
-            json = 1;
-            break;
         }
     }
     if (rc || (rc = cli_no_operands(cmd, argc, argv)))
         return rc;
     if (!data)
         return cli_usage_error(cmd, "--data is required");
+    cli_common_start(&cc);
     hc_dataset ds;
     rc = hc_dataset_load(data, &ds);
     if (rc)
         return cli_fail(rc);
     hc_stats st;
     hc_dataset_stats(&ds, &st);
-    if (json) {
-        rc = print_json(data, &ds, &st);
-    } else {
+    json_t *doc = cc.json ? stats_json(data, &ds, &st) : NULL;
+    rc = cli_common_json(&cc, doc);
+    json_decref(doc);
+    if (rc == HC_OK && (!cc.json || strcmp(cc.json, "-") != 0) && !cc.quiet) {
         print_text(data, &ds, &st);
         rc = fflush(stdout) ? hc_error(HC_EIO, "cannot write to stdout") : HC_OK;
     }

@@ -272,12 +272,22 @@ void cli_common_start(const cli_common *cc)
 
 int cli_common_json(const cli_common *cc, json_t *doc)
 {
-    return cc->json ? cli_json_write(doc, cc->json) : HC_OK;
+    if (!cc->json)
+        return HC_OK;
+    if (strcmp(cc->json, "-") != 0)
+        return cli_json_write(doc, cc->json);
+    if (!doc)
+        return hc_error(HC_ENOMEM, "out of memory building the JSON output");
+    if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 ||
+        fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+        return hc_error(HC_EIO, "cannot write to stdout");
+    return HC_OK;
 }
 
 void cli_common_help(FILE *fp)
 {
-    fprintf(fp, "  --json FILE         also write the result as one JSON object (atomically)\n"
+    fprintf(fp, "  --json FILE         also write the result as one JSON object (atomically; -:\n"
+                "                      stdout)\n"
                 "  --threads N         threads (0: all cores) (0)\n"
                 "  -q, --quiet         warnings only on stderr, no progress\n"
                 "  -v, --verbose       debug logging on stderr\n");

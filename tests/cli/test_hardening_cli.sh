@@ -95,7 +95,7 @@ contains err "--user needs a value"
 expect 2 "$HC" recommend --model A/model.hcm --data ds.hcd --bogus
 contains err "unknown option '--bogus'"
 expect 0 "$HC" ensemble --data ds.hcd --teachers A --teachers B
-expect 0 "$HC" stats --data ds.hcd --json --json
+expect 0 "$HC" stats --data ds.hcd --quiet --quiet
 
 echo "- trajectory import: users without a list are counted; below half of them it is refused"
 expect 0 "$HC" trajectory export --data ds.hcd --traj A --out full.tsv

@@ -73,7 +73,7 @@ expect 0 "$HC" stats --data "$T/a.hcd"
 contains "$T/out" "users"
 contains "$T/out" "density"
 contains "$T/out" "p50"
-expect 0 "$HC" stats --data "$T/a.hcd" --json
+expect 0 "$HC" stats --data "$T/a.hcd" --json -
 if command -v python3 >/dev/null; then
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["n_users"]==6 and d["n_items"]==12, d' "$T/out" ||
         fail "stats --json is not the expected JSON"
@@ -199,7 +199,7 @@ if [ -n "$SHARED" ] && [ -f "$CU/users.dat" ]; then
         expect 0 "$HC" split --import "$CU/split" --out "$T/cui.hcd"
         contains "$T/out" "5219 users, 25181 items, 78958 train / 20823 valid / 20823 test interactions, 4719 evaluated users"
         sed 's/^/  citeulike-t import: /' "$T/out"
-        expect 0 "$HC" stats --data "$T/cui.hcd" --json
+        expect 0 "$HC" stats --data "$T/cui.hcd" --json -
         contains "$T/out" '"n_eval_users": 4719'
         contains "$T/out" '"n_items_in_train": 22392'
     fi
