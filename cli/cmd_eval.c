@@ -31,21 +31,18 @@ static void help(void)
            "options:\n"
            "  --data PATH         dataset file written by 'hetcomp split' (required)\n"
            "  --model FILE|pop    model file (repeat for an ensemble), or pop: items ranked\n"
-           "                      by their number of train users (default: pop)\n"
+           "                      by their number of train users (pop)\n"
            "  --weights W1,W2,..  ensemble: one positive weight per model (all 1)\n"
            "  --ensemble-k N      ensemble: list length taken from each model (%d)\n"
            "  --temperature T     ensemble: rank temperature (%g)\n"
-           "  --threads N         OpenMP/BLAS threads, 0 = all cores (default: 0)\n"
-           "  --block N           users scored per block (default: 256)\n"
-           "  --json PATH         also write the results as JSON (written atomically)\n"
-           "  -v, --verbose       debug logging on stderr\n"
-           "  -q, --quiet         warnings only on stderr (no timings)\n"
+           "  --block N           users scored per block (256)\n"
            "  -h, --help          this help\n",
            HC_REC_ENSEMBLE_K, (double)HC_REC_TEMPERATURE);
+    cli_common_help(stdout);
 }
 
-/* Writes the results to path atomically. */
-static int write_json(const char *path, const char *model, const hc_rec_args *ra,
+/* Writes the results to --json FILE. */
+static int write_json(const cli_common *cc, const char *model, const hc_rec_args *ra,
                       const char *data_path, const hc_dataset *ds, const hc_eval_result *res,
                       double seconds, double fit_seconds)
 {
@@ -78,29 +75,27 @@ static int write_json(const char *path, const char *model, const hc_rec_args *ra
     json_decref(files);
     if (bad) {
         json_decref(root);
-        return hc_error(HC_ENOMEM, "%s: out of memory building the JSON output", path);
+        return hc_error(HC_ENOMEM, "%s: out of memory building the JSON output", cc->json);
     }
-    int rc = cli_json_write(root, path);
+    int rc = cli_common_json(cc, root);
     json_decref(root);
     return rc;
 }
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_THREADS = 256, O_BLOCK, O_JSON };
+    enum { O_BLOCK = 256 };
     static const struct option opts[] = {CLI_REC_OPTIONS,
                                          {"data", required_argument, 0, 'd'},
-                                         {"threads", required_argument, 0, O_THREADS},
                                          {"block", required_argument, 0, O_BLOCK},
-                                         {"json", required_argument, 0, O_JSON},
-                                         {"verbose", no_argument, 0, 'v'},
-                                         {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
+                                         CLI_COMMON_OPTIONS,
                                          {0, 0, 0, 0}};
-    const char *data = NULL, *json_path = NULL;
-    int32_t threads = 0, block = 256;
+    const char *data = NULL;
+    int32_t block = 256;
     hc_rec_args ra = {0};
-    int verbose = 0, quiet = 0, rc = 0, c;
+    cli_common cc = {0};
+    int rc = 0, c;
     cli_getopt g;
     cli_getopt_init(&g, CMD, "m:d:vqh", opts, cli_rec_repeatable, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
@@ -109,24 +104,14 @@ int cmd_eval(int argc, char **argv)
             rc = shared;
             continue;
         }
+        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case 'd':
             data = optarg;
             break;
-        case O_THREADS:
-            rc = cli_int(CMD, "--threads", optarg, 0, 4096, &threads);
-            break;
         case O_BLOCK:
             rc = cli_int(CMD, "--block", optarg, 1, 1 << 20, &block);
-            break;
-        case O_JSON:
-            json_path = optarg;
-            break;
-        case 'v':
-            verbose = 1;
-            break;
-        case 'q':
-            quiet = 1;
             break;
         case 'h':
             help();
@@ -137,7 +122,7 @@ int cmd_eval(int argc, char **argv)
         return rc;
     if (!data)
         return cli_usage_error(CMD, "--data is required");
-    if (json_path && !*json_path)
+    if (cc.json && !*cc.json)
         return cli_usage_error(CMD, "--json needs a file name");
     /* "pop" (the default) names the popularity baseline, not a file: ./pop would be one */
     int is_pop = ra.n_paths == 0 || (ra.n_paths == 1 && !strcmp(ra.path[0], "pop"));
@@ -156,8 +141,7 @@ int cmd_eval(int argc, char **argv)
             return cli_usage_error(CMD, "%s", hc_errmsg());
     }
 
-    cli_log_init(verbose, quiet);
-    cli_threads(threads);
+    cli_common_start(&cc);
 
     hc_dataset ds = {0};
     hc_popularity pop = {0};
@@ -167,7 +151,7 @@ int cmd_eval(int argc, char **argv)
     memcpy(inputs + 1, ra.path, (size_t)ra.n_paths * sizeof *inputs);
     int status = CLI_EXIT_OK;
     double t0 = cli_now();
-    if ((rc = cli_out_not_input(json_path, inputs, ra.n_paths + 1)) ||
+    if ((rc = cli_out_not_input(cc.json, inputs, ra.n_paths + 1)) ||
         (rc = hc_dataset_load(data, &ds)) ||
         (!is_pop && (rc = hc_rec_spec_load(&spec, ra.path, ra.n_paths, &ds)))) {
         status = cli_fail(rc);
@@ -199,12 +183,12 @@ int cmd_eval(int argc, char **argv)
     cli_print_metrics_row(stdout, "valid", &res.valid);
     cli_print_metrics_row(stdout, "test", &res.test);
     fflush(stdout);
-    if (!quiet)
+    if (!cc.quiet)
         fprintf(stderr,
                 "hetcomp: eval: model %s, %d users x %d items, load %.2fs, fit %.2fs, "
                 "evaluate %.2fs\n",
                 model, ds.n_users, ds.n_items, t1 - t0, t2 - t1, t3 - t2);
-    if (json_path && (rc = write_json(json_path, model, &ra, data, &ds, &res, t3 - t2, t2 - t1)))
+    if (cc.json && (rc = write_json(&cc, model, &ra, data, &ds, &res, t3 - t2, t2 - t1)))
         status = cli_fail(rc);
 done:
     hc_rec_scorer_free(&sctx);
