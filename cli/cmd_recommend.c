@@ -59,10 +59,10 @@ static void help(void)
            "  --no-header         omit the TSV header line\n"
            "  --block N           users per scoring block (%d)\n"
            "  --seed S            with --bench: seed of the user draw (1)\n"
-           "  --json FILE         with --bench: also write the results as JSON\n"
-           "  --threads N         threads (all cores; 1 with --bench, like the server)\n"
-           "  --quiet             no timing line on stderr\n",
+           "(--json FILE goes with --user, the list, or --bench, the figures; --threads is 1\n"
+           "with --bench unless given, like the server)\n",
            BENCH_WARMUP, HC_REC_ENSEMBLE_K, (double)HC_REC_TEMPERATURE, HC_RECOMMEND_BLOCK);
+    cli_common_help(stdout);
 }
 
 /* Writes one user's rows "user\trank\titem\tscore" (user NULL: "rank\titem\tscore"). */
@@ -132,7 +132,7 @@ typedef struct {
     int32_t n, k, threads;
     hc_exclude seen;
     uint64_t seed;
-    const char *json;
+    const cli_common *cc; /* --json */
 } bench_opts;
 
 /* The benchmark's JSON document (NULL on out of memory). */
@@ -228,9 +228,9 @@ static int bench(hc_recommender *r, const hc_rec_spec *spec, const hc_dataset *d
         rc = hc_error(HC_EIO, "recommend: write to stdout failed");
         goto done;
     }
-    if (bo->json) {
+    if (bo->cc->json) {
         doc = bench_json(bo, spec, &ls, qps, all_s);
-        rc = cli_json_write(doc, bo->json);
+        rc = cli_common_json(bo->cc, doc);
     }
 done:
     json_decref(doc);
@@ -241,20 +241,59 @@ done:
     return rc;
 }
 
-int cmd_recommend(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct {
+    const char *data, *user, *out;
+    int32_t k, block;
+    int all, header;
+    hc_rec_args ra;
+    bench_opts bo;
+    cli_common cc;
+} rec_args;
+
+enum { O_ALL = 256, O_SEEN, O_EXCL, O_NOHDR, O_BLOCK, O_BENCH, O_SEED };
+
+/* Takes the command's own flag c into a. */
+static int rec_flag(rec_args *a, int c, const char *arg, int *excl_given)
 {
-    enum {
-        O_ALL = 256,
-        O_SEEN,
-        O_EXCL,
-        O_NOHDR,
-        O_BLOCK,
-        O_THREADS,
-        O_QUIET,
-        O_BENCH,
-        O_SEED,
-        O_JSON
-    };
+    hc_exclude e = HC_EXCLUDE_NONE;
+    switch (c) {
+    case 'd':
+    case 'u':
+    case 'o':
+        *(c == 'd' ? &a->data : c == 'u' ? &a->user : &a->out) = arg;
+        return 0;
+    case O_ALL:
+        a->all = 1;
+        return 0;
+    case O_NOHDR:
+        a->header = 0;
+        return 0;
+    case 'k':
+        return cli_int(CMD, "-k", arg, 1, 1000000, &a->k);
+    case O_SEEN:
+    case O_EXCL:
+        if (c == O_EXCL && hc_exclude_parse(arg, &e) != 0)
+            return cli_usage_error(CMD, "--exclude wants train, all or none, not '%s'", arg);
+        if ((*excl_given)++ && e != a->bo.seen)
+            return cli_usage_error(CMD, "--include-seen and --exclude disagree");
+        a->bo.seen = e;
+        return 0;
+    case O_BENCH:
+        return cli_int(CMD, "--bench", arg, 1, 100000000, &a->bo.n);
+    case O_SEED:
+        return cli_u64(CMD, "--seed", arg, &a->bo.seed);
+    case O_BLOCK:
+        return cli_int(CMD, "--block", arg, 1, 65536, &a->block);
+    default:
+        return 0;
+    }
+}
+
+/* Parses and checks the command line into a; *spec receives the ensemble flags. Returns 0,
+ * CLI_EXIT_OK with a->data NULL after --help, or CLI_EXIT_USAGE. */
+static int rec_parse(int argc, char **argv, rec_args *a, hc_rec_spec *spec)
+{
     static const struct option opts[] = {CLI_REC_OPTIONS,
                                          {"data", required_argument, 0, 'd'},
                                          {"user", required_argument, 0, 'u'},
@@ -264,177 +303,152 @@ int cmd_recommend(int argc, char **argv)
                                          {"exclude", required_argument, 0, O_EXCL},
                                          {"bench", required_argument, 0, O_BENCH},
                                          {"seed", required_argument, 0, O_SEED},
-                                         {"json", required_argument, 0, O_JSON},
                                          {"out", required_argument, 0, 'o'},
                                          {"no-header", no_argument, 0, O_NOHDR},
                                          {"block", required_argument, 0, O_BLOCK},
-                                         {"threads", required_argument, 0, O_THREADS},
-                                         {"quiet", no_argument, 0, O_QUIET},
                                          {"help", no_argument, 0, 'h'},
+                                         CLI_COMMON_OPTIONS,
                                          {0, 0, 0, 0}};
-    const char *data = NULL, *user = NULL, *out = NULL;
-    int32_t k = 10, block = HC_RECOMMEND_BLOCK, threads = -1;
-    hc_rec_args ra = {0};
-    bench_opts bo = {.seed = 1};
-    int all = 0, header = 1, quiet = 0, excl_given = 0, rc = 0, c;
+    memset(a, 0, sizeof *a);
+    a->k = 10;
+    a->block = HC_RECOMMEND_BLOCK;
+    a->header = 1;
+    a->bo.seed = 1;
+    a->bo.cc = &a->cc;
+    a->cc.threads = -1;
+    int rc = 0, c, excl_given = 0;
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "m:d:u:k:o:h", opts, cli_rec_repeatable, 1);
+    cli_getopt_init(&g, CMD, "m:d:u:k:o:hqv", opts, cli_rec_repeatable, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        int shared = cli_rec_option(CMD, c, optarg, &ra);
-        if (shared >= 0) {
-            rc = shared;
-            continue;
-        }
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'u':
-            user = optarg;
-            break;
-        case O_ALL:
-            all = 1;
-            break;
-        case 'k':
-            rc = cli_int(CMD, "-k", optarg, 1, 1000000, &k);
-            break;
-        case O_SEEN:
-        case O_EXCL: {
-            hc_exclude e = HC_EXCLUDE_NONE;
-            if (c == O_EXCL && hc_exclude_parse(optarg, &e) != 0)
-                rc = cli_usage_error(CMD, "--exclude wants train, all or none, not '%s'", optarg);
-            else if (excl_given++ && e != bo.seen)
-                rc = cli_usage_error(CMD, "--include-seen and --exclude disagree");
-            bo.seen = e;
-            break;
-        }
-        case O_BENCH:
-            rc = cli_int(CMD, "--bench", optarg, 1, 100000000, &bo.n);
-            break;
-        case O_SEED:
-            rc = cli_u64(CMD, "--seed", optarg, &bo.seed);
-            break;
-        case O_JSON:
-            bo.json = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case O_NOHDR:
-            header = 0;
-            break;
-        case O_BLOCK:
-            rc = cli_int(CMD, "--block", optarg, 1, 65536, &block);
-            break;
-        case O_THREADS:
-            rc = cli_int(CMD, "--threads", optarg, 0, 1024, &threads);
-            break;
-        case O_QUIET:
-            quiet = 1;
-            break;
-        case 'h':
+        int shared = cli_rec_option(CMD, c, optarg, &a->ra);
+        if (c == 'h') {
             help();
+            a->data = NULL;
             return CLI_EXIT_OK;
         }
+        if (shared >= 0)
+            rc = shared;
+        else if (!cli_common_arg(CMD, &a->cc, c, optarg, &rc))
+            rc = rec_flag(a, c, optarg, &excl_given);
     }
     if (rc || (rc = cli_no_operands(CMD, argc, argv)))
         return rc;
-    if (!data)
+    if (!a->data)
         return cli_usage_error(CMD, "--data is required");
-    hc_rec_spec spec;
-    if (hc_rec_args_spec(&ra, &spec) != HC_OK)
+    if (hc_rec_args_spec(&a->ra, spec) != HC_OK)
         return cli_usage_error(CMD, "%s", hc_errmsg());
-    if (!!user + all + (bo.n > 0) != 1)
+    if (!!a->user + a->all + (a->bo.n > 0) != 1)
         return cli_usage_error(CMD, "give exactly one of --user ID, --all-users and --bench N");
-    if (out && !all)
+    if (a->out && !a->all)
         return cli_usage_error(CMD, "--out goes with --all-users");
-    if (bo.json && !bo.n)
-        return cli_usage_error(CMD, "--json goes with --bench");
-    if (threads < 0)
-        threads = bo.n ? 1 : 0;
-    bo.k = k;
-    bo.threads = threads;
-    cli_log_init(0, quiet);
-    cli_threads(threads);
+    if (a->cc.json && a->all)
+        return cli_usage_error(CMD, "--json goes with --user or --bench");
+    if (a->cc.threads < 0)
+        a->cc.threads = a->bo.n ? 1 : 0;
+    a->bo.k = a->k;
+    a->bo.threads = a->cc.threads;
+    return 0;
+}
 
-    hc_dataset ds = {0};
+/* --user: one list on stdout (TSV) and, with --json, as an object. */
+static int one_user(const rec_args *a, const hc_rec_spec *spec, const hc_dataset *ds)
+{
+    int32_t u = hc_idmap_get(ds->users, a->user, strlen(a->user)), got = 0;
+    if (u < 0)
+        return hc_error(HC_ENOTFOUND, "unknown user '%s' (not in %s)", a->user, a->data);
+    int32_t *items = malloc((size_t)a->k * sizeof *items);
+    float *scores = malloc((size_t)a->k * sizeof *scores);
     hc_recommender r = {0};
-    hc_afile af = {0};
-    int have_af = 0;
-    int32_t *items = NULL;
-    float *scores = NULL;
-    const char *inputs[HC_REC_MAX_MODELS + 1] = {data};
-    memcpy(inputs + 1, ra.path, (size_t)ra.n_paths * sizeof *inputs);
-    if ((rc = cli_out_not_input(out, inputs, ra.n_paths + 1)) != HC_OK ||
-        (rc = cli_out_not_input(bo.json, inputs, ra.n_paths + 1)) != HC_OK ||
-        (rc = hc_dataset_load(data, &ds)) != HC_OK ||
-        (rc = hc_rec_spec_load(&spec, ra.path, ra.n_paths, &ds)) != HC_OK)
-        goto done;
-    if (k > ds.n_items)
-        k = bo.k = ds.n_items > 0 ? ds.n_items : 1;
-    if (bo.n) {
-        if ((rc = hc_recommend_init_spec(&r, &spec, &ds, 1, NULL)) == HC_OK)
-            rc = bench(&r, &spec, &ds, &bo);
-        goto done;
+    int rc = items && scores ? hc_recommend_init_spec(&r, spec, ds, 1, NULL)
+                             : hc_error(HC_ENOMEM, "recommend: out of memory");
+    if (rc == HC_OK)
+        rc = hc_recommend_users(&r, &u, 1, a->k, a->bo.seen, items, scores, &got);
+    if (rc == HC_OK && a->cc.json) {
+        json_t *list = json_array();
+        for (int32_t j = 0; j < got; j++)
+            json_array_append_new(list, json_pack("{s:s, s:f}", "item",
+                                                  hc_idmap_name(ds->items, items[j]), "score",
+                                                  (double)scores[j]));
+        json_t *doc = json_pack("{s:s, s:i, s:s, s:o}", "user", a->user, "k", a->k, "exclude",
+                                hc_exclude_name(a->bo.seen), "items", list);
+        rc = cli_common_json(&a->cc, doc);
+        json_decref(doc);
     }
-    if (!all) {
-        int32_t u = hc_idmap_get(ds.users, user, strlen(user)), got = 0;
-        if (u < 0) {
-            rc = hc_error(HC_ENOTFOUND, "unknown user '%s' (not in %s)", user, data);
-            goto done;
-        }
-        items = malloc((size_t)k * sizeof *items);
-        scores = malloc((size_t)k * sizeof *scores);
-        if (!items || !scores) {
-            rc = hc_error(HC_ENOMEM, "recommend: out of memory");
-            goto done;
-        }
-        if ((rc = hc_recommend_init_spec(&r, &spec, &ds, 1, NULL)) != HC_OK ||
-            (rc = hc_recommend_users(&r, &u, 1, k, bo.seen, items, scores, &got)) != HC_OK)
-            goto done;
-        if (header)
+    if (rc == HC_OK && (!a->cc.json || strcmp(a->cc.json, "-") != 0)) {
+        if (a->header)
             printf("rank\titem\tscore\n");
-        write_rows(stdout, &ds, NULL, items, scores, got);
-        goto done;
+        write_rows(stdout, ds, NULL, items, scores, got);
     }
-    FILE *fp = stdout;
-    if (out) {
-        if ((rc = hc_afile_open(&af, out)) != HC_OK)
-            goto done;
-        have_af = 1;
-        fp = af.fp;
-    }
-    double t0 = cli_now();
-    if ((rc = hc_recommend_init_spec(&r, &spec, &ds, block, NULL)) != HC_OK)
-        goto done;
-    if (header)
-        fprintf(fp, "user\trank\titem\tscore\n");
-    if ((rc = all_users(&r, &ds, k, bo.seen, fp)) != HC_OK)
-        goto done;
-    if (have_af) {
-        have_af = 0;
-        if ((rc = hc_afile_commit(&af)) != HC_OK)
-            goto done;
-    } else if (fflush(stdout) != 0) {
-        rc = hc_error(HC_EIO, "recommend: write to stdout failed");
-        goto done;
-    }
-    if (!quiet) {
-        char what[64] = "";
-        if (ra.n_paths > 1)
-            snprintf(what, sizeof what, ", ensemble of %d models", ra.n_paths);
-        fprintf(stderr, "hetcomp recommend: %d users x top-%d (%s%s) in %.3f s\n", ds.n_users, k,
-                bo.seen == HC_EXCLUDE_NONE  ? "seen included"
-                : bo.seen == HC_EXCLUDE_ALL ? "every known item excluded"
-                                            : "seen excluded",
-                what, cli_now() - t0);
-    }
-done:
-    if (have_af)
-        hc_afile_abort(&af);
+    hc_recommend_free(&r);
     free(items);
     free(scores);
+    return rc;
+}
+
+/* --all-users: every list into --out (atomically) or stdout. */
+static int every_user(const rec_args *a, const hc_rec_spec *spec, const hc_dataset *ds)
+{
+    hc_afile af = {0};
+    FILE *fp = stdout;
+    int rc = a->out ? hc_afile_open(&af, a->out) : HC_OK;
+    if (rc != HC_OK)
+        return rc;
+    if (a->out)
+        fp = af.fp;
+    double t0 = cli_now();
+    hc_recommender r = {0};
+    if ((rc = hc_recommend_init_spec(&r, spec, ds, a->block, NULL)) == HC_OK) {
+        if (a->header)
+            fprintf(fp, "user\trank\titem\tscore\n");
+        rc = all_users(&r, ds, a->k, a->bo.seen, fp);
+    }
     hc_recommend_free(&r);
+    if (a->out)
+        rc = rc == HC_OK ? hc_afile_commit(&af) : (hc_afile_abort(&af), rc);
+    else if (rc == HC_OK && fflush(stdout) != 0)
+        rc = hc_error(HC_EIO, "recommend: write to stdout failed");
+    if (rc == HC_OK && !a->cc.quiet) {
+        char what[64] = "";
+        if (a->ra.n_paths > 1)
+            snprintf(what, sizeof what, ", ensemble of %d models", a->ra.n_paths);
+        fprintf(stderr, "hetcomp recommend: %d users x top-%d (%s%s) in %.3f s\n", ds->n_users,
+                a->k,
+                a->bo.seen == HC_EXCLUDE_NONE  ? "seen included"
+                : a->bo.seen == HC_EXCLUDE_ALL ? "every known item excluded"
+                                               : "seen excluded",
+                what, cli_now() - t0);
+    }
+    return rc;
+}
+
+int cmd_recommend(int argc, char **argv)
+{
+    rec_args a;
+    hc_rec_spec spec;
+    hc_rec_spec_default(&spec);
+    int rc = rec_parse(argc, argv, &a, &spec);
+    if (rc || !a.data)
+        return rc;
+    cli_common_start(&a.cc);
+    hc_dataset ds = {0};
+    const char *inputs[HC_REC_MAX_MODELS + 1] = {a.data};
+    memcpy(inputs + 1, a.ra.path, (size_t)a.ra.n_paths * sizeof *inputs);
+    if ((rc = cli_out_not_input(a.out, inputs, a.ra.n_paths + 1)) != HC_OK ||
+        (rc = cli_out_not_input(a.cc.json, inputs, a.ra.n_paths + 1)) != HC_OK ||
+        (rc = hc_dataset_load(a.data, &ds)) != HC_OK ||
+        (rc = hc_rec_spec_load(&spec, a.ra.path, a.ra.n_paths, &ds)) != HC_OK)
+        goto done;
+    if (a.k > ds.n_items)
+        a.k = a.bo.k = ds.n_items > 0 ? ds.n_items : 1;
+    if (a.bo.n) {
+        hc_recommender r = {0};
+        if ((rc = hc_recommend_init_spec(&r, &spec, &ds, 1, NULL)) == HC_OK)
+            rc = bench(&r, &spec, &ds, &a.bo);
+        hc_recommend_free(&r);
+    } else {
+        rc = a.all ? every_user(&a, &spec, &ds) : one_user(&a, &spec, &ds);
+    }
+done:
     hc_rec_spec_free(&spec);
     hc_dataset_free(&ds);
     return rc ? cli_fail(rc) : CLI_EXIT_OK;

@@ -236,7 +236,16 @@ expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --ensemble-k 5
 expect 2 "$HC" recommend --model $M --model $M2 --data ds.hcd --user u0 --ensemble-k 0
 expect 2 "$HC" serve --model $M --model $M2 --data ds.hcd --weights 1,2,3
 expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --bench 10
-expect 2 "$HC" recommend --model $M --data ds.hcd --user u0 --json b.json
+expect 2 "$HC" recommend --model $M --data ds.hcd --all-users --json b.json
+contains "$T/err" "--json goes with --user or --bench"
+expect 0 "$HC" recommend --model $M --data ds.hcd --user u0 -k 4 --json b.json
+python3 - b.json "$T/out" <<'EOF' || die "recommend --json differs from its TSV"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = [l.split("\t") for l in open(sys.argv[2]).read().split("\n")[1:] if l]
+assert doc["user"] == "u0" and doc["k"] == 4 and doc["exclude"] == "train", doc
+assert [d["item"] for d in doc["items"]] == [r[1] for r in rows], (doc, rows)
+EOF
 
 echo "- recommend --bench: latency lines and JSON, one model and the ensemble"
 expect 0 "$HC" recommend --model $M --data ds.hcd --bench 200 -k 5 --seed 3 --json b1.json
