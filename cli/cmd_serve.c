@@ -31,9 +31,7 @@ enum {
     O_IDLE,
     O_DRAIN,
     O_FALLBACK,
-    O_ADMIN,
-    O_QUIET,
-    O_VERBOSE
+    O_ADMIN
 };
 
 static void help(const hc_server_opts *d)
@@ -67,8 +65,9 @@ static void help(const hc_server_opts *d)
            "  --fallback popular  unknown users get the most popular train items, marked\n"
            "                      \"fallback\": \"popular\" (default: 404)\n"
            "  --admin             serve POST /admin/reload\n"
-           "  --quiet             only errors on stderr (still prints the listening line)\n"
-           "  --verbose           also log malformed HTTP requests the daemon rejected\n",
+           "  -q, --quiet         only errors on stderr (still prints the listening line)\n"
+           "  -v, --verbose       also log malformed HTTP requests the daemon rejected\n"
+           "(serve writes no result, so it takes no --json; its --threads counts HTTP workers)\n",
            HC_REC_ENSEMBLE_K, (double)HC_REC_TEMPERATURE, d->port, d->bind, d->threads, d->max_k,
            d->max_batch, d->max_connections, d->max_per_client, d->idle_timeout);
 }
@@ -168,8 +167,8 @@ int cmd_serve(int argc, char **argv)
                                          {"drain-timeout", required_argument, 0, O_DRAIN},
                                          {"fallback", required_argument, 0, O_FALLBACK},
                                          {"admin", no_argument, 0, O_ADMIN},
-                                         {"quiet", no_argument, 0, O_QUIET},
-                                         {"verbose", no_argument, 0, O_VERBOSE},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"verbose", no_argument, 0, 'v'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     hc_server_opts so;
@@ -178,7 +177,7 @@ int cmd_serve(int argc, char **argv)
     hc_rec_args ra = {0};
     int rc = 0, c;
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "m:d:h", opts, cli_rec_repeatable, 1);
+    cli_getopt_init(&g, CMD, "m:d:hqv", opts, cli_rec_repeatable, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         int r = cli_rec_option(CMD, c, optarg, &ra);
         if (r < 0)
@@ -191,8 +190,8 @@ int cmd_serve(int argc, char **argv)
             rc = cli_usage_error(CMD, "--fallback takes 'popular', not '%s'", optarg);
         so.fallback_popular |= c == O_FALLBACK;
         so.admin |= c == O_ADMIN;
-        sa.quiet |= c == O_QUIET;
-        sa.verbose |= c == O_VERBOSE;
+        sa.quiet |= c == 'q';
+        sa.verbose |= c == 'v';
         if (c == 'h') {
             help(&so);
             return CLI_EXIT_OK;
