@@ -276,6 +276,9 @@ void hc_dataset_update_checksum(hc_dataset *ds);
 /* Binary dataset file (docs/formats-dataset.md): written atomically, loaded with checksum check. */
 int hc_dataset_save(const hc_dataset *ds, const char *path);
 int hc_dataset_load(const char *path, hc_dataset *out);
+/* The same from a file's bytes already in memory (data[0..len), borrowed): path only names
+ * the file in messages. */
+int hc_dataset_load_mem(const char *path, const void *data, size_t len, hc_dataset *out);
 void hc_dataset_free(hc_dataset *ds);
 /* Number of users with non-empty valid and test sets (the evaluated users). */
 int32_t hc_dataset_n_eval_users(const hc_dataset *ds);

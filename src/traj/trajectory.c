@@ -296,6 +296,16 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
     int rc = hc_file_read_all(path, &data, &len);
     if (rc)
         return rc;
+    rc = hc_traj_load_mem(path, data, len, ds, out);
+    free(data);
+    return rc;
+}
+
+int hc_traj_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
+                     hc_traj *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc;
     const unsigned char *p = (const unsigned char *)data;
     uint32_t ver = 0, has_obs;
     int32_t hdr[4];
@@ -378,6 +388,5 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
 done:
     if (rc)
         hc_traj_free(out);
-    free(data);
     return rc;
 }

@@ -59,6 +59,10 @@ int hc_traj_name_check(const char *name, const char *where);
 int hc_traj_save(const hc_traj *t, const char *path);
 /* ds (may be NULL) must be the dataset the trajectory was made on. */
 int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out);
+/* The same from a file's bytes already in memory (data[0..len), borrowed): path only names
+ * the file in messages. */
+int hc_traj_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
+                     hc_traj *out);
 /* Text form: see docs/formats.md. */
 int hc_traj_export_text(const hc_traj *t, const hc_dataset *ds, const char *path);
 /* The least share of the users (those with an unobserved item) an import must give a top list
@@ -69,5 +73,9 @@ int hc_traj_export_text(const hc_traj *t, const hc_dataset *ds, const char *path
  * refused with HC_EEMPTY, the message giving the count. */
 int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_coverage, hc_traj *out,
                         int32_t *missing);
+/* The same from text already in memory (data[0..len), borrowed, need not be NUL-terminated):
+ * path only names the input in messages. */
+int hc_traj_import_text_mem(const char *path, const char *data, size_t len, const hc_dataset *ds,
+                            double min_coverage, hc_traj *out, int32_t *missing);
 
 #endif
