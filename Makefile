@@ -3,9 +3,12 @@
 #   make test   install missing packages, build, run every test (ctest)
 #   make asan   the unit and CLI tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  build the benchmarks (bench/README.md says how to run them)
+#   make fuzz   build the libFuzzer harnesses with clang and run each FUZZ_SECONDS (fuzz/README.md)
 #   make format / format-check / lint
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ifeq ($(CI),true)
@@ -13,7 +16,7 @@ CMAKE_FLAGS += -DHC_WERROR=ON
 endif
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: deps build demo test asan bench format format-check lint clean
+.PHONY: deps build demo test asan bench fuzz format format-check lint clean
 
 deps:
 	@tools/install-deps.sh
@@ -38,6 +41,14 @@ bench: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DHC_BUILD_BENCH=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# clang with its libFuzzer / sanitizer runtimes and OpenMP; HC_WERROR holds for clang too.
+fuzz:
+	@tools/install-deps.sh clang libclang-rt-dev libomp-dev
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DHC_FUZZ=ON -DHC_BUILD_TESTS=OFF -DHC_WERROR=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 format:
 	@clang-format -i $(SOURCES)
 
@@ -49,4 +60,4 @@ lint:
 	    -I include -I src src cli
 
 clean:
-	@rm -rf $(BUILD) $(ASAN_BUILD)
+	@rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

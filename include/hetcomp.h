@@ -208,6 +208,9 @@ void hc_dataset_update_checksum(hc_dataset *ds);
 /* Binary dataset file (docs/formats-dataset.md): written atomically, loaded with checksum check. */
 int hc_dataset_save(const hc_dataset *ds, const char *path);
 int hc_dataset_load(const char *path, hc_dataset *out);
+/* The same from a file's bytes already in memory (data[0..len), borrowed): path only names
+ * the file in messages. */
+int hc_dataset_load_mem(const char *path, const void *data, size_t len, hc_dataset *out);
 void hc_dataset_free(hc_dataset *ds);
 /* Number of users with non-empty valid and test sets (the evaluated users). */
 int32_t hc_dataset_n_eval_users(const hc_dataset *ds);
@@ -377,6 +380,10 @@ int hc_traj_name_check(const char *name, const char *where);
  * corrupt files and, when ds is given, a trajectory of another dataset. */
 int hc_traj_save(const hc_traj *t, const char *path);
 int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out);
+/* The same from a file's bytes already in memory (data[0..len), borrowed): path only names
+ * the file in messages. */
+int hc_traj_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
+                     hc_traj *out);
 /* Text form of (checkpoint, user, rank, item) rows in the dataset's own ids (docs/formats.md). */
 int hc_traj_export_text(const hc_traj *t, const hc_dataset *ds, const char *path);
 /* The least share of the users (those with an unobserved item) an import must give a top list
@@ -387,6 +394,10 @@ int hc_traj_export_text(const hc_traj *t, const hc_dataset *ds, const char *path
  * refused with HC_EEMPTY, the message giving the count. */
 int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_coverage, hc_traj *out,
                         int32_t *missing);
+/* The same from text already in memory (data[0..len), borrowed, need not be NUL-terminated):
+ * path only names the input in messages. */
+int hc_traj_import_text_mem(const char *path, const char *data, size_t len, const hc_dataset *ds,
+                            double min_coverage, hc_traj *out, int32_t *missing);
 
 /* ======================================================================== Models */
 

@@ -764,6 +764,33 @@ static void test_fast_math(void **state)
     }
 }
 
+/* NaN and infinite arguments (a model file's weights, overflowing products) clamp like the
+ * ends of the range: no float-to-int conversion of NaN (undefined behaviour; found by
+ * fuzz/fuzz_model.c), finite results. */
+static void test_fast_math_nonfinite(void **state)
+{
+    (void)state;
+    assert_true(hc_nn_expf(NAN) == hc_nn_expf(-87.3f));
+    assert_true(hc_nn_expf(-NAN) == hc_nn_expf(-87.3f));
+    assert_true(hc_nn_expf(INFINITY) == hc_nn_expf(88.3f));
+    assert_true(hc_nn_expf(-INFINITY) == hc_nn_expf(-87.3f));
+    assert_true(isfinite(hc_nn_sigmoidf(NAN)) && isfinite(hc_nn_softplusf(NAN)));
+    /* the 8-lane paths: the sigmoid layer and exp(x - shift), NaN in a full and a tail step */
+    enum { NF = 21 };
+    float x[NF], y[NF];
+    for (int k = 0; k < NF; k++)
+        x[k] = k % 4 == 1 ? NAN : k % 4 == 2 ? INFINITY : (float)k - 10.0f;
+    hc_nn_act_fwd(HC_ACT_SIGMOID, NF, x, y);
+    for (int k = 0; k < NF; k++)
+        assert_true(y[k] >= 0.0f && y[k] <= 1.0f);
+    for (int k = 0; k < NF; k++) /* 5 x e^88.3 would overflow the sum: NaN only */
+        x[k] = isinf(x[k]) ? 0.0f : x[k];
+    float sum = hc_nn_exp_shift_sum(NF, x, 0.0f, y);
+    assert_true(isfinite(sum));
+    for (int k = 0; k < NF; k++)
+        assert_true(isfinite(y[k]));
+}
+
 static void test_init(void **state)
 {
     (void)state;
@@ -793,12 +820,19 @@ static void test_init(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear),      cmocka_unit_test(test_sparse_linear),
-        cmocka_unit_test(test_activations), cmocka_unit_test(test_dropout),
-        cmocka_unit_test(test_softmax),     cmocka_unit_test(test_mult_nll),
-        cmocka_unit_test(test_softmax_out), cmocka_unit_test(test_softmax_pipeline),
-        cmocka_unit_test(test_linear_out),  cmocka_unit_test(test_l2norm),
-        cmocka_unit_test(test_bce),         cmocka_unit_test(test_fast_math),
+        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_sparse_linear),
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_mult_nll),
+        cmocka_unit_test(test_softmax_out),
+        cmocka_unit_test(test_softmax_pipeline),
+        cmocka_unit_test(test_linear_out),
+        cmocka_unit_test(test_l2norm),
+        cmocka_unit_test(test_bce),
+        cmocka_unit_test(test_fast_math),
+        cmocka_unit_test(test_fast_math_nonfinite),
         cmocka_unit_test(test_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,8 @@ static inline int64_t hc_lower_bound_i32(const int32_t *a, int64_t n, int32_t x)
     }
     return lo;
 }
+/* Sorts v[0..n) ascending in place (insertion sort for short arrays, qsort beyond 32). */
+void hc_sort_i32(int32_t *v, int64_t n);
 /* 1 when x occurs in the ascending a[0..n). */
 static inline int hc_sorted_has_i32(const int32_t *a, int64_t n, int32_t x)
 {

@@ -368,6 +368,15 @@ int hc_dataset_load(const char *path, hc_dataset *out)
     int rc = hc_file_read_all(path, &data, &len);
     if (rc)
         return rc;
+    rc = hc_dataset_load_mem(path, data, len, out);
+    free(data);
+    return rc;
+}
+
+int hc_dataset_load_mem(const char *path, const void *data, size_t len, hc_dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc;
     const uint8_t *h = (const uint8_t *)data;
     if (len >= 4 && memcmp(h, DS_MAGIC, 4) != 0) {
         rc = hc_error(HC_ECORRUPT, "%s: not a hetcomp dataset file (bad magic)", path);
@@ -438,10 +447,8 @@ int hc_dataset_load(const char *path, hc_dataset *out)
     out->valid_frac = bits_dbl(get_u64(h + OFF_VFRAC));
     out->test_frac = bits_dbl(get_u64(h + OFF_TFRAC));
     out->checksum = checksum;
-    free(data);
     return HC_OK;
 fail:
     hc_dataset_free(out);
-    free(data);
     return rc;
 }

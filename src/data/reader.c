@@ -564,15 +564,15 @@ void hc_read_opts_default(hc_read_opts *o)
     o->header = -1;
 }
 
-int hc_read_interactions(const char *path, const hc_read_opts *opts, hc_idmap *users,
-                         hc_idmap *items, hc_interactions *out)
+int hc__read_mem(const char *path, const char *data, size_t len, const hc_read_opts *opts,
+                 hc_idmap *users, hc_idmap *items, hc_interactions *out)
 {
     hc_read_opts def;
     if (!opts) {
         hc_read_opts_default(&def);
         opts = &def;
     }
-    if (!path || !users || !items || !out)
+    if (!path || !data || !users || !items || !out)
         return hc_error(HC_EINVAL, "hc_read_interactions: NULL argument");
     if (opts->format < HC_FMT_AUTO || opts->format > HC_FMT_ML)
         return hc_error(HC_EINVAL, "%s: unknown format %d", path, (int)opts->format);
@@ -581,13 +581,9 @@ int hc_read_interactions(const char *path, const hc_read_opts *opts, hc_idmap *u
     if (opts->header < -1 || opts->header > 1)
         return hc_error(HC_EINVAL, "%s: header must be -1 (detect), 0 or 1", path);
 
-    char *data = NULL;
-    size_t len = 0;
     int64_t n0 = out->n;
     hc_format fmt = opts->format;
-    int rc = hc_file_read_all(path, &data, &len);
-    if (rc)
-        return rc;
+    int rc;
     if (hc__is_empty_data(data, len)) {
         rc = hc_error(HC_EEMPTY, "%s: empty file", path);
         goto done;
@@ -620,6 +616,20 @@ int hc_read_interactions(const char *path, const hc_read_opts *opts, hc_idmap *u
 done:
     if (rc)
         out->n = n0;
+    return rc;
+}
+
+int hc_read_interactions(const char *path, const hc_read_opts *opts, hc_idmap *users,
+                         hc_idmap *items, hc_interactions *out)
+{
+    if (!path)
+        return hc_error(HC_EINVAL, "hc_read_interactions: NULL argument");
+    char *data = NULL;
+    size_t len = 0;
+    int rc = hc_file_read_all(path, &data, &len);
+    if (rc)
+        return rc;
+    rc = hc__read_mem(path, data, len, opts, users, items, out);
     free(data);
     return rc;
 }

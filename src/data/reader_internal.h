@@ -82,6 +82,12 @@ size_t hc__u64_str(uint64_t v, char *buf);
 /* Guesses the format of in-memory data (rules in reader.c). */
 int hc__format_detect_mem(const char *path, const char *data, size_t len, hc_format *out);
 
+/* hc_read_interactions() on data[0..len) already in memory (borrowed; need not be
+ * NUL-terminated): path only names the input in messages. The fuzzing harnesses
+ * (fuzz/README.md) call it directly. */
+int hc__read_mem(const char *path, const char *data, size_t len, const hc_read_opts *opts,
+                 hc_idmap *users, hc_idmap *items, hc_interactions *out);
+
 /* One reader per format. Each parses data[0..len) (already known not to be empty), appends
  * to out and the id maps, and sets the error message on failure; hc_read_interactions()
  * restores out->n when one fails. */

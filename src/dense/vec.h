@@ -11,8 +11,8 @@
  * k ln2 with ln2 in a high and a low part (Cephes), so r is exact to float precision; e^r by
  * its Taylor polynomial to degree 6 on |r| <= ln2 / 2 (truncation error below (ln2 / 2)^7 / 7!
  * = 1.2e-7 relative); 2^k built in the exponent bits. Valid for x in [-87.3, 88.3] (2^k stays
- * a normal float); callers clamp. The pieces are macros so that vector code spells the same
- * operations (r must be a variable). */
+ * a normal float); callers clamp, NaN included (its conversion to int is undefined). The pieces are
+ * macros so that vector code spells the same operations (r must be a variable). */
 #define HC_EXP_LOG2E 1.44269504088896341f
 /* x log2e + HC_EXP_BIAS + 0.5 is positive on the valid range, so truncation is floor */
 #define HC_EXP_BIAS          128
@@ -44,8 +44,8 @@ static inline void hc_prefetch_floats(const float *x, int64_t n)
         __builtin_prefetch(x + c);
 }
 
-/* y[i] = hc_exp_core(min(max(x[i], lo), hi)) for i < n ([lo, hi] inside [-87.3, 88.3]),
- * written so that the loop vectorises; x and y must not overlap. */
+/* y[i] = hc_exp_core(min(max(x[i], lo), hi)) for i < n ([lo, hi] inside [-87.3, 88.3]; NaN
+ * counts as lo), written so that the loop vectorises; x and y must not overlap. */
 void hc_vexp_clamped(const float *restrict x, float *restrict y, int64_t n, float lo, float hi);
 
 #endif

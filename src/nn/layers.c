@@ -89,11 +89,11 @@ V8 float v8_sum(v8f v)
     return s;
 }
 
-/* hc_nn_expf on eight lanes (same clamps, reduction and polynomial) */
+/* hc_nn_expf on eight lanes (same clamps, NaN to the low end, reduction and polynomial) */
 V8 v8f v8_exp(v8f x)
 {
-    x = v8_select(x < -87.3f, v8_splat(-87.3f), x);
-    x = v8_select(x > 88.3f, v8_splat(88.3f), x);
+    x = v8_select(x > -87.3f, x, v8_splat(-87.3f));
+    x = v8_select(x < 88.3f, x, v8_splat(88.3f));
     const v8i k =
         __builtin_convertvector(x * HC_EXP_LOG2E + (HC_EXP_BIAS + 0.5f), v8i) - HC_EXP_BIAS;
     const v8f kf = __builtin_convertvector(k, v8f), r = HC_EXP_REDUCE(x, kf);

@@ -176,12 +176,13 @@ float hc_nn_max(int32_t n, const float *x);
 
 /* exp(x) by the project's one formula (hc_exp_core, dense/vec.h) on x clamped to [-87.3, 88.3]:
  * relative error below 3e-7 on [-87, 88]; it returns about 1.2e-38 for anything smaller
- * instead of the tiny or zero true value. Written without branches or calls, so loops over
- * it vectorise. */
+ * instead of the tiny or zero true value. NaN clamps to the low end (the comparison is false
+ * for it): converting NaN to an integer would be undefined. Written without branches or
+ * calls, so loops over it vectorise. */
 static inline float hc_nn_expf(float x)
 {
-    x = x < -87.3f ? -87.3f : x;
-    x = x > 88.3f ? 88.3f : x;
+    x = x > -87.3f ? x : -87.3f;
+    x = x < 88.3f ? x : 88.3f;
     return hc_exp_core(x);
 }
 

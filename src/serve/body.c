@@ -105,6 +105,90 @@ int hc_batch_parse(const char *body, size_t len, size_t max_users, int32_t max_k
     return take_users(out, users, max_users, err, errlen);
 }
 
+void hc_query_init(hc_query *q, const char *const *names, int n)
+{
+    memset(q, 0, sizeof *q);
+    q->names = names;
+    q->n = n;
+}
+
+void hc_query_add(hc_query *q, const char *key, size_t key_size, const char *value,
+                  size_t value_size)
+{
+    if (q->bad[0] || !key)
+        return;
+    /* an embedded NUL (%00) would truncate the C strings below: refuse it */
+    if (memchr(key, '\0', key_size) || (value && memchr(value, '\0', value_size))) {
+        snprintf(q->bad, sizeof q->bad, "parameter '%.64s' holds a NUL byte", key);
+        return;
+    }
+    for (int j = 0; j < q->n; j++)
+        if (!strcmp(key, q->names[j])) {
+            if (q->seen[j]++)
+                snprintf(q->bad, sizeof q->bad, "repeated parameter '%s'", key);
+            q->val[j] = value ? value : "";
+            q->len[j] = value ? value_size : 0;
+            return;
+        }
+    if (!q->n) {
+        snprintf(q->bad, sizeof q->bad, "unexpected parameter '%.64s'", key);
+        return;
+    }
+    char expected[96] = "";
+    for (int j = 0; j < q->n; j++)
+        snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
+                 j ? ", " : "", q->names[j]);
+    snprintf(q->bad, sizeof q->bad, "unknown parameter '%.64s' (expected %s)", key, expected);
+}
+
+int hc_query_k(const hc_query *q, int j, int32_t max_k, int32_t *k, char *msg, size_t n)
+{
+    *k = HC_DEFAULT_K < max_k ? HC_DEFAULT_K : max_k;
+    if (!q->seen[j])
+        return 0;
+    int r = hc_param_k(q->val[j], q->len[j], max_k, k);
+    if (r == -1)
+        snprintf(msg, n, "k must be an integer in [1, %d]", max_k);
+    else if (r == -2)
+        snprintf(msg, n, "k out of range: must be in [1, %d]", max_k);
+    return r ? -1 : 0;
+}
+
+int hc_query_exclude(const hc_query *q, int j_seen, int j_ex, hc_exclude *ex, char *msg, size_t n)
+{
+    *ex = HC_EXCLUDE_TRAIN;
+    int seen = 0;
+    if (q->seen[j_seen] && hc_param_bool(q->val[j_seen], q->len[j_seen], &seen) != 0) {
+        snprintf(msg, n, "include_seen must be 0, 1, true or false");
+        return -1;
+    }
+    if (seen)
+        *ex = HC_EXCLUDE_NONE;
+    hc_exclude e = *ex;
+    if (q->seen[j_ex] && hc_exclude_parse(q->val[j_ex], &e) != 0) {
+        snprintf(msg, n, "exclude must be train, all or none");
+        return -1;
+    }
+    if (q->seen[j_seen] && q->seen[j_ex] && e != *ex) {
+        snprintf(msg, n, "include_seen and exclude disagree");
+        return -1;
+    }
+    *ex = e;
+    return 0;
+}
+
+int hc_query_metric(const hc_query *q, int j, int *cosine)
+{
+    *cosine = 1;
+    if (!q->seen[j] || !strcmp(q->val[j], "cosine"))
+        return 0;
+    if (!strcmp(q->val[j], "dot")) {
+        *cosine = 0;
+        return 0;
+    }
+    return -1;
+}
+
 int hc_param_k(const char *s, size_t len, int32_t max, int32_t *out)
 {
     if (!s || len == 0 || len > 9)

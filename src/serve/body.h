@@ -1,9 +1,9 @@
 /*
  * body.h - parsing what a client sends the server (docs/serving.md): the JSON body of
- * POST /v1/recommend and the scalar parameters shared by every endpoint (k, exclude,
- * include_seen, metric). Pure functions over (bytes, length): no server state, no I/O, so a
- * fuzzing harness can call them directly. Cost: linear in the input (jansson's parser, whose
- * nesting depth is bounded by the library).
+ * POST /v1/recommend, the query parameters of the GET endpoints and the scalar values
+ * shared by every endpoint (k, exclude, include_seen, metric). Pure functions over (bytes, length):
+ * no server state, no I/O, so a fuzzing harness can call them directly. Cost: linear in the input
+ * (jansson's parser, whose nesting depth is bounded by the library).
  */
 #ifndef HC_SERVE_BODY_H
 #define HC_SERVE_BODY_H
@@ -35,6 +35,38 @@ int hc_batch_parse(const char *body, size_t len, size_t max_users, int32_t max_k
                    char *err, size_t errlen);
 /* Frees what hc_batch_parse allocated; accepts a zeroed struct. */
 void hc_batch_free(hc_batch_req *r);
+
+/* ------------------------------------------------------------------ query parameters */
+
+#define HC_DEFAULT_K      10 /* k when a request names none (capped at the server's max_k) */
+#define HC_QUERY_MAX_ARGS 4  /* most parameters an endpoint takes */
+
+/* The query parameters of one endpoint: the allowed names, and each one's value as
+ * libmicrohttpd hands it over (unescaped, NUL-terminated). */
+typedef struct {
+    const char *const *names; /* n allowed names */
+    int n;
+    const char *val[HC_QUERY_MAX_ARGS]; /* "" for a name given without '=' */
+    size_t len[HC_QUERY_MAX_ARGS];
+    int seen[HC_QUERY_MAX_ARGS];
+    char bad[200]; /* first problem found ("" if none) */
+} hc_query;
+
+/* Starts collecting the parameters names[0..n) (n <= HC_QUERY_MAX_ARGS; 0: none allowed). */
+void hc_query_init(hc_query *q, const char *const *names, int n);
+/* Takes one parameter: key[0..key_size) and value[0..value_size) (value NULL when the query
+ * says "key" without '='), both NUL-terminated after their sizes and borrowed until q is
+ * done with. A NUL byte inside, a repeated or an unknown name sets q->bad (the first problem
+ * is kept; later ones are ignored). */
+void hc_query_add(hc_query *q, const char *key, size_t key_size, const char *value,
+                  size_t value_size);
+/* k from parameter j (absent: HC_DEFAULT_K capped at max_k). 0, or -1 with msg set. */
+int hc_query_k(const hc_query *q, int j, int32_t max_k, int32_t *k, char *msg, size_t n);
+/* exclude (parameter j_ex) and include_seen (j_seen) into *ex, train when both are absent;
+ * both given must agree. 0, or -1 with msg set. */
+int hc_query_exclude(const hc_query *q, int j_seen, int j_ex, hc_exclude *ex, char *msg, size_t n);
+/* metric (parameter j) into *cosine: 1 for "cosine" or absent, 0 for "dot"; -1 otherwise. */
+int hc_query_metric(const hc_query *q, int j, int *cosine);
 
 /* Parses s[0..len) as a decimal k in [1, max]: digits only, no sign, spaces or NUL. Returns
  * 0, -1 (not such an integer) or -2 (an integer out of range). */

@@ -42,12 +42,10 @@
 #include "serve/live.h"
 #include "serve/metrics.h"
 
-#define HC_DEFAULT_K   10
 #define HC_JSON_FLAGS  (JSON_COMPACT | JSON_REAL_PRECISION(7))
 #define HC_ID_ECHO_MAX 200       /* longest id echoed back in an error message */
 #define HC_BUF_ENTRIES (1 << 20) /* output entries per worker (rows x max_k) */
 #define HC_SCORE_BUF   (1 << 24) /* score floats per worker context (rows x items) */
-#define HC_MAX_ARGS    4
 
 /* A worker's own output buffers (rows x max_k). */
 typedef struct {
@@ -203,70 +201,21 @@ static enum MHD_Result reply_error(hc_server *s, struct MHD_Connection *c, req_s
 
 /* ------------------------------------------------------------------------------ parameters */
 
-/* The query parameters of one endpoint: the allowed names, and each one's value. */
-typedef struct {
-    const char *const *names; /* n allowed names */
-    int n;
-    const char *val[HC_MAX_ARGS];
-    size_t len[HC_MAX_ARGS];
-    int seen[HC_MAX_ARGS];
-    char bad[200]; /* first problem found ("" if none) */
-} args;
-
+/* libmicrohttpd's callback for each query parameter: hc_query_add does the checking. */
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                    size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    args *a = cls;
-    if (a->bad[0] || !key)
-        return MHD_YES;
-    /* an embedded NUL (%00) would truncate the C strings below: refuse it */
-    if (memchr(key, '\0', key_size) || (value && memchr(value, '\0', value_size))) {
-        snprintf(a->bad, sizeof a->bad, "parameter '%.64s' holds a NUL byte", key);
-        return MHD_YES;
-    }
-    for (int j = 0; j < a->n; j++)
-        if (!strcmp(key, a->names[j])) {
-            if (a->seen[j]++)
-                snprintf(a->bad, sizeof a->bad, "repeated parameter '%s'", key);
-            a->val[j] = value ? value : "";
-            a->len[j] = value ? value_size : 0;
-            return MHD_YES;
-        }
-    if (!a->n) {
-        snprintf(a->bad, sizeof a->bad, "unexpected parameter '%.64s'", key);
-        return MHD_YES;
-    }
-    char expected[96] = "";
-    for (int j = 0; j < a->n; j++)
-        snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
-                 j ? ", " : "", a->names[j]);
-    snprintf(a->bad, sizeof a->bad, "unknown parameter '%.64s' (expected %s)", key, expected);
+    hc_query_add(cls, key, key_size, value, value_size);
     return MHD_YES;
 }
 
 /* Collects the query parameters into a (names: the endpoint's). 0, or -1 with a->bad set. */
-static int get_args(struct MHD_Connection *c, const char *const *names, int n, args *a)
+static int get_args(struct MHD_Connection *c, const char *const *names, int n, hc_query *a)
 {
-    memset(a, 0, sizeof *a);
-    a->names = names;
-    a->n = n;
+    hc_query_init(a, names, n);
     MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, collect_arg, a);
     return a->bad[0] ? -1 : 0;
-}
-
-/* k from a parameter (absent: the default, capped at max_k); 0, or -1 with msg set. */
-static int arg_k(const hc_server *s, const args *a, int j, int32_t *k, char *msg, size_t n)
-{
-    *k = HC_DEFAULT_K < s->o.max_k ? HC_DEFAULT_K : s->o.max_k;
-    if (!a->seen[j])
-        return 0;
-    int r = hc_param_k(a->val[j], a->len[j], s->o.max_k, k);
-    if (r == -1)
-        snprintf(msg, n, "k must be an integer in [1, %d]", s->o.max_k);
-    else if (r == -2)
-        snprintf(msg, n, "k out of range: must be in [1, %d]", s->o.max_k);
-    return r ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------------------ workers */
@@ -333,30 +282,6 @@ static enum MHD_Result reply_text(hc_server *s, struct MHD_Connection *c, req_st
 
 /* ------------------------------------------------------------------------------ endpoints */
 
-/* exclude / include_seen parameters into *ex (both given must agree). 0, or -1 with msg. */
-static int arg_exclude(const args *a, int j_seen, int j_ex, hc_exclude *ex, char *msg, size_t n)
-{
-    *ex = HC_EXCLUDE_TRAIN;
-    int seen = 0;
-    if (a->seen[j_seen] && hc_param_bool(a->val[j_seen], a->len[j_seen], &seen) != 0) {
-        snprintf(msg, n, "include_seen must be 0, 1, true or false");
-        return -1;
-    }
-    if (seen)
-        *ex = HC_EXCLUDE_NONE;
-    hc_exclude e = *ex;
-    if (a->seen[j_ex] && hc_exclude_parse(a->val[j_ex], &e) != 0) {
-        snprintf(msg, n, "exclude must be train, all or none");
-        return -1;
-    }
-    if (a->seen[j_seen] && a->seen[j_ex] && e != *ex) {
-        snprintf(msg, n, "include_seen and exclude disagree");
-        return -1;
-    }
-    *ex = e;
-    return 0;
-}
-
 /* Runs hc_recommend_users for users[0..n) (n <= s->rows) on worker w's context. */
 static int recommend_rows(hc_server *s, int32_t w, const int32_t *users, int32_t n, int32_t k,
                           hc_exclude ex)
@@ -372,7 +297,7 @@ static enum MHD_Result handle_recommend(hc_server *s, struct MHD_Connection *c, 
                                         int32_t w)
 {
     static const char *const names[] = {"user", "k", "include_seen", "exclude"};
-    args a;
+    hc_query a;
     char msg[160] = "";
     int32_t k;
     hc_exclude ex;
@@ -380,8 +305,8 @@ static enum MHD_Result handle_recommend(hc_server *s, struct MHD_Connection *c, 
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "%s", a.bad);
     if (!a.seen[0] || !a.len[0])
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "missing parameter 'user'");
-    if (arg_k(s, &a, 1, &k, msg, sizeof msg) != 0 ||
-        arg_exclude(&a, 2, 3, &ex, msg, sizeof msg) != 0)
+    if (hc_query_k(&a, 1, s->o.max_k, &k, msg, sizeof msg) != 0 ||
+        hc_query_exclude(&a, 2, 3, &ex, msg, sizeof msg) != 0)
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "%s", msg);
     int32_t u = hc_idmap_get(s->ds->users, a.val[0], a.len[0]);
     if (u < 0 && !s->o.fallback_popular)
@@ -464,7 +389,7 @@ static enum MHD_Result handle_batch(hc_server *s, struct MHD_Connection *c, req_
     if (rq->too_big)
         return reply_error(s, c, rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %zu bytes",
                            s->o.max_body);
-    args a;
+    hc_query a;
     if (get_args(c, NULL, 0, &a) != 0)
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "%s (the body holds the request)",
                            a.bad);
@@ -506,19 +431,17 @@ static enum MHD_Result handle_similar(hc_server *s, struct MHD_Connection *c, re
                                       int32_t w)
 {
     static const char *const names[] = {"item", "k", "metric"};
-    args a;
+    hc_query a;
     char msg[160] = "";
     int32_t k;
     if (get_args(c, names, 3, &a) != 0)
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "%s", a.bad);
     if (!a.seen[0] || !a.len[0])
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "missing parameter 'item'");
-    if (arg_k(s, &a, 1, &k, msg, sizeof msg) != 0)
+    if (hc_query_k(&a, 1, s->o.max_k, &k, msg, sizeof msg) != 0)
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "%s", msg);
-    int cosine = 1;
-    if (a.seen[2] && !strcmp(a.val[2], "dot"))
-        cosine = 0;
-    else if (a.seen[2] && strcmp(a.val[2], "cosine") != 0)
+    int cosine;
+    if (hc_query_metric(&a, 2, &cosine) != 0)
         return reply_error(s, c, rq, MHD_HTTP_BAD_REQUEST, "metric must be cosine or dot");
     int32_t i = hc_idmap_get(s->ds->items, a.val[0], a.len[0]);
     if (i < 0)

@@ -17,7 +17,7 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void sort_row(int32_t *v, int64_t n)
+void hc_sort_i32(int32_t *v, int64_t n)
 {
     if (n > 32) {
         qsort(v, (size_t)n, sizeof *v, cmp_i32);
@@ -77,7 +77,7 @@ int hc_csr_from_pairs(hc_csr *out, int32_t nrows, int32_t ncols, const int32_t *
     int64_t w = 0;
     for (int32_t r = 0; r < nrows; r++) {
         int64_t b = ptr[r], e = ptr[r + 1];
-        sort_row(idx + b, e - b);
+        hc_sort_i32(idx + b, e - b);
         int64_t start = w;
         for (int64_t k = b; k < e; k++)
             if (k == b || idx[k] != idx[k - 1])

@@ -180,11 +180,22 @@ int hc_traj_import_text(const char *path, const hc_dataset *ds, double min_cover
     memset(out, 0, sizeof *out);
     char *data = NULL;
     size_t len = 0;
+    int rc = hc_file_read_all(path, &data, &len);
+    if (rc)
+        return rc;
+    rc = hc_traj_import_text_mem(path, data, len, ds, min_coverage, out, missing);
+    free(data);
+    return rc;
+}
+
+int hc_traj_import_text_mem(const char *path, const char *data, size_t len, const hc_dataset *ds,
+                            double min_coverage, hc_traj *out, int32_t *missing)
+{
+    memset(out, 0, sizeof *out);
     rows top = {0}, obs = {0};
     int32_t *ep = malloc(MAX_CKPT * sizeof *ep);
     float *vr = malloc(MAX_CKPT * sizeof *vr);
-    int rc = ep && vr ? hc_file_read_all(path, &data, &len)
-                      : hc_error(HC_ENOMEM, "out of memory reading a trajectory");
+    int rc = ep && vr ? HC_OK : hc_error(HC_ENOMEM, "out of memory reading a trajectory");
     if (rc)
         goto done;
     for (int i = 0; i < MAX_CKPT; i++) {
@@ -386,6 +397,5 @@ done:
     free(obs.v);
     free(ep);
     free(vr);
-    free(data);
     return rc;
 }

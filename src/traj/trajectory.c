@@ -221,48 +221,76 @@ int hc_traj_save(const hc_traj *t, const char *path)
     return hc_afile_commit(&af);
 }
 
+/* Above this many items the repeat check sorts each top list instead of stamping items, when
+ * no dataset vouches for the header's item count (it can claim 2^31 - 1 items over a few list
+ * entries, and a stamp array is 8 bytes per item). */
+#define STAMP_MAX_ITEMS (1 << 22)
+
+/* 1 when the n_top items of top repeat one: sorted in scratch (k entries); *item receives it. */
+static int top_repeats(const int32_t *top, int32_t n_top, int32_t *scratch, int32_t *item)
+{
+    memcpy(scratch, top, (size_t)n_top * sizeof *scratch);
+    hc_sort_i32(scratch, n_top);
+    for (int32_t r = 1; r < n_top; r++)
+        if (scratch[r] == scratch[r - 1]) {
+            *item = scratch[r];
+            return 1;
+        }
+    return 0;
+}
+
+/* Checks the top list of user u at checkpoint c: items in range, -1 only as trailing padding,
+ * no train item of u (when ds is given), no repeat (stamp[] == mark with a stamp array, else
+ * by sorting into scratch). */
+static int check_top(const hc_traj *t, const hc_dataset *ds, const char *path, int32_t c, int32_t u,
+                     int64_t *stamp, int64_t mark, int32_t *scratch)
+{
+    const int32_t *top = hc_traj_top(t, c, u);
+    int32_t n_top = 0;
+    while (n_top < t->k && top[n_top] != -1)
+        n_top++;
+    for (int32_t r = 0; r < t->k; r++) {
+        int32_t it = top[r];
+        if (r >= n_top ? it != -1 : it < 0 || it >= t->n_items)
+            return hc_error(HC_ECORRUPT, "%s: checkpoint %d user %d: bad item %d at %d", path, c, u,
+                            it, r);
+        if (r >= n_top)
+            continue;
+        if (stamp && stamp[it] == mark)
+            return hc_error(HC_ECORRUPT, "%s: checkpoint %d user %d: item %d ranked twice (at %d)",
+                            path, c, u, it, r);
+        if (stamp)
+            stamp[it] = mark;
+        if (ds && hc_csr_has(&ds->train, u, it))
+            return hc_error(HC_ECORRUPT, "%s: checkpoint %d user %d: top list holds train item %d",
+                            path, c, u, it);
+    }
+    int32_t rep;
+    if (!stamp && top_repeats(top, n_top, scratch, &rep))
+        return hc_error(HC_ECORRUPT, "%s: checkpoint %d user %d: item %d ranked twice", path, c, u,
+                        rep);
+    return HC_OK;
+}
+
 /* Checks the invariants a consumer relies on: items in range, no duplicates in a top list,
  * -1 only as trailing padding, and (when ds is given) top lists free of the user's train
  * items and observed lists that permute the user's train items. One pass over the lists
- * with a per-item stamp array: O(C (U K + train_nnz)) time, 8 I bytes of scratch. */
+ * with a per-item stamp array: O(C (U K + train_nnz)) time, 8 I bytes of scratch; without a
+ * dataset and with more than STAMP_MAX_ITEMS items, O(C U K log K) time and 4 K bytes. */
 static int traj_validate(const hc_traj *t, const hc_dataset *ds, const char *path)
 {
-    int64_t *stamp = calloc((size_t)(t->n_items > 0 ? t->n_items : 1), sizeof *stamp);
-    if (!stamp)
+    int use_stamp = ds || t->n_items <= STAMP_MAX_ITEMS;
+    int64_t *stamp =
+        use_stamp ? calloc((size_t)(t->n_items > 0 ? t->n_items : 1), sizeof *stamp) : NULL;
+    int32_t *scratch = use_stamp ? NULL : malloc((size_t)t->k * sizeof *scratch);
+    if (!stamp && !scratch)
         return hc_error(HC_ENOMEM, "%s: out of memory", path);
     int64_t mark = 0;
     int rc = HC_OK;
     for (int32_t c = 0; c < t->n_ckpt; c++)
-        for (int32_t u = 0; u < t->n_users; u++) {
-            const int32_t *top = hc_traj_top(t, c, u);
-            int pad = 0;
-            mark++;
-            for (int32_t r = 0; r < t->k; r++) {
-                int32_t it = top[r];
-                if (it == -1) {
-                    pad = 1;
-                    continue;
-                }
-                if (pad || it < 0 || it >= t->n_items) {
-                    rc = hc_error(HC_ECORRUPT, "%s: checkpoint %d user %d: bad item %d at %d", path,
-                                  c, u, it, r);
-                    goto done;
-                }
-                if (stamp[it] == mark) {
-                    rc = hc_error(HC_ECORRUPT,
-                                  "%s: checkpoint %d user %d: item %d ranked twice (at %d)", path,
-                                  c, u, it, r);
-                    goto done;
-                }
-                stamp[it] = mark;
-                if (ds && hc_csr_has(&ds->train, u, it)) {
-                    rc = hc_error(HC_ECORRUPT,
-                                  "%s: checkpoint %d user %d: top list holds train item %d", path,
-                                  c, u, it);
-                    goto done;
-                }
-            }
-        }
+        for (int32_t u = 0; u < t->n_users; u++)
+            if ((rc = check_top(t, ds, path, c, u, stamp, ++mark, scratch)) != HC_OK)
+                goto done;
     if (t->observed && ds) {
         for (int32_t c = 0; c < t->n_ckpt; c++) {
             const int32_t *o = t->observed + (int64_t)c * t->train_nnz;
@@ -285,6 +313,7 @@ static int traj_validate(const hc_traj *t, const hc_dataset *ds, const char *pat
     }
 done:
     free(stamp);
+    free(scratch);
     return rc;
 }
 
@@ -296,6 +325,16 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
     int rc = hc_file_read_all(path, &data, &len);
     if (rc)
         return rc;
+    rc = hc_traj_load_mem(path, data, len, ds, out);
+    free(data);
+    return rc;
+}
+
+int hc_traj_load_mem(const char *path, const void *data, size_t len, const hc_dataset *ds,
+                     hc_traj *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc;
     const unsigned char *p = (const unsigned char *)data;
     uint32_t ver = 0, has_obs;
     int32_t hdr[4];
@@ -378,6 +417,5 @@ int hc_traj_load(const char *path, const hc_dataset *ds, hc_traj *out)
 done:
     if (rc)
         hc_traj_free(out);
-    free(data);
     return rc;
 }
