@@ -19,8 +19,9 @@ static void help(void)
            "and gnuplot plots, in one self-contained file. Stages that have not finished are\n"
            "left out.\n\n"
            "options:\n"
-           "  --run DIR    the run directory (required)\n"
-           "  --out FILE   output file (DIR/report.html)\n");
+           "  --run DIR           the run directory (required)\n"
+           "  --out FILE          output file (DIR/report.html)\n");
+    cli_common_help(stdout);
 }
 
 int cmd_report(int argc, char **argv)
@@ -28,12 +29,16 @@ int cmd_report(int argc, char **argv)
     static const struct option opts[] = {{"run", required_argument, 0, 'r'},
                                          {"out", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
+                                         CLI_COMMON_OPTIONS,
                                          {0, 0, 0, 0}};
     const char *run = NULL, *out = NULL;
     int c, rc = 0;
+    cli_common cc = {0};
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "h", opts, NULL, 1);
+    cli_getopt_init(&g, CMD, "hqv", opts, NULL, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
+        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case 'r':
             run = optarg;
@@ -50,15 +55,20 @@ int cmd_report(int argc, char **argv)
         return rc;
     if (!run)
         return cli_usage_error(CMD, "--run is required");
-    cli_log_init(0, 0);
+    cli_common_start(&cc);
     char path[4200];
     if (!out) {
         snprintf(path, sizeof path, "%s/report.html", run);
         out = path;
     }
     rc = cli_report_write(run, out, NULL);
+    json_t *doc = rc ? NULL : json_pack("{s:s, s:s}", "run", run, "report", out);
+    if (!rc)
+        rc = cli_common_json(&cc, doc);
+    json_decref(doc);
     if (rc)
         return cli_fail(rc);
-    printf("%s\n", out);
+    if (!cc.quiet)
+        printf("%s\n", out);
     return CLI_EXIT_OK;
 }

@@ -60,15 +60,17 @@ static void help(void)
            "                         every method --compare-seeds times)\n"
            "  --compare-seeds N      seeds per method with --compare (3)\n"
            "  --force                run every stage again\n"
-           "  --threads N            threads (all cores)\n",
+           "(--threads is passed to the stages; --json FILE writes the run's summary)\n",
            families);
+    cli_common_help(stdout);
 }
 
 typedef struct {
     const char *data, *import, *format, *threshold, *split_seed, *teachers, *teacher_epochs;
     const char *eval_every, *patience, *student_epochs, *dim, *seed, *queries;
     const char *compare, *compare_seeds;
-    int force, threads;
+    int force;
+    cli_common cc;
 } run_opts;
 
 /* Appends to a NULL-terminated argument vector of capacity 64. */
@@ -281,7 +283,6 @@ int cmd_run(int argc, char **argv)
         O_SEED,
         O_QUERIES,
         O_FORCE,
-        O_THREADS,
         O_IMPORT,
         O_COMPARE,
         O_CSEEDS
@@ -303,7 +304,7 @@ int cmd_run(int argc, char **argv)
                                          {"seed", required_argument, 0, O_SEED},
                                          {"latency-queries", required_argument, 0, O_QUERIES},
                                          {"force", no_argument, 0, O_FORCE},
-                                         {"threads", required_argument, 0, O_THREADS},
+                                         CLI_COMMON_OPTIONS,
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     char families[256];
@@ -315,8 +316,10 @@ int cmd_run(int argc, char **argv)
     double dv;
     uint64_t uv;
     cli_getopt g;
-    cli_getopt_init(&g, CMD, "h", opts, NULL, 1);
+    cli_getopt_init(&g, CMD, "hqv", opts, NULL, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
+        if (cli_common_arg(CMD, &o.cc, c, optarg, &rc))
+            continue;
         switch (c) {
         case O_OUT:
             out = optarg;
@@ -379,9 +382,6 @@ int cmd_run(int argc, char **argv)
         case O_FORCE:
             o.force = 1;
             break;
-        case O_THREADS:
-            rc = cli_int(CMD, "--threads", optarg, 0, 1024, &o.threads);
-            break;
         case 'h':
             help();
             return CLI_EXIT_OK;
@@ -422,10 +422,10 @@ int cmd_run(int argc, char **argv)
         o.data = data_abs;
     if (o.import)
         o.import = import_abs;
-    cli_log_init(0, 0);
+    cli_log_init(o.cc.verbose, o.cc.quiet);
     cli_stages st;
     double t0 = cli_now();
-    if ((rc = cli_stages_open(&st, out, o.force, o.threads)) != HC_OK) {
+    if ((rc = cli_stages_open(&st, out, o.force, o.cc.threads)) != HC_OK) {
         cli_stages_close(&st);
         return cli_fail(rc);
     }
@@ -444,6 +444,13 @@ int cmd_run(int argc, char **argv)
     else
         hc_log(HC_LOG_INFO, "[run] finished in %.1f s (%d stages run, %d up to date); report: %s",
                cli_now() - t0, st.n_run, st.n_skipped, report);
+    json_t *doc = json_pack("{s:s, s:b, s:i, s:i, s:f, s:s}", "out", out, "finished", !failed,
+                            "stages_run", st.n_run, "stages_up_to_date", st.n_skipped, "seconds",
+                            cli_now() - t0, "report", report);
+    int jrc = cli_common_json(&o.cc, doc);
+    if (jrc != HC_OK && !rc)
+        rc = cli_fail(jrc);
+    json_decref(doc);
     cli_stages_close(&st);
     return failed || rc ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
