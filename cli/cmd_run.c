@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,27 +267,77 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
     return rc;
 }
 
+/* The pipeline's flags, passed on to the stages as given once checked here. */
+enum {
+    O_OUT = 256,
+    O_DATA,
+    O_FORMAT,
+    O_THRESHOLD,
+    O_SPLIT_SEED,
+    O_TEACHERS,
+    O_TEPOCHS,
+    O_EVAL,
+    O_PAT,
+    O_SEPOCHS,
+    O_DIM,
+    O_SEED,
+    O_QUERIES,
+    O_FORCE,
+    O_IMPORT,
+    O_COMPARE,
+    O_CSEEDS
+};
+
+typedef struct {
+    int code;
+    const char *flag;
+    char kind; /* 's' any text, 'i' integer in [lo, hi], 'd' number in [lo, hi], 'u' u64 */
+    double lo, hi;
+    size_t off; /* offsetof(run_opts, the field) */
+} run_flag_spec;
+
+#define RUN_OFF(f) offsetof(run_opts, f)
+
+static const run_flag_spec run_flags[] = {
+    {O_DATA, "--data", 's', 0, 0, RUN_OFF(data)},
+    {O_IMPORT, "--import", 's', 0, 0, RUN_OFF(import)},
+    {O_FORMAT, "--format", 's', 0, 0, RUN_OFF(format)},
+    {O_TEACHERS, "--teachers", 's', 0, 0, RUN_OFF(teachers)},
+    {O_COMPARE, "--compare", 's', 0, 0, RUN_OFF(compare)},
+    {O_CSEEDS, "--compare-seeds", 'i', 1, 1000, RUN_OFF(compare_seeds)},
+    {O_THRESHOLD, "--threshold", 'd', -1e30, 1e30, RUN_OFF(threshold)},
+    {O_SPLIT_SEED, "--split-seed", 'u', 0, 0, RUN_OFF(split_seed)},
+    {O_TEPOCHS, "--teacher-epochs", 'i', 1, 1000000, RUN_OFF(teacher_epochs)},
+    {O_EVAL, "--eval-every", 'i', 1, 1000000, RUN_OFF(eval_every)},
+    {O_PAT, "--patience", 'i', 1, 1000000, RUN_OFF(patience)},
+    {O_SEPOCHS, "--student-epochs", 'i', 1, 1000000, RUN_OFF(student_epochs)},
+    {O_DIM, "--dim", 'i', 1, 4096, RUN_OFF(dim)},
+    {O_SEED, "--seed", 'u', 0, 0, RUN_OFF(seed)},
+    {O_QUERIES, "--latency-queries", 'i', 1, 10000000, RUN_OFF(queries)},
+};
+
+/* Checks the value of flag c and keeps its text in o. */
+static int run_flag(run_opts *o, int c, const char *arg)
+{
+    for (size_t k = 0; k < sizeof run_flags / sizeof run_flags[0]; k++) {
+        const run_flag_spec *f = &run_flags[k];
+        if (f->code != c)
+            continue;
+        int32_t iv;
+        double dv;
+        uint64_t uv;
+        int rc = f->kind == 'i'   ? cli_int(CMD, f->flag, arg, (long)f->lo, (long)f->hi, &iv)
+                 : f->kind == 'd' ? cli_double(CMD, f->flag, arg, f->lo, f->hi, &dv)
+                 : f->kind == 'u' ? cli_u64(CMD, f->flag, arg, &uv)
+                                  : 0;
+        *(const char **)(void *)((char *)o + f->off) = arg;
+        return rc;
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
-    enum {
-        O_OUT = 256,
-        O_DATA,
-        O_FORMAT,
-        O_THRESHOLD,
-        O_SPLIT_SEED,
-        O_TEACHERS,
-        O_TEPOCHS,
-        O_EVAL,
-        O_PAT,
-        O_SEPOCHS,
-        O_DIM,
-        O_SEED,
-        O_QUERIES,
-        O_FORCE,
-        O_IMPORT,
-        O_COMPARE,
-        O_CSEEDS
-    };
     static const struct option opts[] = {{"out", required_argument, 0, O_OUT},
                                          {"import", required_argument, 0, O_IMPORT},
                                          {"compare", required_argument, 0, O_COMPARE},
@@ -312,80 +363,19 @@ int cmd_run(int argc, char **argv)
     run_opts o = {.teachers = families, .queries = "500"};
     const char *out = NULL;
     int c, rc = 0;
-    int32_t iv;
-    double dv;
-    uint64_t uv;
     cli_getopt g;
     cli_getopt_init(&g, CMD, "hqv", opts, NULL, 1);
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (cli_common_arg(CMD, &o.cc, c, optarg, &rc))
-            continue;
-        switch (c) {
-        case O_OUT:
-            out = optarg;
-            break;
-        case O_DATA:
-            o.data = optarg;
-            break;
-        case O_COMPARE:
-            o.compare = optarg;
-            break;
-        case O_CSEEDS:
-            rc = cli_int(CMD, "--compare-seeds", optarg, 1, 1000, &iv);
-            o.compare_seeds = optarg;
-            break;
-        case O_IMPORT:
-            o.import = optarg;
-            break;
-        case O_FORMAT:
-            o.format = optarg;
-            break;
-        case O_THRESHOLD:
-            rc = cli_double(CMD, "--threshold", optarg, -1e30, 1e30, &dv);
-            o.threshold = optarg;
-            break;
-        case O_SPLIT_SEED:
-            rc = cli_u64(CMD, "--split-seed", optarg, &uv);
-            o.split_seed = optarg;
-            break;
-        case O_TEACHERS:
-            o.teachers = optarg;
-            break;
-        case O_TEPOCHS:
-            rc = cli_int(CMD, "--teacher-epochs", optarg, 1, 1000000, &iv);
-            o.teacher_epochs = optarg;
-            break;
-        case O_EVAL:
-            rc = cli_int(CMD, "--eval-every", optarg, 1, 1000000, &iv);
-            o.eval_every = optarg;
-            break;
-        case O_PAT:
-            rc = cli_int(CMD, "--patience", optarg, 1, 1000000, &iv);
-            o.patience = optarg;
-            break;
-        case O_SEPOCHS:
-            rc = cli_int(CMD, "--student-epochs", optarg, 1, 1000000, &iv);
-            o.student_epochs = optarg;
-            break;
-        case O_DIM:
-            rc = cli_int(CMD, "--dim", optarg, 1, 4096, &iv);
-            o.dim = optarg;
-            break;
-        case O_SEED:
-            rc = cli_u64(CMD, "--seed", optarg, &uv);
-            o.seed = optarg;
-            break;
-        case O_QUERIES:
-            rc = cli_int(CMD, "--latency-queries", optarg, 1, 10000000, &iv);
-            o.queries = optarg;
-            break;
-        case O_FORCE:
-            o.force = 1;
-            break;
-        case 'h':
+        if (c == 'h') {
             help();
             return CLI_EXIT_OK;
         }
+        if (c == O_OUT)
+            out = optarg;
+        else if (c == O_FORCE)
+            o.force = 1;
+        else if (!cli_common_arg(CMD, &o.cc, c, optarg, &rc))
+            rc = run_flag(&o, c, optarg);
     }
     if (rc)
         return rc;
