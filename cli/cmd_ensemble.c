@@ -28,6 +28,36 @@ static void help(void)
     cli_common_help(stdout);
 }
 
+/* The table: each teacher's final lists, the ensemble of the first checkpoints and of the
+ * final ones, printed and appended to rows. */
+static int table_rows(const hc_dataset *ds, const hc_traj *const *tv, int32_t nt, int32_t k,
+                      float temp, json_t *rows)
+{
+    cli_print_metrics_header(stdout, "test");
+    for (int32_t x = 0; x <= nt + 1; x++) {
+        char name[64];
+        double t0 = cli_now();
+        hc_eval_result res;
+        int rc;
+        if (x < nt) {
+            snprintf(name, sizeof name, "%s", tv[x]->model);
+            rc = hc_ensemble_eval(ds, &tv[x], 1, NULL, temp, k, -1, &res);
+        } else {
+            snprintf(name, sizeof name, x == nt ? "ens-first" : "ensemble");
+            rc = hc_ensemble_eval(ds, tv, nt, NULL, temp, k, x == nt ? 0 : -1, &res);
+        }
+        if (rc)
+            return rc;
+        cli_print_metrics_row(stdout, name, &res.test);
+        json_t *row = json_object();
+        json_object_set_new(row, "name", json_string(name));
+        json_object_set_new(row, "metrics", cli_result_json(&res));
+        json_object_set_new(row, "seconds", json_real(cli_now() - t0));
+        json_array_append_new(rows, row);
+    }
+    return HC_OK;
+}
+
 int cmd_ensemble(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
@@ -87,7 +117,6 @@ int cmd_ensemble(int argc, char **argv)
     hc_traj *t = NULL, ens = {0};
     const hc_traj **tv = calloc((size_t)nt, sizeof *tv);
     json_t *root = json_object(), *rows = json_array();
-    hc_eval_result res;
     if (!tv) {
         rc = hc_error(HC_ENOMEM, "out of memory");
         goto done;
@@ -103,26 +132,8 @@ int cmd_ensemble(int argc, char **argv)
         goto done;
     for (int32_t x = 0; x < nt; x++)
         tv[x] = &t[x];
-    cli_print_metrics_header(stdout, "test");
-    for (int32_t x = 0; x <= nt + 1; x++) {
-        char name[64];
-        double t0 = cli_now();
-        if (x < nt) {
-            snprintf(name, sizeof name, "%s", t[x].model);
-            rc = hc_ensemble_eval(&ds, &tv[x], 1, NULL, (float)temp, k, -1, &res);
-        } else {
-            snprintf(name, sizeof name, x == nt ? "ens-first" : "ensemble");
-            rc = hc_ensemble_eval(&ds, tv, nt, NULL, (float)temp, k, x == nt ? 0 : -1, &res);
-        }
-        if (rc)
-            goto done;
-        cli_print_metrics_row(stdout, name, &res.test);
-        json_t *row = json_object();
-        json_object_set_new(row, "name", json_string(name));
-        json_object_set_new(row, "metrics", cli_result_json(&res));
-        json_object_set_new(row, "seconds", json_real(cli_now() - t0));
-        json_array_append_new(rows, row);
-    }
+    if ((rc = table_rows(&ds, tv, nt, k, (float)temp, rows)) != HC_OK)
+        goto done;
     json_object_set_new(root, "k", json_integer(k));
     json_object_set_new(root, "temperature", json_real(temp));
     json_object_set(root, "rows", rows);

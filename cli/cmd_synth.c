@@ -50,19 +50,50 @@ static int write_tsv(const char *path, const hc_interactions *x, const hc_idmap 
     return hc_afile_commit(&af);
 }
 
+enum {
+    OPT_USERS = 256,
+    OPT_ITEMS,
+    OPT_INTERACTIONS,
+    OPT_COMMUNITIES,
+    OPT_POP,
+    OPT_SIGMA,
+    OPT_STRENGTH,
+    OPT_SEED,
+    OPT_FOLLOW
+};
+
+/* Takes flag c into o (or *out). */
+static int synth_flag(hc_synth_opts *o, const char **out, int c, const char *arg)
+{
+    switch (c) {
+    case 'o':
+        *out = arg;
+        return 0;
+    case OPT_USERS:
+        return cli_int("synth", "--users", arg, 1, INT32_MAX, &o->n_users);
+    case OPT_ITEMS:
+        return cli_int("synth", "--items", arg, 10, INT32_MAX, &o->n_items);
+    case OPT_INTERACTIONS:
+        return cli_i64("synth", "--interactions", arg, 1, INT64_MAX, &o->n_interactions);
+    case OPT_COMMUNITIES:
+        return cli_int("synth", "--communities", arg, 1, INT32_MAX, &o->n_communities);
+    case OPT_POP:
+        return cli_double("synth", "--pop-exponent", arg, 0.0, 4.0, &o->pop_exponent);
+    case OPT_SIGMA:
+        return cli_double("synth", "--activity-sigma", arg, 0.0, 4.0, &o->activity_sigma);
+    case OPT_STRENGTH:
+        return cli_double("synth", "--community-strength", arg, 0.0, 1.0, &o->community_strength);
+    case OPT_FOLLOW:
+        return cli_double("synth", "--bundle-follow", arg, 0.0, 1.0, &o->bundle_follow);
+    case OPT_SEED:
+        return cli_u64("synth", "--seed", arg, &o->seed);
+    default:
+        return 0;
+    }
+}
+
 int cmd_synth(int argc, char **argv)
 {
-    enum {
-        OPT_USERS = 256,
-        OPT_ITEMS,
-        OPT_INTERACTIONS,
-        OPT_COMMUNITIES,
-        OPT_POP,
-        OPT_SIGMA,
-        OPT_STRENGTH,
-        OPT_SEED,
-        OPT_FOLLOW
-    };
     static const struct option longopts[] = {
         {"out", required_argument, NULL, 'o'},
         {"users", required_argument, NULL, OPT_USERS},
@@ -91,41 +122,11 @@ int cmd_synth(int argc, char **argv)
     while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
         if (cli_common_arg(cmd, &cc, c, optarg, &rc))
             continue;
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case OPT_USERS:
-            rc = cli_int(cmd, "--users", optarg, 1, INT32_MAX, &o.n_users);
-            break;
-        case OPT_ITEMS:
-            rc = cli_int(cmd, "--items", optarg, 10, INT32_MAX, &o.n_items);
-            break;
-        case OPT_INTERACTIONS:
-            rc = cli_i64(cmd, "--interactions", optarg, 1, INT64_MAX, &o.n_interactions);
-            break;
-        case OPT_COMMUNITIES:
-            rc = cli_int(cmd, "--communities", optarg, 1, INT32_MAX, &o.n_communities);
-            break;
-        case OPT_POP:
-            rc = cli_double(cmd, "--pop-exponent", optarg, 0.0, 4.0, &o.pop_exponent);
-            break;
-        case OPT_SIGMA:
-            rc = cli_double(cmd, "--activity-sigma", optarg, 0.0, 4.0, &o.activity_sigma);
-            break;
-        case OPT_STRENGTH:
-            rc = cli_double(cmd, "--community-strength", optarg, 0.0, 1.0, &o.community_strength);
-            break;
-        case OPT_FOLLOW:
-            rc = cli_double(cmd, "--bundle-follow", optarg, 0.0, 1.0, &o.bundle_follow);
-            break;
-        case OPT_SEED:
-            rc = cli_u64(cmd, "--seed", optarg, &o.seed);
-            break;
-        case 'h':
+        if (c == 'h') {
             synth_usage(stdout, &defaults);
             return CLI_EXIT_OK;
         }
+        rc = synth_flag(&o, &out, c, optarg);
         if (rc)
             return rc;
     }
