@@ -47,6 +47,8 @@ static void help(void)
            "  --split-seed N         split seed (0)\n"
            "  --teachers LIST        teacher families, comma-separated (mf,ml,gnn,dl,ae,iae)\n"
            "  --teacher-epochs N     cap on each teacher's epochs (none)\n"
+           "  --out-samples S        ae, iae teachers: sampled output layer of S draws per\n"
+           "                         batch (teacher's --out-samples; 0: exact, the default)\n"
            "  --eval-every N         teachers' evaluation interval in epochs (5)\n"
            "  --patience N           teachers' patience in evaluations (5)\n"
            "  --student-epochs N     cap on the students' epochs (none: early stopping)\n"
@@ -64,7 +66,7 @@ static void help(void)
 typedef struct {
     const char *data, *import, *format, *threshold, *split_seed, *teachers, *teacher_epochs;
     const char *eval_every, *patience, *student_epochs, *dim, *seed, *queries;
-    const char *compare, *compare_seeds;
+    const char *compare, *compare_seeds, *out_samples;
     int force, threads;
 } run_opts;
 
@@ -203,6 +205,8 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
         push_opt(a, "--eval-every", o->eval_every);
         push_opt(a, "--patience", o->patience);
         push_opt(a, "--seed", o->seed);
+        if (!strcmp(fam[x], "ae") || !strcmp(fam[x], "iae")) /* the families that use it */
+            push_opt(a, "--out-samples", o->out_samples);
         const char *in[] = {"data.hcd", NULL}, *out[] = {tmodel[x], ttraj[x], tlog[x], NULL};
         if ((rc = cli_stage_run(st, name, a, in, out)))
             return rc;
@@ -281,7 +285,8 @@ int cmd_run(int argc, char **argv)
         O_THREADS,
         O_IMPORT,
         O_COMPARE,
-        O_CSEEDS
+        O_CSEEDS,
+        O_OUT_SAMPLES
     };
     static const struct option opts[] = {{"out", required_argument, 0, O_OUT},
                                          {"import", required_argument, 0, O_IMPORT},
@@ -293,6 +298,7 @@ int cmd_run(int argc, char **argv)
                                          {"split-seed", required_argument, 0, O_SPLIT_SEED},
                                          {"teachers", required_argument, 0, O_TEACHERS},
                                          {"teacher-epochs", required_argument, 0, O_TEPOCHS},
+                                         {"out-samples", required_argument, 0, O_OUT_SAMPLES},
                                          {"eval-every", required_argument, 0, O_EVAL},
                                          {"patience", required_argument, 0, O_PAT},
                                          {"student-epochs", required_argument, 0, O_SEPOCHS},
@@ -345,6 +351,10 @@ int cmd_run(int argc, char **argv)
         case O_TEPOCHS:
             rc = cli_int(CMD, "--teacher-epochs", optarg, 1, 1000000, &iv);
             o.teacher_epochs = optarg;
+            break;
+        case O_OUT_SAMPLES:
+            rc = cli_int(CMD, "--out-samples", optarg, 0, 1 << 24, &iv);
+            o.out_samples = optarg;
             break;
         case O_EVAL:
             rc = cli_int(CMD, "--eval-every", optarg, 1, 1000000, &iv);

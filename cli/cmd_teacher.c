@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "model/fit.h"
+#include "optim/proposal.h"
 #include "traj/trajectory.h"
 
 static const char *CMD = "teacher";
@@ -59,6 +60,10 @@ static void help(const hc_model_type *t)
            "  --dropout X         ae, iae: input dropout probability, in [0, 1)\n"
            "                      (ae %g, iae %g)\n"
            "  --init-std X        normal init std of embeddings (family default)\n"
+           "  --out-samples S     ae, iae: sampled output layer, the batch's positives and S\n"
+           "                      drawn units per batch (0: the exact layer; docs/teachers.md)\n"
+           "  --out-proposal P    ae, iae: the draws' proposal, pop (degree^0.75) or uniform\n"
+           "                      (pop)\n"
            "  --eval-every N      evaluate every N epochs, and after epoch 1 (5)\n"
            "  --eval-users N      metrics on a fixed seeded sample of N users when there are\n"
            "                      more; trajectories still cover every user (10000; 0: all)\n"
@@ -129,6 +134,8 @@ int cmd_teacher(int argc, char **argv)
         O_BATCH,
         O_DROPOUT,
         O_INIT,
+        O_OUT_SAMPLES,
+        O_OUT_PROPOSAL,
         O_EVAL,
         O_EVAL_USERS,
         O_PAT,
@@ -154,6 +161,8 @@ int cmd_teacher(int argc, char **argv)
                                          {"batch", required_argument, 0, O_BATCH},
                                          {"dropout", required_argument, 0, O_DROPOUT},
                                          {"init-std", required_argument, 0, O_INIT},
+                                         {"out-samples", required_argument, 0, O_OUT_SAMPLES},
+                                         {"out-proposal", required_argument, 0, O_OUT_PROPOSAL},
                                          {"eval-every", required_argument, 0, O_EVAL},
                                          {"eval-users", required_argument, 0, O_EVAL_USERS},
                                          {"patience", required_argument, 0, O_PAT},
@@ -245,6 +254,17 @@ int cmd_teacher(int argc, char **argv)
             rc = cli_double(CMD, "--init-std", optarg, 0, 10, &d);
             hp.init_std = (float)d;
             break;
+        case O_OUT_SAMPLES:
+            rc = cli_int(CMD, "--out-samples", optarg, 0, 1 << 24, &hp.out_samples);
+            break;
+        case O_OUT_PROPOSAL: {
+            hc_proposal_kind k;
+            if (hc_proposal_kind_parse(optarg, &k))
+                rc =
+                    cli_usage_error(CMD, "--out-proposal must be pop or uniform, got '%s'", optarg);
+            hp.out_proposal = (int32_t)k;
+            break;
+        }
         case O_EVAL:
             rc = cli_int(CMD, "--eval-every", optarg, 1, 1000000, &fo.eval_every);
             break;
@@ -334,6 +354,9 @@ int cmd_teacher(int argc, char **argv)
     json_object_set_new(hj, "margin", json_real(hp.margin));
     json_object_set_new(hj, "dropout", json_real(hp.dropout));
     json_object_set_new(hj, "init_std", json_real(hp.init_std));
+    json_object_set_new(hj, "out_samples", json_integer(hp.out_samples));
+    json_object_set_new(hj, "out_proposal",
+                        json_string(hc_proposal_kind_name((hc_proposal_kind)hp.out_proposal)));
     json_object_set_new(hj, "seed", json_integer((json_int_t)hp.seed));
     json_object_set_new(root, "model", json_string(type->name));
     json_object_set_new(root, "hparams", hj);
