@@ -29,7 +29,7 @@
  * The output layer runs in one parallel region per step (nn/layers.h "fused output layer"),
  * over chunks of users: each chunk's logits, their loss and gradient, the chunk's products and
  * its Adam step while it is in cache; the B x U reconstruction is never formed.
- * Sampled output layer (hp.out_samples = S > 0, docs/teachers.md "Sampled output layers"):
+ * Sampled output layer (hp.out_samples = S > 0, docs/teachers.md §2):
  * per batch the BCE runs over the batch items' train users (exactly, as positives of their
  * item and negatives of the others) and S users drawn from a proposal shared by the batch
  * (model/outsample.h), each drawn negative term weighted k / (S q) so that its expectation is
@@ -287,7 +287,8 @@ static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const 
     }
 }
 
-/* The sampled layer's loss on candidates [c0, c0 + nc) (hc_nn_linear_out_train): each
+/* The sampled layer's loss (docs/teachers.md §2.2) on candidates [c0, c0 + nc)
+ * (hc_nn_linear_out_train): each
  * candidate's BCE term weighted by its importance weight (1 for the batch items' train users,
  * k / (S q) for a drawn user), the positives' -z terms (weight 1) of each item, scaled by
  * 1 / B; Z (B x nc) becomes dL/dlogits. */

@@ -28,7 +28,7 @@ typedef struct {
     uint64_t seed;
     /* Training-only (not in model files: they change how a model is trained, not what it
      * is, so files keep their format and load with the exact default): the autoencoders'
-     * sampled output layers, docs/teachers.md. */
+     * sampled output layers, docs/teachers.md §2-§3. */
     int32_t out_samples;  /* draws per batch; 0: the exact output layer */
     int32_t out_proposal; /* hc_proposal_kind of the draws (default popularity) */
 } hc_hparams;

@@ -1,6 +1,6 @@
 /*
  * outsample.c - the candidate lists, gathers and lazy Adam steps of the teachers' sampled
- * output layers (see outsample.h; the estimators are in docs/teachers.md). Serial: a list has
+ * output layers (see outsample.h; the estimators are in docs/teachers.md §2). Serial: a list has
  * a few thousand entries, and serial building keeps it independent of the thread count.
  */
 #include "model/outsample.h"

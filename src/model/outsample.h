@@ -1,6 +1,6 @@
 /*
- * outsample.h - the sampled output layer shared by the autoencoder teachers (docs/teachers.md,
- * "Sampled output layers"): per batch the candidate units are the batch's positives plus S
+ * outsample.h - the sampled output layer shared by the autoencoder teachers (docs/teachers.md
+ * §2): per batch the candidate units are the batch's positives plus S
  * draws of a proposal over all output units (importance weights 1 / (S q)), merged into one
  * list in ascending unit order with repeated draws counted once with k times the weight. The
  * family gathers the candidates' weight rows and biases, runs its loss on them (ae: a softmax

@@ -37,7 +37,7 @@
  * step's Adam factors, so the arithmetic is that of sequential steps. The large arrays sit on
  * transparent huge pages (hc_alloc_floats). Memory: 2 I x width weights (+ 3x that for the moments
  * and the gradient-check buffers) and B x I floats of logits.
- * Sampled output layer (hp.out_samples = S > 0, docs/teachers.md "Sampled output layers"):
+ * Sampled output layer (hp.out_samples = S > 0, docs/teachers.md §2):
  * per batch the softmax runs over the batch's positives and S draws of a proposal shared by
  * the batch (model/outsample.h), the drawn items' logits moved by log(k / (S q)) (the logQ
  * correction), and only those rows of W_dec, b_dec take a (lazy) Adam step: the output
@@ -303,7 +303,7 @@ static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const 
     }
 }
 
-/* The sampled output layer of a batch (docs/teachers.md): the multinomial NLL over the
+/* The sampled output layer of a batch (docs/teachers.md §2.1): the multinomial NLL over the
  * batch's candidates, the drawn ones' logits corrected by log(k / (S q)) through their
  * gathered biases (the bias gradient is the logit gradient either way); dXd, the loss, and
  * either the candidates' Adam step (a->stepping) or their gradient in g[DEC_W], g[DEC_B]

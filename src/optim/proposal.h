@@ -29,7 +29,7 @@ int hc_proposal_init(hc_proposal *p, hc_proposal_kind kind, const hc_dataset *ds
 int hc_proposal_init_mass(hc_proposal *p, const double *mass, int32_t n_items);
 /* A proposal over any n units (items, or users for a user-side loss): uniform, or
  * q(i) proportional to (deg[i] + 1)^power, add-one smoothed as above (the teachers' sampled
- * output layers use power 0.75, docs/teachers.md). */
+ * output layers use power 0.75, docs/teachers.md §2). */
 int hc_proposal_init_degrees(hc_proposal *p, hc_proposal_kind kind, const int32_t *deg, int32_t n,
                              double power);
 void hc_proposal_free(hc_proposal *p);
