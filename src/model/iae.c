@@ -303,14 +303,10 @@ static double wbce_chunk(void *ctx, int32_t c0, int32_t nc, float *Z)
         const int32_t *row = a->pcol + a->pptr[b];
         const int32_t len = (int32_t)(a->pptr[b + 1] - a->pptr[b]);
         const int32_t lo = (int32_t)hc_lower_bound_i32(row, len, c0);
-        double pos = 0.0, neg = 0.0;
+        double pos = 0.0;
         for (int32_t q = lo; q < len && row[q] < c0 + nc; q++)
             pos += (double)z[row[q] - c0];
-        for (int32_t c = 0; c < nc; c++) {
-            neg += (double)(w[c] * hc_nn_softplusf(z[c]));
-            z[c] = w[c] * inv_n * hc_nn_sigmoidf(z[c]);
-        }
-        loss += neg - pos;
+        loss += hc_nn_bce0_weighted(nc, z, w, inv_n, z) - pos;
         for (int32_t q = lo; q < len && row[q] < c0 + nc; q++)
             z[row[q] - c0] -= inv_n;
     }
@@ -343,13 +339,12 @@ static int sampled_out(iae_model *a, const int32_t *items, int32_t n, const floa
         a->pcol[k] = hc_outsample_index(o, a->pcol[k]);
     rc = hc_nn_linear_out_train(n, a->h, o->n, H, o->Wc, o->bc, dH, loss, SAMPLED_CHUNK, wbce_chunk,
                                 sampled_step_chunk, a, &a->ws);
-    if (rc)
-        return rc;
-    if (!a->stepping) {
+    if (!rc && !a->stepping) {
         hc_outsample_scatter(o, a->g[DEC_W], a->g[DEC_B], 0);
         return HC_OK;
     }
-    rc = hc_outsample_step(o, &a->adam);
+    if (!rc)
+        rc = hc_outsample_step(o, &a->adam);
     hc_outsample_end(o);
     return rc;
 }

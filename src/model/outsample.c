@@ -176,6 +176,7 @@ void hc_outsample_end(hc_outsample *o)
 {
     for (int32_t c = 0; c < o->n; c++)
         o->slot[o->cand[c]] = -1;
+    o->n = 0;
 }
 
 void hc_outsample_flush(hc_outsample *o, const hc_adam *a)

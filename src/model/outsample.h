@@ -62,7 +62,7 @@ int hc_outsample_step(hc_outsample *o, const hc_adam *a);
 /* Writes the candidates' gradient rows into the dense gradients gW, gb (zero elsewhere;
  * zero=1 clears those rows instead, after use). */
 void hc_outsample_scatter(const hc_outsample *o, float *gW, float *gb, int zero);
-/* Forgets the batch's list. */
+/* Forgets the batch's list (no-op without one). */
 void hc_outsample_end(hc_outsample *o);
 /* Brings every row of W and b to step a->t (before W is read: scoring, saving). */
 void hc_outsample_flush(hc_outsample *o, const hc_adam *a);

@@ -324,19 +324,17 @@ static int sampled_out(ae_model *a, int32_t n, const float *Xd, float *dXd, doub
         free(a->sE);
         a->sE = malloc((size_t)need * sizeof(float));
         a->sE_cap = a->sE ? need : 0;
-        if (!a->sE)
-            return hc_error(HC_ENOMEM, "ae: out of memory for the sampled logits");
     }
     hc_nn_softmax_out so = {n, a->dw, o->n, Xd, o->Wc, o->bc, a->tptr, a->stcol, 1.0f / (float)n};
-    rc = hc_nn_softmax_out_train(&so, a->sE, dXd, loss, SAMPLED_CHUNK, hc_outsample_chunk, o,
-                                 &a->ws);
-    if (rc)
-        return rc;
-    if (!a->stepping) {
+    rc = !a->sE ? hc_error(HC_ENOMEM, "ae: out of memory for the sampled logits")
+                : hc_nn_softmax_out_train(&so, a->sE, dXd, loss, SAMPLED_CHUNK, hc_outsample_chunk,
+                                          o, &a->ws);
+    if (!rc && !a->stepping) {
         hc_outsample_scatter(o, a->g[DEC_W], a->g[DEC_B], 0);
         return HC_OK;
     }
-    rc = hc_outsample_step(o, &a->adam);
+    if (!rc)
+        rc = hc_outsample_step(o, &a->adam);
     hc_outsample_end(o);
     return rc;
 }
