@@ -50,6 +50,8 @@ static void help(void)
            "  --split-seed N         split seed (0)\n"
            "  --teachers LIST        teacher families, comma-separated (%s)\n"
            "  --teacher-epochs N     cap on each teacher's epochs (none)\n"
+           "  --out-samples S        teachers with a sampled output layer (ae, iae): S draws\n"
+           "                         per batch (teacher's --out-samples; 0: exact) (0)\n"
            "  --eval-every N         teachers' evaluation interval in epochs (5)\n"
            "  --patience N           teachers' patience in evaluations (5)\n"
            "  --student-epochs N     cap on the students' epochs (none: early stopping)\n"
@@ -69,7 +71,7 @@ static void help(void)
 typedef struct {
     const char *data, *import, *format, *threshold, *split_seed, *teachers, *teacher_epochs;
     const char *eval_every, *patience, *student_epochs, *dim, *seed, *queries;
-    const char *compare, *compare_seeds;
+    const char *compare, *compare_seeds, *out_samples;
     int force;
     cli_common cc;
 } run_opts;
@@ -209,6 +211,8 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
         push_opt(a, "--eval-every", o->eval_every);
         push_opt(a, "--patience", o->patience);
         push_opt(a, "--seed", o->seed);
+        if (hc_model_type_uses(hc_model_type_find(fam[x]), "out-samples"))
+            push_opt(a, "--out-samples", o->out_samples);
         const char *in[] = {"data.hcd", NULL}, *out[] = {tmodel[x], ttraj[x], tlog[x], NULL};
         if ((rc = cli_stage_run(st, name, a, in, out)))
             return rc;
@@ -285,7 +289,8 @@ enum {
     O_FORCE,
     O_IMPORT,
     O_COMPARE,
-    O_CSEEDS
+    O_CSEEDS,
+    O_OUT_SAMPLES
 };
 
 typedef struct {
@@ -314,6 +319,7 @@ static const run_flag_spec run_flags[] = {
     {O_DIM, "--dim", 'i', 1, 4096, RUN_OFF(dim)},
     {O_SEED, "--seed", 'u', 0, 0, RUN_OFF(seed)},
     {O_QUERIES, "--latency-queries", 'i', 1, 10000000, RUN_OFF(queries)},
+    {O_OUT_SAMPLES, "--out-samples", 'i', 0, 1 << 24, RUN_OFF(out_samples)},
 };
 
 /* Checks the value of flag c and keeps its text in o. */
@@ -355,6 +361,7 @@ int cmd_run(int argc, char **argv)
                                          {"seed", required_argument, 0, O_SEED},
                                          {"latency-queries", required_argument, 0, O_QUERIES},
                                          {"force", no_argument, 0, O_FORCE},
+                                         {"out-samples", required_argument, 0, O_OUT_SAMPLES},
                                          CLI_COMMON_OPTIONS,
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};

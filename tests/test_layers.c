@@ -719,6 +719,36 @@ static void test_bce(void **state)
     free(tb);
 }
 
+/* The weighted, all-zero-target BCE of the sampled item autoencoder against double sums: 1003
+ * entries (vector steps and a tail), weights from 0.5 to 50, in place as the I-AE uses it,
+ * extreme logits finite with exact limits. */
+static void test_bce_weighted(void **state)
+{
+    (void)state;
+    enum { NW = 1003 };
+    float z[NW], w[NW], g[NW];
+    hc_rng r;
+    hc_rng_init(&r, 11, 2);
+    fill(&r, z, NW, 8.0f);
+    double want = 0.0;
+    for (int k = 0; k < NW; k++) {
+        w[k] = 0.5f + 49.5f * hc_rng_float(&r);
+        double zk = (double)z[k];
+        want += (double)w[k] * (zk > 0 ? zk + log1p(exp(-zk)) : log1p(exp(zk)));
+    }
+    memcpy(g, z, sizeof g);
+    assert_near(hc_nn_bce0_weighted(NW, g, w, 0.25f, g), want, 1e-6 * want);
+    for (int k = 0; k < NW; k++)
+        assert_near(g[k], 0.25 * (double)w[k] / (1.0 + exp(-(double)z[k])), 1e-6 * (double)w[k]);
+    float ext[12] = {-200, 200, -30, 30, -200, 200, -30, 30, -200, 200, -30, 30}, one[12];
+    for (int k = 0; k < 12; k++)
+        one[k] = 2.0f;
+    double le = hc_nn_bce0_weighted(12, ext, one, 1.0f, g);
+    assert_near(le, 2.0 * 3 * (200.0 + 30.0), 1e-2);
+    for (int k = 0; k < 12; k += 4)
+        assert_true(g[k] < 1e-30f && g[k + 1] == 2.0f);
+}
+
 /* ------------------------------------------------------------------ vector math */
 
 static void test_fast_math(void **state)
@@ -820,19 +850,13 @@ static void test_init(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_sparse_linear),
-        cmocka_unit_test(test_activations),
-        cmocka_unit_test(test_dropout),
-        cmocka_unit_test(test_softmax),
-        cmocka_unit_test(test_mult_nll),
-        cmocka_unit_test(test_softmax_out),
-        cmocka_unit_test(test_softmax_pipeline),
-        cmocka_unit_test(test_linear_out),
-        cmocka_unit_test(test_l2norm),
-        cmocka_unit_test(test_bce),
-        cmocka_unit_test(test_fast_math),
-        cmocka_unit_test(test_fast_math_nonfinite),
+        cmocka_unit_test(test_linear),      cmocka_unit_test(test_sparse_linear),
+        cmocka_unit_test(test_activations), cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_softmax),     cmocka_unit_test(test_mult_nll),
+        cmocka_unit_test(test_softmax_out), cmocka_unit_test(test_softmax_pipeline),
+        cmocka_unit_test(test_linear_out),  cmocka_unit_test(test_l2norm),
+        cmocka_unit_test(test_bce),         cmocka_unit_test(test_bce_weighted),
+        cmocka_unit_test(test_fast_math),   cmocka_unit_test(test_fast_math_nonfinite),
         cmocka_unit_test(test_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

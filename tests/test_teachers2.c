@@ -7,7 +7,9 @@
  * scoring against a naive forward written here from the tensors (a per-pair forward for
  * NeuMF, a dense-vector forward for the autoencoders); a model file round trip giving
  * identical scores; reproducibility for a seed and independence from the thread count; and
- * learning on clustered data.
+ * learning on clustered data. The autoencoders' sampled output layers (docs/teachers.md) get
+ * the same checks, plus: their loss's expectation over draws against the exact loss, and the
+ * exact layers' losses for a fixed seed as recorded before the sampled ones existed.
  */
 #include "testutil.h"
 
@@ -227,6 +229,131 @@ static void test_iae_gradient(void **state)
     hc_dataset_free(&ds);
 }
 
+/* The sampled output layers: for a fixed stream the draws are fixed, so the sampled loss is a
+ * smooth function of the parameters and checks against central differences like the exact
+ * one. Every output bias and one weight of every output row are checked, so that the batch's
+ * positives, the drawn units and the untouched ones (gradient 0) are all covered. */
+static void test_sampled_gradient(void **state)
+{
+    (void)state;
+    hc_dataset ds_ae, ds_iae;
+    tu_make_dataset(&ds_ae, 12, 60, 3, 5, 5);  /* 60 items: most draws miss the positives */
+    tu_make_dataset(&ds_iae, 40, 15, 3, 3, 5); /* 40 users, likewise */
+    for (int v = 0; v < 3; v++) {              /* Mult-DAE, Mult-VAE, iae */
+        const int iae = v == 2;
+        const hc_dataset *ds = iae ? &ds_iae : &ds_ae;
+        const hc_model_type *t = hc_model_type_find(iae ? "iae" : "ae");
+        hc_hparams hp;
+        hc_hparams_default(t, &hp);
+        hp.dim = 4;
+        hp.layers = v == 1 ? 2 : 1;
+        hp.out_samples = 8;
+        hc_model *m;
+        TU_OK(hc_model_create(t, ds, &hp, &m));
+        hc_tensor ts[HC_MAX_TENSORS];
+        int nt = t->tensors(m, ts);
+        if (iae) /* as in test_iae_gradient: a sigmoid that is not flat */
+            for (int k = 0; k < nt; k++)
+                for (int64_t q = 0; q < (int64_t)ts[k].rows * ts[k].cols; q++)
+                    ts[k].data[q] *= 2.0f;
+        ae_batch_ctx b = {.ds = ds, .rows = {0, 3, 7}, .n = iae ? 2 : 3, .beta = 0.3f};
+        const int32_t units = ts[3].cols, w = ts[2].cols; /* DEC_B: 1 x units; DEC_W */
+        int64_t *extra = malloc(4 * (size_t)units * sizeof(int64_t));
+        for (int32_t u = 0; u < units; u++) {
+            int64_t *e = extra + 4 * u;
+            e[0] = 3;
+            e[1] = u;
+            e[2] = 2;
+            e[3] = (int64_t)u * w + u % w;
+        }
+        check_gradient(m, iae ? iae_loss : ae_loss, &b, 4, extra, 2 * units, 1e-2f,
+                       10 + (uint64_t)v);
+        free(extra);
+        hc_model_free(m);
+    }
+    hc_dataset_free(&ds_ae);
+    hc_dataset_free(&ds_iae);
+}
+
+/* Mean and standard error of the sampled loss of a batch over n_draw streams of draws, for
+ * model m (dropout 0, so that the stream only moves the draws). */
+static void sampled_mean(hc_model *m, const hc_dataset *ds, const int32_t *rows, int32_t n,
+                         int n_draw, double *mean, double *se)
+{
+    double s = 0.0, s2 = 0.0;
+    for (int d = 0; d < n_draw; d++) {
+        double l = !strcmp(m->type->name, "ae")
+                       ? hc_ae_batch_grad(m, ds, rows, n, (uint64_t)d, 0.0f, NULL)
+                       : hc_iae_batch_grad(m, ds, rows, n, (uint64_t)d, NULL);
+        assert_true(isfinite(l));
+        s += l;
+        s2 += l * l;
+    }
+    *mean = s / n_draw;
+    *se = sqrt(fmax(s2 / n_draw - *mean * *mean, 0.0) / n_draw);
+}
+
+/* The sampled losses estimate the exact ones, on models trained 3 epochs (exact) so that the
+ * logits are far from uniform. iae's weighted negatives are unbiased: the mean over 3000
+ * seeded draws is within 4 standard errors of the exact loss, for S = 10 and 80. ae's sampled
+ * softmax is the log of an unbiased estimate of the normaliser, biased low by about
+ * Var / (2 Z^2), which falls as 1 / S: the mean gap to the exact loss shrinks as S grows
+ * (S = 10, 40, 160, each gap at most 0.6 of the previous one plus 4 standard errors) and is
+ * below 1% of the loss at S = 160. */
+static void test_sampled_expectation(void **state)
+{
+    (void)state;
+    hc_dataset ds;
+    tu_make_dataset(&ds, 60, 200, 5, 10, 3);
+    int32_t rows[16];
+    for (int r = 0; r < 16; r++)
+        rows[r] = 3 * r + 1;
+    for (int iae = 0; iae < 2; iae++) {
+        const hc_model_type *t = hc_model_type_find(iae ? "iae" : "ae");
+        hc_hparams hp;
+        hc_hparams_default(t, &hp);
+        hp.dim = 8;
+        hp.batch = 16;
+        hc_model *m0, *ms;
+        TU_OK(hc_model_create(t, &ds, &hp, &m0));
+        double loss;
+        for (int32_t ep = 1; ep <= 3; ep++)
+            TU_OK(t->train_epoch(m0, &ds, ep, &loss));
+        TU_OK(t->prepare(m0, &ds));
+        hp.dropout = 0.0f;
+        hc_model *ex;
+        TU_OK(hc_model_create(t, &ds, &hp, &ex));
+        TU_OK(hc_model_copy_params(ex, m0));
+        double exact, se;
+        sampled_mean(ex, &ds, rows, 16, 1, &exact, &se);
+        const int32_t S[3] = {10, iae ? 80 : 40, 160};
+        double prev_gap = 0.0, prev_se = 0.0;
+        for (int k = 0; k < (iae ? 2 : 3); k++) {
+            hp.out_samples = S[k];
+            TU_OK(hc_model_create(t, &ds, &hp, &ms));
+            TU_OK(hc_model_copy_params(ms, m0));
+            double mean;
+            sampled_mean(ms, &ds, rows, 16, 3000, &mean, &se);
+            double gap = exact - mean;
+            print_message("%s S %d: exact %.6f, mean sampled %.6f (se %.2g)\n", t->name, S[k],
+                          exact, mean, se);
+            if (iae && fabs(gap) > 4.0 * se)
+                fail_msg("iae S %d: mean sampled loss %.6g, exact %.6g (se %.3g)", S[k], mean,
+                         exact, se);
+            if (!iae && k > 0 && gap > 0.6 * prev_gap + 4.0 * (se + prev_se))
+                fail_msg("ae S %d: gap %.4g after %.4g at S %d", S[k], gap, prev_gap, S[k - 1]);
+            prev_gap = gap;
+            prev_se = se;
+            hc_model_free(ms);
+        }
+        if (!iae && fabs(prev_gap) > 0.01 * exact)
+            fail_msg("ae S 160: mean sampled loss %.6g vs exact %.6g", exact - prev_gap, exact);
+        hc_model_free(ex);
+        hc_model_free(m0);
+    }
+    hc_dataset_free(&ds);
+}
+
 /* tanh(x) and sigmoid(x) in double. */
 static double sigm(double x)
 {
@@ -309,11 +436,13 @@ static void iae_naive(hc_model *m, const hc_dataset *ds, int32_t u, double *out)
 
 typedef struct {
     const char *name;
-    int layers; /* 0: the family default */
+    int layers;      /* 0: the family default */
+    int out_samples; /* the sampled output layer's draws per batch (0: exact) */
 } variant;
 
-static const variant VARIANTS[] = {{"dl", 0}, {"ae", 1}, {"ae", 2}, {"iae", 0}};
-#define N_VARIANTS 4
+static const variant VARIANTS[] = {{"dl", 0, 0},  {"ae", 1, 0},  {"ae", 2, 0},
+                                   {"iae", 0, 0}, {"ae", 1, 40}, {"iae", 0, 40}};
+#define N_VARIANTS 6
 
 static void make(const variant *v, const hc_dataset *ds, int32_t dim, int32_t batch, uint64_t seed,
                  hc_model **m)
@@ -327,6 +456,7 @@ static void make(const variant *v, const hc_dataset *ds, int32_t dim, int32_t ba
     hp.seed = seed;
     if (v->layers)
         hp.layers = v->layers;
+    hp.out_samples = v->out_samples;
     TU_OK(hc_model_create(t, ds, &hp, m));
 }
 
@@ -420,7 +550,8 @@ static void test_reproducible(void **state)
         assert_true(train_hash(v, 1, 7) == a);
         assert_true(train_hash(v, 1, 8) != a);
         if (train_hash(v, 2, 7) != a)
-            fail_msg("%s (layers %d): 1 and 2 threads differ", v->name, v->layers);
+            fail_msg("%s (layers %d, S %d): 1 and 2 threads differ", v->name, v->layers,
+                     v->out_samples);
     }
 }
 
@@ -449,12 +580,43 @@ static void test_learns(void **state)
         TU_OK(hc_fit(m, &ds, &fo, &fr));
         double r10 = fr.evals[fr.best].res.valid.recall[0];
         if (r10 < 0.10)
-            fail_msg("%s (layers %d): valid R@10 %.3f", v->name, v->layers, r10);
+            fail_msg("%s (layers %d, S %d): valid R@10 %.3f", v->name, v->layers, v->out_samples,
+                     r10);
         const int32_t *top = fr.tops[fr.best];
         for (int32_t u = 0; u < ds.n_users; u++)
             for (int r = 0; r < 20; r++)
                 assert_false(hc_csr_has(&ds.train, u, top[u * 20 + r]));
         hc_fit_result_free(&fr);
+        hc_model_free(m);
+    }
+    hc_dataset_free(&ds);
+}
+
+/* The exact output layers stay the default and unchanged: two epochs' losses for a fixed
+ * seed, as recorded before the sampled layers existed (bit-identical on the recording
+ * machine, x86-64 with OpenBLAS; the 1e-6 relative tolerance leaves room for another BLAS
+ * kernel's rounding, while any change to the exact path's arithmetic or random streams moves
+ * them by far more). */
+static void test_exact_unchanged(void **state)
+{
+    (void)state;
+    static const double want[3][2] = {{52.630716509127382, 52.602807965973028},
+                                      {52.84935155621767, 52.913107314100913},
+                                      {48.844810113310814, 47.041447073221207}};
+    static const variant v[3] = {{"ae", 1, 0}, {"ae", 2, 0}, {"iae", 0, 0}};
+    hc_dataset ds;
+    tu_make_dataset(&ds, 60, 80, 5, 10, 3);
+    for (int k = 0; k < 3; k++) {
+        hc_model *m;
+        make(&v[k], &ds, 8, 32, 7, &m);
+        assert_int_equal(m->hp.out_samples, 0); /* the default */
+        for (int32_t ep = 1; ep <= 2; ep++) {
+            double loss;
+            TU_OK(m->type->train_epoch(m, &ds, ep, &loss));
+            if (fabs(loss - want[k][ep - 1]) > 1e-6 * want[k][ep - 1])
+                fail_msg("%s layers %d epoch %d: loss %.17g, recorded %.17g", v[k].name,
+                         v[k].layers, ep, loss, want[k][ep - 1]);
+        }
         hc_model_free(m);
     }
     hc_dataset_free(&ds);
@@ -478,6 +640,12 @@ static void test_bad_hparams(void **state)
     hc_hparams_default(t, &hp);
     hp.dropout = -0.5f;
     assert_int_equal(hc_model_create(t, &ds, &hp, &m), HC_EINVAL);
+    hc_hparams_default(t, &hp);
+    hp.out_samples = -1;
+    assert_int_equal(hc_model_create(t, &ds, &hp, &m), HC_EINVAL);
+    hc_hparams_default(t, &hp);
+    hp.out_proposal = 2;
+    assert_int_equal(hc_model_create(t, &ds, &hp, &m), HC_EINVAL);
     /* the defaults are the reference configurations (docs/method.md §11) */
     hc_hparams_default(hc_model_type_find("dl"), &hp);
     assert_true(hp.dim == 64 && hp.negatives == 4 && hp.batch == 1024 && hp.lr == 1e-3f);
@@ -491,10 +659,11 @@ static void test_bad_hparams(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dl_gradient),  cmocka_unit_test(test_ae_gradient),
-        cmocka_unit_test(test_iae_gradient), cmocka_unit_test(test_score_naive_and_file),
-        cmocka_unit_test(test_reproducible), cmocka_unit_test(test_learns),
-        cmocka_unit_test(test_bad_hparams),
+        cmocka_unit_test(test_dl_gradient),         cmocka_unit_test(test_ae_gradient),
+        cmocka_unit_test(test_iae_gradient),        cmocka_unit_test(test_score_naive_and_file),
+        cmocka_unit_test(test_reproducible),        cmocka_unit_test(test_learns),
+        cmocka_unit_test(test_bad_hparams),         cmocka_unit_test(test_sampled_gradient),
+        cmocka_unit_test(test_sampled_expectation), cmocka_unit_test(test_exact_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,12 @@ const hc_param_def hc_hparam_defs[] = {
     {"init-std", "X", HC_PARAM_FLOAT, OFF(init_std), 0, 10,
      "normal init std of embeddings (0: the family's)", NULL, 0},
     {"seed", "N", HC_PARAM_U64, OFF(seed), 0, 0, "random seed", NULL, 0},
+    {"out-samples", "S", HC_PARAM_INT, OFF(out_samples), 0, 1 << 24,
+     "sampled output layer: the batch's positives and S drawn items (0: the exact layer; "
+     "docs/teachers.md)",
+     NULL, 0},
+    {"out-proposal", "uniform|pop", HC_PARAM_CHOICE, OFF(out_proposal), 0, 0,
+     "the draws' proposal: uniform, or popularity (degree^0.75)", NULL, 0},
 };
 const int hc_n_hparam_defs = (int)(sizeof hc_hparam_defs / sizeof hc_hparam_defs[0]);
 

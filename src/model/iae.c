@@ -29,6 +29,12 @@
  * The output layer runs in one parallel region per step (nn/layers.h "fused output layer"),
  * over chunks of users: each chunk's logits, their loss and gradient, the chunk's products and
  * its Adam step while it is in cache; the B x U reconstruction is never formed.
+ * Sampled output layer (hp.out_samples = S > 0, docs/teachers.md §2):
+ * per batch the BCE runs over the batch items' train users (exactly, as positives of their
+ * item and negatives of the others) and S users drawn from a proposal shared by the batch
+ * (model/outsample.h), each drawn negative term weighted k / (S q) so that its expectation is
+ * the full sum over the other users; only those rows of W_dec, b_dec take a (lazy) Adam step.
+ * The output layer then costs O(B x (P + S) x h) per batch instead of O(B x U x h).
  * Scoring: prepare encodes every item once (codes H: I x h, no dropout); a block of users is
  * then W_dec[users] H^T + b_dec[users], one n x h by h x I product.
  */
@@ -37,6 +43,7 @@
 #include <string.h>
 
 #include "model/families.h"
+#include "model/outsample.h"
 #include "nn/layers.h"
 #include "optim/adam.h"
 
@@ -45,7 +52,8 @@ enum { ENC_W, ENC_B, DEC_W, DEC_B, N_T };
 /* Output units (users) per chunk of the output layer: small enough that a chunk's logits
  * (batch x chunk) and gradient stay in a core's L2 cache and the chunks spread evenly over the
  * threads (CiteULike-t: 21 chunks), large enough for efficient products. */
-#define DEC_CHUNK 256
+#define DEC_CHUNK     256
+#define SAMPLED_CHUNK 256 /* candidates per chunk of the sampled layer */
 
 typedef struct {
     hc_model base; /* must be first */
@@ -72,6 +80,11 @@ typedef struct {
     const int32_t *bitems; /* the batch, as the loss sees it */
     int32_t n_batch;
     hc_nn_ws ws; /* the output layer's scratch */
+    /* the sampled output layer (hp.out_samples > 0) */
+    int sampled;
+    hc_outsample os; /* candidates, gathers and the lazy Adam state of W_dec, b_dec */
+    int64_t *pptr;   /* rows + 1: the batch items' train users, */
+    int32_t *pcol;   /* (nnz_cap) as candidate indices once the list is built */
     /* scoring */
     float *H;  /* I x h codes (prepare) */
     float *sW; /* n x h gathered decoder rows */
@@ -156,16 +169,45 @@ static int iae_init(hc_model *m, const hc_dataset *ds, int load)
     return HC_OK;
 }
 
+/* Gradients and dense Adam moments of every tensor but the encoder weight (its moments live
+ * in enc_tab) and, with the sampled output layer, W_dec and b_dec: their moments live in the
+ * outsample's lazy tables, and their dense gradients, used only by hc_iae_batch_grad, are
+ * calloc'ed, so that no training step maps their pages. */
+static int optim_state(iae_model *a)
+{
+    int64_t len[N_T];
+    for (int k = 0; k < N_T; k++)
+        len[k] = hc_tensor_len(&a->t[k]);
+    if (!a->sampled) {
+        if (hc_adam_dense_state(N_T, len, ENC_W, a->g, a->am, a->av))
+            return hc_error(HC_ENOMEM, "iae: out of memory for the optimiser state");
+        return HC_OK;
+    }
+    const int32_t U = a->base.n_users;
+    int32_t *deg = malloc((size_t)U * sizeof *deg); /* users' train items */
+    if (hc_adam_dense_state(DEC_W, len, ENC_W, a->g, a->am, a->av) || !deg ||
+        !(a->g[DEC_W] = calloc((size_t)len[DEC_W], sizeof(float))) ||
+        !(a->g[DEC_B] = calloc((size_t)len[DEC_B], sizeof(float)))) {
+        free(deg);
+        return hc_error(HC_ENOMEM, "iae: out of memory for the optimiser state");
+    }
+    /* RT's columns are users: a user's train items are its count in RT */
+    memset(deg, 0, (size_t)U * sizeof *deg);
+    for (int64_t k = 0; k < a->RT.nnz; k++)
+        deg[a->RT.indices[k]]++;
+    int rc = hc_outsample_init(&a->os, a->base.hp.out_samples, a->base.hp.out_proposal, deg, U,
+                               a->h, a->t[DEC_W].data, a->t[DEC_B].data, a->base.hp.seed);
+    free(deg);
+    return rc;
+}
+
 static int train_state(iae_model *a, int32_t rows, int64_t nnz)
 {
     const int32_t U = a->base.n_users, h = a->h, I = a->base.n_items;
     if (!a->have_train) {
-        int64_t len[N_T];
-        for (int k = 0; k < N_T; k++)
-            len[k] = hc_tensor_len(&a->t[k]);
-        /* the encoder weight's moments live in enc_tab */
-        if (hc_adam_dense_state(N_T, len, ENC_W, a->g, a->am, a->av))
-            return hc_error(HC_ENOMEM, "iae: out of memory for the optimiser state");
+        a->sampled = a->base.hp.out_samples > 0;
+        if (optim_state(a) != HC_OK)
+            return HC_ENOMEM;
         a->order = malloc((size_t)(I > 0 ? I : 1) * sizeof(int32_t));
         if (!a->order)
             return hc_error(HC_ENOMEM, "iae: out of memory");
@@ -180,18 +222,22 @@ static int train_state(iae_model *a, int32_t rows, int64_t nnz)
     if (rows > a->rows) {
         free(a->act);
         free(a->ptr);
+        free(a->pptr);
         a->act = malloc((size_t)rows * 2 * (size_t)h * sizeof(float));
         a->ptr = malloc((size_t)(rows + 1) * sizeof(int64_t));
-        a->rows = a->act && a->ptr ? rows : 0;
+        a->pptr = malloc((size_t)(rows + 1) * sizeof(int64_t));
+        a->rows = a->act && a->ptr && a->pptr ? rows : 0;
         if (!a->rows)
             return hc_error(HC_ENOMEM, "iae: out of memory for a batch");
     }
     if (nnz > a->nnz_cap) {
         free(a->col);
         free(a->val);
+        free(a->pcol);
         a->col = malloc((size_t)nnz * sizeof(int32_t));
         a->val = malloc((size_t)nnz * sizeof(float));
-        a->nnz_cap = a->col && a->val ? nnz : 0;
+        a->pcol = malloc((size_t)nnz * sizeof(int32_t));
+        a->nnz_cap = a->col && a->val && a->pcol ? nnz : 0;
         if (!a->nnz_cap)
             return hc_error(HC_ENOMEM, "iae: out of memory for a batch");
     }
@@ -241,6 +287,68 @@ static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const 
     }
 }
 
+/* The sampled layer's loss (docs/teachers.md §2.2) on candidates [c0, c0 + nc)
+ * (hc_nn_linear_out_train): each
+ * candidate's BCE term weighted by its importance weight (1 for the batch items' train users,
+ * k / (S q) for a drawn user), the positives' -z terms (weight 1) of each item, scaled by
+ * 1 / B; Z (B x nc) becomes dL/dlogits. */
+static double wbce_chunk(void *ctx, int32_t c0, int32_t nc, float *Z)
+{
+    iae_model *a = ctx;
+    const int32_t n = a->n_batch;
+    const float inv_n = 1.0f / (float)n, *w = a->os.wt + c0;
+    double loss = 0.0;
+    for (int32_t b = 0; b < n; b++) {
+        float *z = Z + (int64_t)b * nc;
+        const int32_t *row = a->pcol + a->pptr[b];
+        const int32_t len = (int32_t)(a->pptr[b + 1] - a->pptr[b]);
+        const int32_t lo = (int32_t)hc_lower_bound_i32(row, len, c0);
+        double pos = 0.0;
+        for (int32_t q = lo; q < len && row[q] < c0 + nc; q++)
+            pos += (double)z[row[q] - c0];
+        loss += hc_nn_bce0_weighted(nc, z, w, inv_n, z) - pos;
+        for (int32_t q = lo; q < len && row[q] < c0 + nc; q++)
+            z[row[q] - c0] -= inv_n;
+    }
+    return loss;
+}
+
+static void sampled_step_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const float *db)
+{
+    hc_outsample_chunk(&((iae_model *)ctx)->os, r0, nr, dW, db);
+}
+
+/* The sampled output layer of the batch (codes H, gradient to dH): the candidates from the
+ * batch items' train users and the draws of stream, the weighted BCE, and either their Adam
+ * step (a->stepping) or their gradient in g[DEC_W], g[DEC_B] (whose rows the caller clears,
+ * then ends the list). */
+static int sampled_out(iae_model *a, const int32_t *items, int32_t n, const float *H, float *dH,
+                       double *loss, uint64_t stream)
+{
+    hc_outsample *o = &a->os;
+    a->pptr[0] = 0;
+    for (int32_t b = 0; b < n; b++) {
+        const int32_t len = hc_csr_row_len(&a->RT, items[b]);
+        memcpy(a->pcol + a->pptr[b], hc_csr_row(&a->RT, items[b]), (size_t)len * sizeof(int32_t));
+        a->pptr[b + 1] = a->pptr[b] + len;
+    }
+    int rc = hc_outsample_begin(o, a->pcol, a->pptr[n], stream, a->t[DEC_W].data, a->t[DEC_B].data);
+    if (rc)
+        return rc;
+    for (int64_t k = 0; k < a->pptr[n]; k++) /* ascending users give ascending indices */
+        a->pcol[k] = hc_outsample_index(o, a->pcol[k]);
+    rc = hc_nn_linear_out_train(n, a->h, o->n, H, o->Wc, o->bc, dH, loss, SAMPLED_CHUNK, wbce_chunk,
+                                sampled_step_chunk, a, &a->ws);
+    if (!rc && !a->stepping) {
+        hc_outsample_scatter(o, a->g[DEC_W], a->g[DEC_B], 0);
+        return HC_OK;
+    }
+    if (!rc)
+        rc = hc_outsample_step(o, &a->adam);
+    hc_outsample_end(o);
+    return rc;
+}
+
 /* Loss and gradients (into g[]) of the batch items[0..n), dropout from stream. The encoder
  * gradient is non-zero only on the kept users' rows, which the caller zeroes after use. With
  * a->stepping the output layer takes its Adam step (after begin_step) instead of storing its
@@ -277,8 +385,9 @@ static double iae_batch(iae_model *a, const int32_t *items, int32_t n, uint64_t 
     a->bitems = items;
     a->n_batch = n;
     double loss;
-    if (hc_nn_linear_out_train(n, h, U, H, a->t[DEC_W].data, a->t[DEC_B].data, dH, &loss, DEC_CHUNK,
-                               bce_chunk, dec_chunk, a, &a->ws))
+    if (a->sampled ? sampled_out(a, items, n, H, dH, &loss, stream)
+                   : hc_nn_linear_out_train(n, h, U, H, a->t[DEC_W].data, a->t[DEC_B].data, dH,
+                                            &loss, DEC_CHUNK, bce_chunk, dec_chunk, a, &a->ws))
         return NAN;
     hc_nn_act_bwd(HC_ACT_SIGMOID, (int64_t)n * h, H, dH, dH);
     hc_nn_sparse_linear_bwd(&x, h, dH, a->g[ENC_W], a->g[ENC_B], 0.0f);
@@ -304,6 +413,10 @@ double hc_iae_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *items
         for (int k = 0; k < N_T; k++)
             memcpy(grads[k], a->g[k], (size_t)hc_tensor_len(&a->t[k]) * sizeof(float));
     clear_enc_grad(a, n);
+    if (a->sampled) {
+        hc_outsample_scatter(&a->os, a->g[DEC_W], a->g[DEC_B], 1);
+        hc_outsample_end(&a->os);
+    }
     return loss;
 }
 
@@ -359,8 +472,10 @@ static int iae_prepare(hc_model *m, const hc_dataset *ds)
     int rc = ensure_rt(a, ds);
     if (rc)
         return rc;
-    if (a->have_train) /* bring every encoder row to the current step */
+    if (a->have_train) /* bring every encoder (and sampled decoder) row to the current step */
         hc_adam_table_flush(&a->adam, &a->enc_tab);
+    if (a->have_train && a->sampled)
+        hc_outsample_flush(&a->os, &a->adam);
     if (!a->H) {
         a->H = malloc((size_t)I * (size_t)h * sizeof(float));
         if (!a->H)
@@ -427,6 +542,9 @@ static void iae_free(hc_model *m)
     free(a->ptr);
     free(a->col);
     free(a->val);
+    free(a->pptr);
+    free(a->pcol);
+    hc_outsample_free(&a->os);
     hc_nn_ws_free(&a->ws);
     free(a->H);
     free(a->sW);
@@ -436,7 +554,7 @@ const hc_model_type hc_model_iae = {
     .name = "iae",
     .title = "item autoencoder: an item's user vector, U-h(sigmoid)-U, binary cross-entropy",
     .version = 1,
-    .params = "dim lr wd dropout batch seed",
+    .params = "dim lr wd dropout batch seed out-samples out-proposal",
     .size = sizeof(iae_model),
     .defaults = iae_defaults,
     .init = iae_init,

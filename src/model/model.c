@@ -61,6 +61,7 @@ void hc_hparams_default(const hc_model_type *t, hc_hparams *hp)
     hp->reg = 1e-5f;
     hp->margin = 1.0f;
     hp->dropout = 0.5f;
+    hp->out_proposal = 1; /* HC_PROPOSAL_POPULARITY */
     if (t && t->defaults)
         t->defaults(hp);
 }
@@ -78,9 +79,11 @@ static int model_alloc(const hc_model_type *t, const hc_dataset *ds, const hc_hp
                        hc_model **out)
 {
     *out = NULL;
-    if (hp->dim <= 0 || hp->batch <= 0 || hp->negatives < 0 || !(hp->lr > 0.0f))
-        return hc_error(HC_EINVAL, "%s: invalid hyperparameters (dim %d, batch %d, lr %g)", t->name,
-                        hp->dim, hp->batch, (double)hp->lr);
+    if (hp->dim <= 0 || hp->batch <= 0 || hp->negatives < 0 || !(hp->lr > 0.0f) ||
+        hp->out_samples < 0 || hp->out_proposal < 0 || hp->out_proposal > 1)
+        return hc_error(HC_EINVAL,
+                        "%s: invalid hyperparameters (dim %d, batch %d, lr %g, out_samples %d)",
+                        t->name, hp->dim, hp->batch, (double)hp->lr, hp->out_samples);
     hc_model *m = calloc(1, t->size);
     if (!m)
         return hc_error(HC_ENOMEM, "%s: out of memory", t->name);
@@ -406,7 +409,8 @@ int hc_model_load_mem(const char *path, const void *data, size_t len, const hc_d
                      .margin = fv[3],
                      .dropout = fv[4],
                      .init_std = fv[5],
-                     .seed = seed};
+                     .seed = seed,
+                     .out_proposal = 1}; /* the training-only fields at their defaults */
     if (text && (rc = hparams_parse(t, text, tlen, &hp, path)) != HC_OK)
         goto done;
     if (hp.dim <= 0 || hp.dim > (1 << 16) || hp.layers < 0 || hp.layers > 64) {

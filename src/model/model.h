@@ -26,6 +26,11 @@ typedef struct {
     float dropout;     /* autoencoder input dropout */
     float init_std;    /* normal init std of embeddings (0: family default) */
     uint64_t seed;
+    /* Training-only (they change how a model is trained, not how it scores; files without
+     * them load with the exact default): the autoencoders' sampled output layers,
+     * docs/teachers.md §2-§3. */
+    int32_t out_samples;  /* draws per batch; 0: the exact output layer */
+    int32_t out_proposal; /* hc_proposal_kind of the draws (default popularity) */
 } hc_hparams;
 
 /* A named parameter tensor (row-major rows x cols floats, owned by the model). */

@@ -37,6 +37,12 @@
  * step's Adam factors, so the arithmetic is that of sequential steps. The large arrays sit on
  * transparent huge pages (hc_alloc_floats). Memory: 2 I x width weights (+ 3x that for the moments
  * and the gradient-check buffers) and B x I floats of logits.
+ * Sampled output layer (hp.out_samples = S > 0, docs/teachers.md §2):
+ * per batch the softmax runs over the batch's positives and S draws of a proposal shared by
+ * the batch (model/outsample.h), the drawn items' logits moved by log(k / (S q)) (the logQ
+ * correction), and only those rows of W_dec, b_dec take a (lazy) Adam step: the output
+ * layer's cost per batch is O(B x (P + S) x width) instead of O(B x I x width), P the batch's
+ * positives; no B x I logits are allocated.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -44,6 +50,7 @@
 
 #include "model/families.h"
 #include "nn/layers.h"
+#include "model/outsample.h"
 #include "nn/softmax_out.h"
 #include "optim/adam.h"
 
@@ -52,6 +59,7 @@
 #define VAE_ANNEAL_STEPS 20000 /* steps to reach the cap */
 #define MAX_T            8
 #define DEC_CHUNK        1024 /* output units per backward chunk */
+#define SAMPLED_CHUNK    256  /* candidates per chunk of the sampled layer (a few per thread) */
 
 /* Tensor indices: DAE uses ENC_W, ENC_B, DEC_W, DEC_B; the VAE all eight. */
 enum { ENC_W, ENC_B, DEC_W, DEC_B, MID_W, MID_B, D1_W, D1_B };
@@ -92,6 +100,12 @@ typedef struct {
     int64_t *tptr;
     int32_t *tcol;
     hc_nn_ws ws; /* the output layer's scratch */
+    /* the sampled output layer (hp.out_samples > 0) */
+    int sampled;
+    hc_outsample os; /* candidates, gathers and the lazy Adam state of W_dec, b_dec */
+    int32_t *stcol;  /* the batch's targets as candidate indices (nnz_cap) */
+    float *sE;       /* rows x candidates scratch of the sampled softmax */
+    int64_t sE_cap;
 } ae_model;
 
 static void ae_defaults(hc_hparams *hp)
@@ -187,10 +201,12 @@ static int batch_state(ae_model *a, int32_t rows, int64_t nnz)
         free(a->col);
         free(a->val);
         free(a->tcol);
+        free(a->stcol);
         a->col = malloc((size_t)nnz * sizeof(int32_t));
         a->val = malloc((size_t)nnz * sizeof(float));
         a->tcol = malloc((size_t)nnz * sizeof(int32_t));
-        a->nnz_cap = a->col && a->val && a->tcol ? nnz : 0;
+        a->stcol = malloc((size_t)nnz * sizeof(int32_t));
+        a->nnz_cap = a->col && a->val && a->tcol && a->stcol ? nnz : 0;
         if (!a->nnz_cap)
             return hc_error(HC_ENOMEM, "ae: out of memory for a batch");
     }
@@ -287,6 +303,42 @@ static void dec_chunk(void *ctx, int32_t r0, int32_t nr, const float *dW, const 
     }
 }
 
+/* The sampled output layer of a batch (docs/teachers.md §2.1): the multinomial NLL over the
+ * batch's candidates, the drawn ones' logits corrected by log(k / (S q)) through their
+ * gathered biases (the bias gradient is the logit gradient either way); dXd, the loss, and
+ * either the candidates' Adam step (a->stepping) or their gradient in g[DEC_W], g[DEC_B]
+ * (whose rows the caller clears, then ends the list). */
+static int sampled_out(ae_model *a, int32_t n, const float *Xd, float *dXd, double *loss,
+                       uint64_t stream)
+{
+    hc_outsample *o = &a->os;
+    int rc = hc_outsample_begin(o, a->tcol, a->tptr[n], stream, a->t[DEC_W].data, a->t[DEC_B].data);
+    if (rc)
+        return rc;
+    for (int32_t c = 0; c < o->n; c++)
+        o->bc[c] += logf(o->wt[c]);          /* 0 for the positives */
+    for (int64_t k = 0; k < a->tptr[n]; k++) /* ascending units give ascending indices */
+        a->stcol[k] = hc_outsample_index(o, a->tcol[k]);
+    const int64_t need = (int64_t)n * o->n;
+    if (need > a->sE_cap) {
+        free(a->sE);
+        a->sE = malloc((size_t)need * sizeof(float));
+        a->sE_cap = a->sE ? need : 0;
+    }
+    hc_nn_softmax_out so = {n, a->dw, o->n, Xd, o->Wc, o->bc, a->tptr, a->stcol, 1.0f / (float)n};
+    rc = !a->sE ? hc_error(HC_ENOMEM, "ae: out of memory for the sampled logits")
+                : hc_nn_softmax_out_train(&so, a->sE, dXd, loss, SAMPLED_CHUNK, hc_outsample_chunk,
+                                          o, &a->ws);
+    if (!rc && !a->stepping) {
+        hc_outsample_scatter(o, a->g[DEC_W], a->g[DEC_B], 0);
+        return HC_OK;
+    }
+    if (!rc)
+        rc = hc_outsample_step(o, &a->adam);
+    hc_outsample_end(o);
+    return rc;
+}
+
 /* Loss and gradients of one batch: g[] receives every tensor's gradient (the encoder
  * weight's only on the batch's kept items, whose rows the caller zeroes after use), except
  * that with a->stepping the output layer (W_dec, b_dec) takes its Adam step instead of
@@ -315,11 +367,12 @@ static double ae_batch(ae_model *a, const hc_csr *R, const int32_t *users, int32
                             a->tptr, a->tcol, inv_n};
     double loss;
     float *dXd = a->vae ? dH3 : dH1;
-    int rc = a->stepping ? hc_nn_softmax_out_step(&so, &a->dec_pd, a->logits, a->logits_rows, dXd,
-                                                  &loss, DEC_CHUNK, dec_chunk, a, &a->ws)
-                         : hc_nn_softmax_out_train(&so, a->logits, dXd, &loss, DEC_CHUNK, dec_chunk,
-                                                   a, &a->ws);
-    if (!rc && a->stepping)
+    int rc = a->sampled    ? sampled_out(a, n, Xd, dXd, &loss, stream)
+             : a->stepping ? hc_nn_softmax_out_step(&so, &a->dec_pd, a->logits, a->logits_rows, dXd,
+                                                    &loss, DEC_CHUNK, dec_chunk, a, &a->ws)
+                           : hc_nn_softmax_out_train(&so, a->logits, dXd, &loss, DEC_CHUNK,
+                                                     dec_chunk, a, &a->ws);
+    if (!rc && a->stepping && !a->sampled)
         a->dec_adam = a->adam; /* this batch's output layer step, now pending */
     if (a->vae) {
         hc_nn_act_bwd(HC_ACT_TANH, (int64_t)n * VAE_HIDDEN, H3, dH3, dH3);
@@ -359,18 +412,50 @@ static void clear_enc_grad(ae_model *a, int32_t n)
         memset(a->g[ENC_W] + (int64_t)a->col[k] * a->e, 0, (size_t)a->e * sizeof(float));
 }
 
+/* Gradients and dense Adam moments of every tensor but the encoder weight (its moments live
+ * in enc_tab) and, with the sampled output layer, W_dec and b_dec: their moments live in the
+ * outsample's lazy tables, and their dense gradients, used only by hc_ae_batch_grad, are
+ * calloc'ed, so that no training step maps their pages. */
+static int optim_state(ae_model *a, const hc_dataset *ds)
+{
+    int64_t len[MAX_T];
+    for (int k = 0; k < a->nt; k++)
+        len[k] = hc_tensor_len(&a->t[k]);
+    if (!a->sampled) {
+        if (hc_adam_dense_state(a->nt, len, ENC_W, a->g, a->am, a->av))
+            return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
+        return HC_OK;
+    }
+    if (hc_adam_dense_state(DEC_W, len, ENC_W, a->g, a->am, a->av) ||
+        (a->nt > MID_W && hc_adam_dense_state(a->nt - MID_W, len + MID_W, -1, a->g + MID_W,
+                                              a->am + MID_W, a->av + MID_W)))
+        return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
+    a->g[DEC_W] = calloc((size_t)len[DEC_W], sizeof(float));
+    a->g[DEC_B] = calloc((size_t)len[DEC_B], sizeof(float));
+    const int32_t I = a->base.n_items;
+    int32_t *deg = calloc((size_t)I, sizeof *deg); /* items' train users */
+    if (!a->g[DEC_W] || !a->g[DEC_B] || !deg) {
+        free(deg);
+        return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
+    }
+    for (int64_t k = 0; k < ds->train.nnz; k++)
+        deg[ds->train.indices[k]]++;
+    int rc = hc_outsample_init(&a->os, a->base.hp.out_samples, a->base.hp.out_proposal, deg, I,
+                               a->dw, a->t[DEC_W].data, a->t[DEC_B].data, a->base.hp.seed);
+    free(deg);
+    return rc;
+}
+
 /* Allocates gradients, moments and the logits buffer on first use. */
 static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
 {
     if (!a->have_train) {
-        int64_t len[MAX_T];
-        for (int k = 0; k < a->nt; k++)
-            len[k] = hc_tensor_len(&a->t[k]);
-        /* the encoder weight's moments live in enc_tab */
-        if (hc_adam_dense_state(a->nt, len, ENC_W, a->g, a->am, a->av))
-            return hc_error(HC_ENOMEM, "ae: out of memory for the optimiser state");
+        a->sampled = a->base.hp.out_samples > 0;
+        int rc = optim_state(a, ds);
+        if (rc)
+            return rc;
         hc_adam_init(&a->adam, a->base.hp.lr, a->base.hp.reg);
-        int rc = hc_adam_table_init(&a->enc_tab, a->t[ENC_W].data, a->base.n_items, a->e);
+        rc = hc_adam_table_init(&a->enc_tab, a->t[ENC_W].data, a->base.n_items, a->e);
         if (rc)
             return rc;
         if ((rc = hc_adam_gather_init(&a->gather, a->base.n_items)) != HC_OK)
@@ -384,7 +469,7 @@ static int train_state(ae_model *a, const hc_dataset *ds, int32_t rows)
                 a->order[a->n_order++] = u;
         a->have_train = 1;
     }
-    if (rows > a->logits_rows) {
+    if (rows > a->logits_rows && !a->sampled) {
         free(a->logits);
         a->logits = hc_alloc_floats((int64_t)rows * a->base.n_items);
         a->logits_rows = a->logits ? rows : 0;
@@ -407,6 +492,10 @@ double hc_ae_batch_grad(hc_model *m, const hc_dataset *ds, const int32_t *users,
         for (int k = 0; k < a->nt; k++)
             memcpy(grads[k], a->g[k], (size_t)hc_tensor_len(&a->t[k]) * sizeof(float));
     clear_enc_grad(a, n);
+    if (a->sampled) {
+        hc_outsample_scatter(&a->os, a->g[DEC_W], a->g[DEC_B], 1);
+        hc_outsample_end(&a->os);
+    }
     return loss;
 }
 
@@ -449,8 +538,9 @@ static int ae_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *lo
                               hc_tensor_len(&a->t[k]));
     }
     /* the last batch's output layer step (or, after a failure, the pending one) */
-    int rc2 = hc_nn_softmax_out_step(NULL, &a->dec_pd, a->logits, a->logits_rows, NULL, NULL,
-                                     DEC_CHUNK, dec_chunk, a, &a->ws);
+    int rc2 = a->sampled ? HC_OK
+                         : hc_nn_softmax_out_step(NULL, &a->dec_pd, a->logits, a->logits_rows, NULL,
+                                                  NULL, DEC_CHUNK, dec_chunk, a, &a->ws);
     a->stepping = 0;
     if (rc)
         return rc;
@@ -464,8 +554,10 @@ static int ae_epoch(hc_model *m, const hc_dataset *ds, int32_t epoch, double *lo
 static int ae_prepare(hc_model *m, const hc_dataset *ds)
 {
     ae_model *a = (ae_model *)m;
-    if (a->have_train) /* bring every encoder row to the current step */
+    if (a->have_train) /* bring every encoder (and sampled decoder) row to the current step */
         hc_adam_table_flush(&a->adam, &a->enc_tab);
+    if (a->have_train && a->sampled)
+        hc_outsample_flush(&a->os, &a->adam);
     if (a->have_R && a->R_sum == ds->checksum)
         return HC_OK;
     if (ds->train.nrows != m->n_users || ds->train.ncols != m->n_items)
@@ -524,6 +616,9 @@ static void ae_free(hc_model *m)
     free(a->act);
     free(a->tptr);
     free(a->tcol);
+    free(a->stcol);
+    free(a->sE);
+    hc_outsample_free(&a->os);
     hc_nn_ws_free(&a->ws);
     hc_csr_free(&a->R);
 }
@@ -532,7 +627,7 @@ const hc_model_type hc_model_ae = {
     .name = "ae",
     .title = "Mult-DAE (layers 1) or Mult-VAE (layers 2) over a user's item vector",
     .version = 1,
-    .params = "dim layers lr wd dropout batch seed",
+    .params = "dim layers lr wd dropout batch seed out-samples out-proposal",
     .size = sizeof(ae_model),
     .defaults = ae_defaults,
     .init = ae_init,

@@ -157,6 +157,10 @@ void hc_nn_l2norm_bwd(int32_t n, int32_t cols, const float *y, const float *norm
  *   loss = sum_k softplus(z_k) - y_k z_k,  dz_k = scale * (sigmoid(z_k) - y_k).
  * y NULL means all targets 0. dz may alias z. Returns the loss (accumulated in double). */
 double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz);
+/* Importance-weighted BCE with every target 0 (a sampled loss's negatives, docs/teachers.md
+ * §2.2): loss = sum_k w_k softplus(z_k), dz_k = scale * w_k * sigmoid(z_k); dz may alias z.
+ * Vectorised; the loss is summed in float lanes per call (calls of a few hundred entries). */
+double hc_nn_bce0_weighted(int64_t n, const float *z, const float *w, float scale, float *dz);
 /* Multinomial negative log-likelihood of one row: loss = -sum_k y_k log_softmax(z)_k. */
 double hc_nn_mult_nll(int32_t cols, const float *z, const float *y, float *dz);
 

@@ -5,6 +5,7 @@
  */
 #include "optim/proposal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,26 @@ int hc_proposal_init(hc_proposal *p, hc_proposal_kind kind, const hc_dataset *ds
     for (int64_t k = 0; k < ds->train.nnz; k++)
         mass[ds->train.indices[k]] += 1.0;
     int rc = hc_proposal_init_mass(p, mass, ds->n_items);
+    free(mass);
+    return rc;
+}
+
+int hc_proposal_init_degrees(hc_proposal *p, hc_proposal_kind kind, const int32_t *deg, int32_t n,
+                             double power)
+{
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    p->n_items = n;
+    if (n <= 0)
+        return hc_error(HC_EINVAL, "proposal: no units to draw from");
+    if (kind == HC_PROPOSAL_UNIFORM)
+        return HC_OK;
+    double *mass = malloc((size_t)n * sizeof *mass);
+    if (!mass)
+        return hc_error(HC_ENOMEM, "proposal: out of memory for %d units", n);
+    for (int32_t i = 0; i < n; i++)
+        mass[i] = pow((double)deg[i] + 1.0, power);
+    int rc = hc_proposal_init_mass(p, mass, n);
     free(mass);
     return rc;
 }

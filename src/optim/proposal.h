@@ -27,6 +27,11 @@ typedef struct {
 int hc_proposal_init(hc_proposal *p, hc_proposal_kind kind, const hc_dataset *ds);
 /* A popularity-kind proposal with q(i) = mass[i] / sum(mass) (every mass[i] > 0). */
 int hc_proposal_init_mass(hc_proposal *p, const double *mass, int32_t n_items);
+/* A proposal over any n units (items, or users for a user-side loss): uniform, or
+ * q(i) proportional to (deg[i] + 1)^power, add-one smoothed as above (the teachers' sampled
+ * output layers use power 0.75, docs/teachers.md §2). */
+int hc_proposal_init_degrees(hc_proposal *p, hc_proposal_kind kind, const int32_t *deg, int32_t n,
+                             double power);
 void hc_proposal_free(hc_proposal *p);
 /* Parses "uniform" or "pop"; HC_EINVAL otherwise. */
 int hc_proposal_kind_parse(const char *s, hc_proposal_kind *out);

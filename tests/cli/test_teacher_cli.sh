@@ -6,7 +6,9 @@
 # seed twice (one thread) giving byte-identical files (the second into --out new/t/t2, its
 # parents created); a user holding every item (mf, ml, gnn, dl and the BPR student finish,
 # the user reported once); a short Mult-DAE run (its own defaults in log.json, --dropout
-# recorded and changing the model); trajectory show / export / import round trip to a
+# recorded and changing the model); --out-samples for ae and iae (trains, recorded in log.json
+# with its proposal, refused when negative or not a number, as is an unknown --out-proposal,
+# by teacher and run); trajectory show / export / import round trip to a
 # byte-identical .hct (show and export given the teacher directory too, as ensemble and
 # distill take it; an output that is an input refused); importing 4-column rows of a "teacher
 # trained elsewhere"; usage errors (exit 2, --dropout's range among them), help with each
@@ -90,6 +92,32 @@ assert a["hparams"]["batch"] == 128 and a["hparams"]["layers"] == 1, a["hparams"
 assert abs(a["hparams"]["dropout"] - 0.3) < 1e-6 and b["hparams"]["dropout"] == 0, a["hparams"]
 EOF
 cmp -s ae3/model.hcm ae0/model.hcm && die "--dropout 0.3 and 0 trained the same model"
+
+echo "- teacher --out-samples: ae and iae train with a sampled output layer; bad values refused"
+for m in ae iae; do
+    expect 0 "$HC" teacher "${AE[@]/ae/$m}" --data ds.hcd --out "s-$m" --out-samples 50 \
+        --out-proposal uniform
+    [ -s "s-$m/model.hcm" ] || die "s-$m/model.hcm missing"
+    contains "$T/out" "test_R@50"
+    cmp -s "s-$m/model.hcm" "ae0/model.hcm" && die "$m: --out-samples trained the exact model"
+done
+expect 0 "$HC" teacher "${AE[@]}" --data ds.hcd --out s-pop --out-samples 50
+python3 - s-ae/log.json s-pop/log.json ae0/log.json <<'EOF2' || die "the sampled log.json check failed"
+import json, sys
+a, b, c = (json.load(open(p))["hparams"] for p in sys.argv[1:])
+assert a["out-samples"] == 50 and a["out-proposal"] == "uniform", a
+assert b["out-samples"] == 50 and b["out-proposal"] == "pop", b  # pop is the default
+assert c["out-samples"] == 0, c  # exact is the default
+EOF2
+expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --out-samples -1
+contains "$T/err" "--out-samples"
+expect 2 "$HC" teacher --model iae --data ds.hcd --out u1 --out-samples lots
+contains "$T/err" "--out-samples"
+expect 2 "$HC" teacher --model ae --data ds.hcd --out u1 --out-proposal zipf
+contains "$T/err" "--out-proposal takes one of uniform|pop, not 'zipf'"
+expect 2 "$HC" run --out u1 --out-samples -5
+contains "$T/err" "--out-samples"
+[ ! -e u1 ] || die "a refused --out-samples created the output directory"
 
 echo "- trajectory show / export / import: a byte-identical round trip"
 expect 0 "$HC" trajectory show --data ds.hcd --traj t1/trajectory.hct
