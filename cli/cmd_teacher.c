@@ -74,8 +74,7 @@ static void on_eval(void *ud, const hc_fit_eval *e)
     json_object_set_new(row, "loss", json_real(e->loss));
     json_object_set_new(row, "train_s", json_real(e->train_s));
     json_object_set_new(row, "eval_s", json_real(e->eval_s));
-    json_object_set_new(row, "valid", cli_metrics_json(&e->res.valid));
-    json_object_set_new(row, "test", cli_metrics_json(&e->res.test));
+    json_object_set_new(row, "metrics", cli_result_json(&e->res));
     json_array_append_new(p->evals, row);
     if (p->quiet)
         return;
@@ -199,8 +198,7 @@ static json_t *teacher_log(const teacher_args *a, int64_t nparams, const hc_fit_
     json_object_set_new(root, "best_epoch", json_integer(best->epoch));
     json_object_set_new(root, "train_s_per_epoch",
                         json_real(fr->train_s / (fr->epochs > 0 ? fr->epochs : 1)));
-    json_object_set_new(root, "best_valid", cli_metrics_json(&best->res.valid));
-    json_object_set_new(root, "test_at_best", cli_metrics_json(&best->res.test));
+    json_object_set_new(root, "best", cli_result_json(&best->res));
     if (a->traj) {
         json_t *cj = json_array();
         for (int32_t k = 0; k < tj->n_ckpt; k++) {

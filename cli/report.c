@@ -58,6 +58,15 @@ static double num(json_t *j, const char *key)
     return json_is_number(v) ? json_number_value(v) : -1.0;
 }
 
+/* The one shape every stage's log gives its metrics in: {"valid": {...}, "test": {...}}
+ * (cli_result_json), as "best" of a teacher's or student's log.json and as "metrics" of its
+ * evaluation rows and of the ensemble's table rows. */
+static void log_metrics(json_t *m, report_row *w)
+{
+    w->valid = json_object_get(m, "valid");
+    w->test = json_object_get(m, "test");
+}
+
 static int family_rank(const char *name)
 {
     for (int i = 0; hc_model_types[i]; i++) /* the registry's order, others after by name */
@@ -106,8 +115,7 @@ static void load_teachers(report *r)
             continue;
         }
         w->log = log;
-        w->test = json_object_get(log, "test_at_best");
-        w->valid = json_object_get(log, "best_valid");
+        log_metrics(json_object_get(log, "best"), w);
         w->params = num(log, "params");
     }
     if (d)
@@ -131,8 +139,7 @@ static void load_rest(report *r)
             break;
         w->log = ens;
         ens = NULL;
-        w->test = json_object_get(json_object_get(row, "metrics"), "test");
-        w->valid = json_object_get(json_object_get(row, "metrics"), "valid");
+        log_metrics(json_object_get(row, "metrics"), w);
         w->params = 0.0;
         for (int t = 0; t < r->n_teachers; t++)
             w->params += r->rows[t].params;
@@ -152,8 +159,7 @@ static void load_rest(report *r)
             continue;
         }
         w->log = log;
-        w->test = json_object_get(json_object_get(log, "best"), "test");
-        w->valid = json_object_get(json_object_get(log, "best"), "valid");
+        log_metrics(json_object_get(log, "best"), w);
         w->params = num(log, "params");
         *(m ? &r->het : &r->bpr) = r->n_rows - 1;
     }
@@ -352,8 +358,9 @@ static int write_plot_inputs(const report *r, const plots *pl)
             FILE *a = scratch_file(pl, f), *b = scratch_file(pl, g);
             json_t *e;
             size_t i;
-            json_array_foreach(json_object_get(r->rows[t].log, "evaluations"), i, e) if (a) fprintf(
-                a, "%g %g\n", num(e, "epoch"), num(json_object_get(e, "valid"), "recall@50"));
+            json_array_foreach(json_object_get(r->rows[t].log, "evaluations"), i, e) if (a)
+                fprintf(a, "%g %g\n", num(e, "epoch"),
+                        num(json_object_get(json_object_get(e, "metrics"), "valid"), "recall@50"));
             json_array_foreach(json_object_get(r->rows[t].log, "checkpoints"), i, e) if (b)
                 fprintf(b, "%g %g\n", num(e, "epoch"), num(e, "valid_R@50"));
             if (a)

@@ -47,8 +47,8 @@ expect 0 "$HC" teacher --model ml "${TEACH[@]}" --data ds.hcd --out B
 echo "- eval: a model file gives the teacher's best test metrics"
 expect 0 "$HC" eval --data ds.hcd --model A/model.hcm --json e1.json
 contains out "test"
-same_metrics e1.json metrics/test A/log.json test_at_best
-same_metrics e1.json metrics/valid A/log.json best_valid
+same_metrics e1.json metrics/test A/log.json best/test
+same_metrics e1.json metrics/valid A/log.json best/valid
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["model"]=="mf" and j["model_files"]==["A/model.hcm"], j' e1.json ||
     die "eval JSON names the wrong model"
 

@@ -44,16 +44,16 @@ python3 - t1/log.json <<'EOF' || die "log.json check failed"
 import json, sys
 log = json.load(open(sys.argv[1]))
 for key in ("model", "hparams", "params", "epochs", "best_epoch", "train_s_per_epoch",
-            "best_valid", "test_at_best", "checkpoints", "evaluations"):
+            "best", "checkpoints", "evaluations"):
     assert key in log, "missing key " + key
 assert log["model"] == "mf" and log["hparams"]["dim"] == 8 and log["epochs"] == 12, log
-assert "recall@50" in log["test_at_best"] and log["best_valid"]["n_users"] == 300
+assert "recall@50" in log["best"]["test"] and log["best"]["valid"]["n_users"] == 300
 evals = log["evaluations"]
 assert len(evals) == 5, evals  # epochs 1, 3, 6, 9, 12
 assert [e["epoch"] for e in evals] == [1, 3, 6, 9, 12]
 for e in evals:
-    assert {"epoch", "loss", "valid", "test"} <= set(e), e
-    assert "recall@50" in e["valid"] and "ndcg@50" in e["test"], e
+    assert {"epoch", "loss", "metrics"} <= set(e), e
+    assert "recall@50" in e["metrics"]["valid"] and "ndcg@50" in e["metrics"]["test"], e
 ck = log["checkpoints"]
 assert 1 <= len(ck) <= 3 and ck[-1]["epoch"] == log["best_epoch"], ck
 assert all(a["epoch"] < b["epoch"] for a, b in zip(ck, ck[1:])), ck
