@@ -183,6 +183,278 @@ static int check_input(const hc_interactions *x, const hc_idmap *users, const hc
     return HC_OK;
 }
 
+/* The arrays of one split, filled step by step (hc_split). "Raw" users and items are the
+ * reader's indices, "new" ones the dataset's (kept, in order of first appearance). */
+typedef struct {
+    const hc_interactions *x;
+    const hc_split_opts *opts;
+    int32_t nu, ni; /* raw users and items */
+    int has_ts;
+    int64_t *uptr;      /* nu + 1: raw user -> offsets of its interactions in order */
+    int64_t *order;     /* n: input indices grouped by user */
+    int32_t *icnt;      /* ni: distinct users per raw item */
+    int64_t *dptr;      /* nu + 1: distinct pairs per raw user */
+    int32_t *ditem;     /* nd: their items */
+    int64_t *dfirst;    /* nd: the input index of their first occurrence */
+    int64_t *dts;       /* nd: their earliest timestamp (has_ts) */
+    int64_t nd;         /* distinct pairs */
+    uint8_t *firstkept; /* n: 1 at the first occurrence of each kept pair */
+    int32_t *newu, *newi, *oldu, *oldi; /* raw <-> new indices */
+    int32_t n_users, n_items;           /* kept */
+    int64_t nk;                         /* kept pairs */
+    int64_t *kptr;                      /* n_users + 1: kept pairs per new user */
+    int32_t *kitem;                     /* nk: their new items, first-appearance order */
+    int64_t *kfirst, *kts;              /* nk: first input index, earliest timestamp */
+    uint8_t *part;                      /* nk: PART_* */
+    int64_t maxlen;                     /* most kept pairs of one user */
+    int64_t n_unseen;                   /* held-out pairs dropped: item not in train */
+    int32_t n_lost;                     /* users whose held-out sets were dropped */
+} split_work;
+
+static void work_free(split_work *w)
+{
+    free(w->uptr);
+    free(w->order);
+    free(w->icnt);
+    free(w->dptr);
+    free(w->ditem);
+    free(w->dfirst);
+    free(w->dts);
+    free(w->firstkept);
+    free(w->newu);
+    free(w->newi);
+    free(w->oldu);
+    free(w->oldi);
+    free(w->kptr);
+    free(w->kitem);
+    free(w->kfirst);
+    free(w->kts);
+    free(w->part);
+}
+
+/* malloc of n >= 0 elements of size bytes (one at least, so that 0 is not a failure). */
+static void *alloc_n(int64_t n, size_t size, int zero)
+{
+    size_t k = n > 0 ? (size_t)n : 1;
+    return zero ? calloc(k, size) : malloc(k * size);
+}
+
+/* 1. A stable counting sort by user, then duplicates collapsed per user (the earliest
+ * timestamp kept). O(n + users + items). */
+static int step_group(split_work *w)
+{
+    const hc_interactions *x = w->x;
+    const int64_t n = x->n;
+    w->uptr = alloc_n((int64_t)w->nu + 1, sizeof *w->uptr, 1);
+    w->order = alloc_n(n, sizeof *w->order, 0);
+    w->icnt = alloc_n(w->ni, sizeof *w->icnt, 1);
+    w->dptr = alloc_n((int64_t)w->nu + 1, sizeof *w->dptr, 1);
+    w->ditem = alloc_n(n, sizeof *w->ditem, 0);
+    w->dfirst = alloc_n(n, sizeof *w->dfirst, 0);
+    int32_t *mark = alloc_n(w->ni, sizeof *mark, 0);   /* last user seeing the item */
+    int64_t *where = alloc_n(w->ni, sizeof *where, 0); /* its slot in that user's list */
+    int64_t *fill = alloc_n((int64_t)w->nu + 1, sizeof *fill, 0);
+    if (w->has_ts)
+        w->dts = alloc_n(n, sizeof *w->dts, 0);
+    int ok = w->uptr && w->order && w->icnt && w->dptr && w->ditem && w->dfirst && mark && where &&
+             fill && (!w->has_ts || w->dts);
+    if (ok) {
+        for (int64_t k = 0; k < n; k++)
+            w->uptr[x->user[k] + 1]++;
+        for (int32_t u = 0; u < w->nu; u++)
+            w->uptr[u + 1] += w->uptr[u];
+        memcpy(fill, w->uptr, ((size_t)w->nu + 1) * sizeof *fill);
+        for (int64_t k = 0; k < n; k++)
+            w->order[fill[x->user[k]]++] = k;
+        for (int32_t i = 0; i < w->ni; i++)
+            mark[i] = -1;
+        int64_t nd = 0;
+        for (int32_t u = 0; u < w->nu; u++) {
+            w->dptr[u] = nd;
+            for (int64_t p = w->uptr[u]; p < w->uptr[u + 1]; p++) {
+                int64_t k = w->order[p];
+                int32_t i = x->item[k];
+                if (mark[i] != u) {
+                    mark[i] = u;
+                    where[i] = nd;
+                    w->ditem[nd] = i;
+                    w->dfirst[nd] = k;
+                    if (w->has_ts)
+                        w->dts[nd] = x->ts[k];
+                    nd++;
+                    w->icnt[i]++;
+                } else if (w->has_ts && x->ts[k] < w->dts[where[i]]) {
+                    w->dts[where[i]] = x->ts[k];
+                }
+            }
+        }
+        w->dptr[w->nu] = w->nd = nd;
+    }
+    free(mark);
+    free(where);
+    free(fill);
+    return ok ? HC_OK : HC_ENOMEM;
+}
+
+/* 2.-3. The one-pass filter (users with min_user distinct items, items with min_item users,
+ * both counted before filtering), and the kept users and items re-indexed in order of first
+ * appearance, their ids into the new maps. */
+static int step_filter(split_work *w, const hc_idmap *users, const hc_idmap *items, hc_dataset *out)
+{
+    const hc_interactions *x = w->x;
+    w->firstkept = alloc_n(x->n, 1, 1);
+    w->newu = alloc_n(w->nu, sizeof *w->newu, 0);
+    w->newi = alloc_n(w->ni, sizeof *w->newi, 0);
+    w->oldu = alloc_n(w->nu, sizeof *w->oldu, 0);
+    w->oldi = alloc_n(w->ni, sizeof *w->oldi, 0);
+    out->users = hc_idmap_new();
+    out->items = hc_idmap_new();
+    if (!w->firstkept || !w->newu || !w->newi || !w->oldu || !w->oldi || !out->users || !out->items)
+        return HC_ENOMEM;
+    for (int32_t u = 0; u < w->nu; u++) {
+        if (w->dptr[u + 1] - w->dptr[u] < (int64_t)w->opts->min_user)
+            continue;
+        for (int64_t p = w->dptr[u]; p < w->dptr[u + 1]; p++)
+            if (w->icnt[w->ditem[p]] >= w->opts->min_item)
+                w->firstkept[w->dfirst[p]] = 1;
+    }
+    for (int32_t u = 0; u < w->nu; u++)
+        w->newu[u] = -1;
+    for (int32_t i = 0; i < w->ni; i++)
+        w->newi[i] = -1;
+    for (int64_t k = 0; k < x->n; k++) {
+        if (!w->firstkept[k])
+            continue;
+        w->nk++;
+        if (w->newu[x->user[k]] < 0) {
+            w->oldu[w->n_users] = x->user[k];
+            w->newu[x->user[k]] = w->n_users++;
+        }
+        if (w->newi[x->item[k]] < 0) {
+            w->oldi[w->n_items] = x->item[k];
+            w->newi[x->item[k]] = w->n_items++;
+        }
+    }
+    for (int32_t u = 0; u < w->n_users; u++) {
+        const char *name = hc_idmap_name(users, w->oldu[u]);
+        int32_t idx, rc = hc_idmap_put(out->users, name, strlen(name), &idx);
+        if (rc != HC_OK)
+            return rc;
+    }
+    for (int32_t i = 0; i < w->n_items; i++) {
+        const char *name = hc_idmap_name(items, w->oldi[i]);
+        int32_t idx, rc = hc_idmap_put(out->items, name, strlen(name), &idx);
+        if (rc != HC_OK)
+            return rc;
+    }
+    return HC_OK;
+}
+
+/* The kept pairs of each new user, items in first-appearance order. */
+static int step_keep(split_work *w)
+{
+    w->kptr = alloc_n((int64_t)w->n_users + 1, sizeof *w->kptr, 0);
+    w->kitem = alloc_n(w->nk, sizeof *w->kitem, 0);
+    w->kfirst = alloc_n(w->nk, sizeof *w->kfirst, 0);
+    w->part = alloc_n(w->nk, 1, 0);
+    if (w->has_ts)
+        w->kts = alloc_n(w->nk, sizeof *w->kts, 0);
+    if (!w->kptr || !w->kitem || !w->kfirst || !w->part || (w->has_ts && !w->kts))
+        return HC_ENOMEM;
+    int64_t at = 0;
+    for (int32_t u = 0; u < w->n_users; u++) {
+        int32_t ou = w->oldu[u];
+        w->kptr[u] = at;
+        for (int64_t p = w->dptr[ou]; p < w->dptr[ou + 1]; p++) {
+            if (!w->firstkept[w->dfirst[p]])
+                continue;
+            w->kitem[at] = w->newi[w->ditem[p]];
+            w->kfirst[at] = w->dfirst[p];
+            if (w->has_ts)
+                w->kts[at] = w->dts[p];
+            at++;
+        }
+        if (at - w->kptr[u] > w->maxlen)
+            w->maxlen = at - w->kptr[u];
+    }
+    w->kptr[w->n_users] = at;
+    return HC_OK;
+}
+
+/* 4.-5. Each user's pairs assigned to train, valid or test (assign_user, one RNG stream in
+ * user order); then held-out items that occur in no train set go, and a user left with an
+ * empty valid or test set loses both. */
+static int step_assign(split_work *w)
+{
+    int32_t *perm = alloc_n(w->maxlen, sizeof *perm, 0);
+    ts_entry *te = alloc_n(w->maxlen, sizeof *te, 0);
+    uint8_t *in_train = alloc_n(w->n_items, 1, 1);
+    if (!perm || !te || !in_train) {
+        free(perm);
+        free(te);
+        free(in_train);
+        return HC_ENOMEM;
+    }
+    hc_rng rng;
+    hc_rng_init(&rng, w->opts->seed, 0);
+    for (int32_t u = 0; u < w->n_users; u++) {
+        int64_t b = w->kptr[u], len = w->kptr[u + 1] - b;
+        assign_user(w->opts, &rng, len, w->has_ts ? w->kts + b : NULL, w->kfirst + b, w->part + b,
+                    perm, te);
+        for (int64_t p = b; p < b + len; p++)
+            if (w->part[p] == PART_TRAIN)
+                in_train[w->kitem[p]] = 1;
+    }
+    for (int32_t u = 0; u < w->n_users; u++) {
+        int64_t nv = 0, nt = 0, had = 0;
+        for (int64_t p = w->kptr[u]; p < w->kptr[u + 1]; p++) {
+            if (w->part[p] == PART_TRAIN)
+                continue;
+            had = 1;
+            if (!in_train[w->kitem[p]]) {
+                w->part[p] = PART_DROPPED;
+                w->n_unseen++;
+            } else if (w->part[p] == PART_VALID) {
+                nv++;
+            } else {
+                nt++;
+            }
+        }
+        if (nv == 0 || nt == 0) {
+            for (int64_t p = w->kptr[u]; p < w->kptr[u + 1]; p++)
+                if (w->part[p] != PART_TRAIN)
+                    w->part[p] = PART_DROPPED;
+            w->n_lost += (int32_t)had;
+        }
+    }
+    free(perm);
+    free(te);
+    free(in_train);
+    return HC_OK;
+}
+
+/* The train, valid and test matrices from the parts. */
+static int step_matrices(const split_work *w, hc_dataset *out)
+{
+    int32_t *rows = alloc_n(w->nk, sizeof *rows, 0), *cols = alloc_n(w->nk, sizeof *cols, 0);
+    int rc = rows && cols ? HC_OK : HC_ENOMEM;
+    hc_csr *mats[3] = {&out->train, &out->valid, &out->test};
+    for (int m = 0; m < 3 && rc == HC_OK; m++) {
+        int64_t c = 0;
+        for (int32_t u = 0; u < w->n_users; u++)
+            for (int64_t p = w->kptr[u]; p < w->kptr[u + 1]; p++)
+                if (w->part[p] == m) {
+                    rows[c] = u;
+                    cols[c] = w->kitem[p];
+                    c++;
+                }
+        rc = hc_csr_from_pairs(mats[m], w->n_users, w->n_items, rows, cols, c);
+    }
+    free(rows);
+    free(cols);
+    return rc;
+}
+
 int hc_split(const hc_interactions *x, const hc_idmap *users, const hc_idmap *items,
              const hc_split_opts *opts, hc_dataset *out)
 {
@@ -190,250 +462,33 @@ int hc_split(const hc_interactions *x, const hc_idmap *users, const hc_idmap *it
     int rc = check_input(x, users, items, opts);
     if (rc)
         return rc;
-    const int32_t nu = hc_idmap_size(users), ni = hc_idmap_size(items);
-    const int64_t n = x->n;
-    const int has_ts = x->ts != NULL;
-
-    int64_t *uptr = calloc((size_t)nu + 1, sizeof *uptr);         /* raw user -> grouped offsets */
-    int64_t *order = malloc((size_t)(n ? n : 1) * sizeof *order); /* input idx grouped */
-    int32_t *mark = malloc((size_t)(ni ? ni : 1) * sizeof *mark); /* last user seeing item */
-    int64_t *where = malloc((size_t)(ni ? ni : 1) * sizeof *where); /* its slot in that list */
-    int32_t *icnt = calloc((size_t)(ni ? ni : 1), sizeof *icnt);
-    int64_t *dptr = calloc((size_t)nu + 1, sizeof *dptr); /* distinct pairs per raw user */
-    int32_t *newu = malloc((size_t)(nu ? nu : 1) * sizeof *newu);
-    int32_t *newi = malloc((size_t)(ni ? ni : 1) * sizeof *newi);
-    int32_t *oldu = malloc((size_t)(nu ? nu : 1) * sizeof *oldu);
-    int32_t *oldi = malloc((size_t)(ni ? ni : 1) * sizeof *oldi);
-    uint8_t *firstkept = calloc((size_t)(n ? n : 1), 1);
-    int32_t *ditem = NULL, *kitem = NULL, *perm = NULL, *rows = NULL, *cols = NULL;
-    int64_t *dfirst = NULL, *dts = NULL, *kfirst = NULL, *kts = NULL, *kptr = NULL;
-    uint8_t *part = NULL, *in_train = NULL;
-    ts_entry *te = NULL;
-    int64_t nd = 0;
-    rc = HC_ENOMEM;
-    if (!uptr || !order || !mark || !where || !icnt || !dptr || !newu || !newi || !oldu || !oldi ||
-        !firstkept)
-        goto oom;
-
-    /* 1. stable counting sort by user, then collapse duplicates per user */
-    for (int64_t k = 0; k < n; k++)
-        uptr[x->user[k] + 1]++;
-    for (int32_t u = 0; u < nu; u++)
-        uptr[u + 1] += uptr[u];
-    {
-        int64_t *fill = malloc(((size_t)nu + 1) * sizeof *fill);
-        if (!fill)
-            goto oom;
-        memcpy(fill, uptr, ((size_t)nu + 1) * sizeof *fill);
-        for (int64_t k = 0; k < n; k++)
-            order[fill[x->user[k]]++] = k;
-        free(fill);
+    split_work w = {.x = x,
+                    .opts = opts,
+                    .nu = hc_idmap_size(users),
+                    .ni = hc_idmap_size(items),
+                    .has_ts = x->ts != NULL};
+    if ((rc = step_group(&w)) == HC_OK && (rc = step_filter(&w, users, items, out)) == HC_OK &&
+        (rc = step_keep(&w)) == HC_OK && (rc = step_assign(&w)) == HC_OK)
+        rc = step_matrices(&w, out);
+    if (rc == HC_OK) {
+        out->n_users = w.n_users;
+        out->n_items = w.n_items;
+        out->kind = opts->kind;
+        out->seed = opts->seed;
+        out->valid_frac = opts->valid_frac;
+        out->test_frac = opts->test_frac;
+        hc_dataset_update_checksum(out);
+        hc_log(HC_LOG_INFO,
+               "split (%s, seed %llu): kept %d of %d users and %d of %d items (%lld of %lld "
+               "distinct pairs); %lld held-out items unseen in train removed, %d users lost "
+               "their held-out sets",
+               hc_split_name(opts->kind), (unsigned long long)opts->seed, w.n_users, w.nu,
+               w.n_items, w.ni, (long long)w.nk, (long long)w.nd, (long long)w.n_unseen, w.n_lost);
+    } else {
+        if (rc == HC_ENOMEM)
+            rc = hc_error(HC_ENOMEM, "split: out of memory for %lld interactions", (long long)x->n);
+        hc_dataset_free(out);
     }
-    ditem = malloc((size_t)(n ? n : 1) * sizeof *ditem);
-    dfirst = malloc((size_t)(n ? n : 1) * sizeof *dfirst);
-    if (!ditem || !dfirst)
-        goto oom;
-    if (has_ts && !(dts = malloc((size_t)(n ? n : 1) * sizeof *dts)))
-        goto oom;
-    for (int32_t i = 0; i < ni; i++)
-        mark[i] = -1;
-    for (int32_t u = 0; u < nu; u++) {
-        dptr[u] = nd;
-        for (int64_t p = uptr[u]; p < uptr[u + 1]; p++) {
-            int64_t k = order[p];
-            int32_t i = x->item[k];
-            if (mark[i] != u) {
-                mark[i] = u;
-                where[i] = nd;
-                ditem[nd] = i;
-                dfirst[nd] = k;
-                if (has_ts)
-                    dts[nd] = x->ts[k];
-                nd++;
-                icnt[i]++;
-            } else if (has_ts && x->ts[k] < dts[where[i]]) {
-                dts[where[i]] = x->ts[k];
-            }
-        }
-    }
-    dptr[nu] = nd;
-
-    /* 2.-3. one-pass filter; re-index in order of first appearance */
-    for (int32_t u = 0; u < nu; u++) {
-        if (dptr[u + 1] - dptr[u] < (int64_t)opts->min_user)
-            continue;
-        for (int64_t p = dptr[u]; p < dptr[u + 1]; p++)
-            if (icnt[ditem[p]] >= opts->min_item)
-                firstkept[dfirst[p]] = 1;
-    }
-    int32_t n_users = 0, n_items = 0;
-    for (int32_t u = 0; u < nu; u++)
-        newu[u] = -1;
-    for (int32_t i = 0; i < ni; i++)
-        newi[i] = -1;
-    int64_t nk = 0;
-    for (int64_t k = 0; k < n; k++) {
-        if (!firstkept[k])
-            continue;
-        nk++;
-        if (newu[x->user[k]] < 0) {
-            oldu[n_users] = x->user[k];
-            newu[x->user[k]] = n_users++;
-        }
-        if (newi[x->item[k]] < 0) {
-            oldi[n_items] = x->item[k];
-            newi[x->item[k]] = n_items++;
-        }
-    }
-    out->users = hc_idmap_new();
-    out->items = hc_idmap_new();
-    if (!out->users || !out->items)
-        goto oom;
-    for (int32_t u = 0; u < n_users; u++) {
-        const char *name = hc_idmap_name(users, oldu[u]);
-        int32_t idx;
-        if ((rc = hc_idmap_put(out->users, name, strlen(name), &idx)) != HC_OK)
-            goto fail;
-    }
-    for (int32_t i = 0; i < n_items; i++) {
-        const char *name = hc_idmap_name(items, oldi[i]);
-        int32_t idx;
-        if ((rc = hc_idmap_put(out->items, name, strlen(name), &idx)) != HC_OK)
-            goto fail;
-    }
-    rc = HC_ENOMEM;
-
-    /* the kept pairs of each new user, items in first-appearance order */
-    kptr = malloc(((size_t)n_users + 1) * sizeof *kptr);
-    kitem = malloc((size_t)(nk ? nk : 1) * sizeof *kitem);
-    kfirst = malloc((size_t)(nk ? nk : 1) * sizeof *kfirst);
-    part = malloc((size_t)(nk ? nk : 1));
-    if (!kptr || !kitem || !kfirst || !part)
-        goto oom;
-    if (has_ts && !(kts = malloc((size_t)(nk ? nk : 1) * sizeof *kts)))
-        goto oom;
-    int64_t w = 0, maxlen = 0;
-    for (int32_t u = 0; u < n_users; u++) {
-        int32_t ou = oldu[u];
-        kptr[u] = w;
-        for (int64_t p = dptr[ou]; p < dptr[ou + 1]; p++) {
-            if (!firstkept[dfirst[p]])
-                continue;
-            kitem[w] = newi[ditem[p]];
-            kfirst[w] = dfirst[p];
-            if (has_ts)
-                kts[w] = dts[p];
-            w++;
-        }
-        if (w - kptr[u] > maxlen)
-            maxlen = w - kptr[u];
-    }
-    kptr[n_users] = w;
-
-    /* 4. assign parts */
-    perm = malloc((size_t)(maxlen ? maxlen : 1) * sizeof *perm);
-    te = malloc((size_t)(maxlen ? maxlen : 1) * sizeof *te);
-    in_train = calloc((size_t)(n_items ? n_items : 1), 1);
-    if (!perm || !te || !in_train)
-        goto oom;
-    hc_rng rng;
-    hc_rng_init(&rng, opts->seed, 0);
-    for (int32_t u = 0; u < n_users; u++) {
-        int64_t b = kptr[u], len = kptr[u + 1] - b;
-        assign_user(opts, &rng, len, has_ts ? kts + b : NULL, kfirst + b, part + b, perm, te);
-        for (int64_t p = b; p < b + len; p++)
-            if (part[p] == PART_TRAIN)
-                in_train[kitem[p]] = 1;
-    }
-
-    /* 5. held-out items unseen in train go; an empty valid or test set drops both */
-    int64_t n_unseen = 0;
-    int32_t n_lost = 0;
-    for (int32_t u = 0; u < n_users; u++) {
-        int64_t nv = 0, nt = 0, had = 0;
-        for (int64_t p = kptr[u]; p < kptr[u + 1]; p++) {
-            if (part[p] == PART_TRAIN)
-                continue;
-            had = 1;
-            if (!in_train[kitem[p]]) {
-                part[p] = PART_DROPPED;
-                n_unseen++;
-            } else if (part[p] == PART_VALID) {
-                nv++;
-            } else {
-                nt++;
-            }
-        }
-        if (nv == 0 || nt == 0) {
-            for (int64_t p = kptr[u]; p < kptr[u + 1]; p++)
-                if (part[p] != PART_TRAIN)
-                    part[p] = PART_DROPPED;
-            n_lost += (int32_t)had;
-        }
-    }
-
-    /* the three matrices */
-    rows = malloc((size_t)(nk ? nk : 1) * sizeof *rows);
-    cols = malloc((size_t)(nk ? nk : 1) * sizeof *cols);
-    if (!rows || !cols)
-        goto oom;
-    hc_csr *mats[3] = {&out->train, &out->valid, &out->test};
-    for (int m = 0; m < 3; m++) {
-        int64_t c = 0;
-        for (int32_t u = 0; u < n_users; u++)
-            for (int64_t p = kptr[u]; p < kptr[u + 1]; p++)
-                if (part[p] == m) {
-                    rows[c] = u;
-                    cols[c] = kitem[p];
-                    c++;
-                }
-        if ((rc = hc_csr_from_pairs(mats[m], n_users, n_items, rows, cols, c)) != HC_OK)
-            goto fail;
-    }
-    out->n_users = n_users;
-    out->n_items = n_items;
-    out->kind = opts->kind;
-    out->seed = opts->seed;
-    out->valid_frac = opts->valid_frac;
-    out->test_frac = opts->test_frac;
-    hc_dataset_update_checksum(out);
-    hc_log(HC_LOG_INFO,
-           "split (%s, seed %llu): kept %d of %d users and %d of %d items (%lld of %lld "
-           "distinct pairs); %lld held-out items unseen in train removed, %d users lost their "
-           "held-out sets",
-           hc_split_name(opts->kind), (unsigned long long)opts->seed, n_users, nu, n_items, ni,
-           (long long)nk, (long long)nd, (long long)n_unseen, n_lost);
-    rc = HC_OK;
-    goto done;
-
-oom:
-    rc = hc_error(HC_ENOMEM, "split: out of memory for %lld interactions", (long long)n);
-fail:
-    hc_dataset_free(out);
-done:
-    free(uptr);
-    free(order);
-    free(mark);
-    free(where);
-    free(icnt);
-    free(dptr);
-    free(newu);
-    free(newi);
-    free(oldu);
-    free(oldi);
-    free(firstkept);
-    free(ditem);
-    free(dfirst);
-    free(dts);
-    free(kptr);
-    free(kitem);
-    free(kfirst);
-    free(kts);
-    free(part);
-    free(in_train);
-    free(perm);
-    free(te);
-    free(rows);
-    free(cols);
+    work_free(&w);
     return rc;
 }
