@@ -132,6 +132,7 @@ class Dataset:
         if len(items) != n:
             raise ValueError(f"users has {n} ids but items has {len(items)}")
         ts = None if timestamps is None else np.asarray(timestamps, dtype=np.int64)
+        _sync_log()
         return cls(_c.dataset_from_ids(users, items, n, ts,
                                        _split(method, valid, test, seed, min_user, min_item)))
 
@@ -141,6 +142,7 @@ class Dataset:
         """Interactions read from a file (README "Input formats": format auto, count, adj,
         csv or ml; threshold keeps ratings >= it; header None detects a CSV header), then
         split as `hetcomp split --data path` does."""
+        _sync_log()
         return cls(_c.dataset_from_file(str(path), _read(format, threshold, header),
                                         _split(method, valid, test, seed, min_user, min_item)))
 
@@ -151,11 +153,13 @@ class Dataset:
         interaction files (valid and test optional) and optional catalogs of users and items
         (one id per line) adding ids without train interactions."""
         p = [None if x is None else str(x) for x in (train, valid, test, users, items)]
+        _sync_log()
         return cls(_c.dataset_import(*p, _read(format, threshold, header)))
 
     @classmethod
     def load(cls, path):
         """A dataset file written by `hetcomp split` or Dataset.save (checksum checked)."""
+        _sync_log()
         return cls(_c.dataset_load(str(path)))
 
     @classmethod
@@ -173,6 +177,7 @@ class Dataset:
     def synthetic(cls, users=3000, items=5000, interactions=100000, seed=0, *, method="ratio",
                   valid=0.2, test=0.2, split_seed=0, min_user=5, min_item=0):
         """The built-in synthetic data (docs/synth.md; `hetcomp synth`), split."""
+        _sync_log()
         return cls(_c.dataset_synth(int(users), int(items), int(interactions), int(seed),
                                     _split(method, valid, test, split_seed, min_user, min_item)))
 
@@ -271,6 +276,7 @@ class Trajectory:
         """Text rows `checkpoint user rank item [list]` in the dataset's own ids
         (docs/formats.md section 5), as `hetcomp trajectory import` reads them; .missing is
         the most users without a list at any checkpoint."""
+        _sync_log()
         h, missing = _c.traj_import_text(str(path), dataset._h, float(min_coverage))
         return cls(h, missing)
 
@@ -411,15 +417,28 @@ def _trajectories(trajectories):
     return out
 
 
+def _progress(progress, what):
+    """The caller's progress callable, or one logging each evaluation at INFO when the
+    "hetcomp" logger would keep it (None otherwise: no GIL round trip per evaluation)."""
+    if progress is not None or not _log.isEnabledFor(logging.INFO):
+        return progress
+
+    def log_eval(epoch, loss, metrics):
+        _log.info("%s: epoch %d loss %.6g valid R@50 %.4f", what, epoch, loss,
+                  metrics["valid"]["recall@50"])
+    return log_eval
+
+
 def train_teacher(dataset, family, *, progress=None, trajectory=True, **hp):
     """Trains a teacher of family on dataset (`hetcomp teacher --model family`) and returns
     the best Model, with .trajectory (its checkpoints' top-K lists, when trajectory=True) and
     .summary (epochs, best_epoch, train_s, valid and test metrics at the best evaluation).
-    progress(epoch, loss, metrics) is called after each evaluation. Hyperparameters are
-    keyword arguments, '_' for '-' (eval_every=5); the families and theirs follow.
+    progress(epoch, loss, metrics) is called after each evaluation (default: a line to the
+    "hetcomp" logger at INFO). Hyperparameters are keyword arguments, '_' for '-' (eval_every=5); the families and theirs follow.
     """
     _sync_log()
-    h, t, summary = _c.train_teacher(dataset._h, str(family), _hp(hp), progress, trajectory)
+    h, t, summary = _c.train_teacher(dataset._h, str(family), _hp(hp),
+                                     _progress(progress, family), trajectory)
     return Model(h, dataset, None if t is None else Trajectory(t), summary)
 
 
@@ -439,13 +458,13 @@ def distill(dataset, trajectories, method="hetcomp", *, progress=None, **hp):
     """Distils the teachers' trajectories into a matrix factorisation student
     (`hetcomp distill`; docs/distillation.md) and returns the best student Model, with
     .summary. trajectories: Trajectory objects or teachers (their .trajectory); "bpr" needs
-    none. progress(epoch, loss, metrics) is called after each evaluation. Hyperparameters
-    are keyword arguments, '_' for '-' (rest_group=32); the methods and every
+    none. progress(epoch, loss, metrics) is called after each evaluation (default: a line
+    to the "hetcomp" logger at INFO). Hyperparameters are keyword arguments, '_' for '-' (rest_group=32); the methods and every
     hyperparameter follow. The GIL is released while it runs.
     """
     _sync_log()
     h, summary = _c.distill(dataset._h, str(method), _trajectories(trajectories), _hp(hp),
-                            progress)
+                            _progress(progress, method))
     return Model(h, dataset, None, summary)
 
 

@@ -260,8 +260,10 @@ static int get_one(void *ctx, Py_ssize_t j, const char *key, Py_ssize_t len)
     }
     c->idx[j] = len == 0 && c->pad_empty ? -1 : hc_idmap_get(c->map, key, (size_t)len);
     if (c->idx[j] < 0 && !(len == 0 && c->pad_empty)) {
-        PyErr_Format(PyExc_KeyError, "%s: unknown id '%.*s' at position %zd", c->what,
-                     (int)(len > 64 ? 64 : len), key, j);
+        PyObject *id = PyUnicode_DecodeUTF8(key, len > 64 ? 64 : len, "replace");
+        if (id)
+            PyErr_Format(PyExc_KeyError, "%s: unknown id '%U' at position %zd", c->what, id, j);
+        Py_XDECREF(id);
         return -1;
     }
     return 0;
