@@ -497,6 +497,19 @@ int hc_popularity_fit(const hc_dataset *ds, hc_popularity *p);
 void hc_popularity_free(hc_popularity *p);
 hc_scorer hc_popularity_scorer(hc_popularity *p);
 
+/* ======================================================================== Similar items */
+
+/* The k items most like each of items[0..n) under m's item factors (models with an
+ * "item_factors" tensor: mf, ml and every distilled student), as GET /v1/similar ranks them
+ * (docs/serving.md): metric "cosine" (NULL) or "dot" (inner product), the item itself left
+ * out. out_items and out_scores (either may be NULL) receive n x k entries, best first (ties
+ * to the smaller item index), -1 / -INFINITY padded. HC_EINVAL for a model without item
+ * factors, an item outside the catalog, k < 1 or another metric. O(items x dim) for the
+ * norms plus O(n x items x dim) for the scores; memory O(items) per thread. Reads the
+ * factors only, but like every call on a model: one thread at a time per model. */
+int hc_similar_items(hc_model *m, const int32_t *items, int32_t n, int32_t k, const char *metric,
+                     int32_t *out_items, float *out_scores);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

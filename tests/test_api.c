@@ -3,12 +3,14 @@
  * descriptions (every default reads back as itself), name=value validation, datasets and
  * trajectories from arrays (good and bad input), a teacher trained and a student distilled
  * through the API (the returned models hold the reported best metrics), the ensemble's lists,
- * and hc_recommend against hc_model_score.
+ * hc_recommend against hc_model_score, and hc_similar_items against brute force.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/similar.h"
 #include "core/param.h"
 #include "distill/distill.h"
 #include "model/fit.h"
@@ -321,13 +323,84 @@ static void test_model_file_names(void **state)
     hc_dataset_free(&ds);
 }
 
+/* hc_similar_items against brute-force cosine and dot in double over the item factors: each
+ * list is descending, leaves the item out, holds the true top (to 1e-5) and pads past the
+ * other items; bad arguments and a model without item factors are refused. */
+static void check_similar(const float *f, int32_t n_items, int32_t dim, int cosine, int32_t i,
+                          const int32_t *top, const float *val, int32_t k)
+{
+    double *s = malloc((size_t)n_items * sizeof *s);
+    for (int32_t j = 0; j < n_items; j++) {
+        double d = 0, ni = 0, nj = 0;
+        for (int32_t c = 0; c < dim; c++) {
+            d += (double)f[i * dim + c] * (double)f[j * dim + c];
+            ni += (double)f[i * dim + c] * (double)f[i * dim + c];
+            nj += (double)f[j * dim + c] * (double)f[j * dim + c];
+        }
+        s[j] = cosine ? d / sqrt(ni * nj) : d;
+    }
+    double kth = INFINITY;
+    for (int32_t r = 0; r < k && top[r] >= 0; r++) {
+        assert_int_not_equal(top[r], i);
+        assert_true(fabs((double)val[r] - s[top[r]]) < 1e-5);
+        assert_true(r == 0 || val[r] <= val[r - 1]);
+        kth = s[top[r]];
+        s[top[r]] = -INFINITY;
+    }
+    for (int32_t j = 0; j < n_items; j++)
+        assert_true(j == i || s[j] <= kth + 1e-5);
+    free(s);
+}
+
+static void test_similar_items(void **state)
+{
+    (void)state;
+    hc_dataset ds;
+    tu_make_dataset(&ds, 60, 40, 3, 10, 9);
+    const char *const tp[] = {"dim=8", "epochs=3", NULL};
+    hc_model *m, *ae;
+    TU_OK(hc_train_teacher(&ds, "mf", tp, NULL, NULL, &m, NULL, NULL));
+    const float *f;
+    int32_t dim;
+    assert_true(hc_item_factors(m, 40, &f, &dim));
+    assert_int_equal(dim, 8);
+    const int32_t items[3] = {0, 17, 39};
+    int32_t top[3 * 5];
+    float val[3 * 5];
+    for (int cosine = 0; cosine < 2; cosine++) {
+        TU_OK(hc_similar_items(m, items, 3, 5, cosine ? "cosine" : "dot", top, val));
+        for (int q = 0; q < 3; q++)
+            check_similar(f, 40, dim, cosine, items[q], top + 5 * q, val + 5 * q, 5);
+    }
+    int32_t all[40];
+    float all_v[40];
+    TU_OK(hc_similar_items(m, items + 1, 1, 40, NULL, all, all_v));
+    assert_int_equal(all[39], -1); /* 39 other items, then padding */
+    assert_true(isinf(all_v[39]) && all_v[39] < 0);
+    assert_true(all[38] >= 0);
+    TU_OK(hc_similar_items(m, items, 1, 5, NULL, top, NULL)); /* scores not wanted */
+    TU_OK(hc_similar_items(m, NULL, 0, 5, NULL, top, val));
+    assert_int_equal(hc_similar_items(m, items, 1, 5, "l2", top, val), HC_EINVAL);
+    assert_non_null(strstr(hc_errmsg(), "cosine or dot"));
+    const int32_t bad = 40;
+    assert_int_equal(hc_similar_items(m, &bad, 1, 5, NULL, top, val), HC_EINVAL);
+    assert_int_equal(hc_similar_items(m, items, 1, 0, NULL, top, val), HC_EINVAL);
+    const char *const ap[] = {"dim=8", "epochs=1", NULL};
+    TU_OK(hc_train_teacher(&ds, "ae", ap, NULL, NULL, &ae, NULL, NULL));
+    assert_int_equal(hc_similar_items(ae, items, 1, 5, NULL, top, val), HC_EINVAL);
+    assert_non_null(strstr(hc_errmsg(), "no item factors"));
+    hc_model_free(ae);
+    hc_model_free(m);
+    hc_dataset_free(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registries),       cmocka_unit_test(test_defaults_read_back),
         cmocka_unit_test(test_param_errors),     cmocka_unit_test(test_dataset_from_arrays),
         cmocka_unit_test(test_traj_from_arrays), cmocka_unit_test(test_pipeline),
-        cmocka_unit_test(test_model_file_names),
+        cmocka_unit_test(test_model_file_names), cmocka_unit_test(test_similar_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
 # Usage: tools/install-deps.sh [extra-package ...]
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libopenblas-openmp-dev libcmocka-dev libjansson-dev
-      libxxhash-dev libmicrohttpd-dev curl python3-numpy gnuplot-nox "$@")
+      libxxhash-dev libmicrohttpd-dev curl python3-numpy gnuplot-nox
+      python3-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-venv "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,7 +23,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
-#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -36,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dense/blas.h"
+#include "api/similar.h"
 #include "serve/body.h"
 #include "serve/jsonout.h"
 #include "serve/live.h"
@@ -413,20 +412,6 @@ static enum MHD_Result handle_batch(hc_server *s, struct MHD_Connection *c, req_
     return reply_text(s, c, rq, &jb);
 }
 
-/* Item-item scores of item i into buf (cosine or inner product of the item factors), i itself
- * excluded. */
-static void similar_scores(const hc_live_gen *g, int32_t n_items, int32_t i, int cosine, float *buf)
-{
-    const float *q = g->item_f + (size_t)i * (size_t)g->dim;
-    hc_sgemv(0, n_items, g->dim, 1.0f, g->item_f, g->dim, q, 0.0f, buf);
-    if (cosine) {
-        const float a = g->item_inv_norm[i];
-        for (int32_t j = 0; j < n_items; j++)
-            buf[j] *= a * g->item_inv_norm[j];
-    }
-    buf[i] = -INFINITY;
-}
-
 static enum MHD_Result handle_similar(hc_server *s, struct MHD_Connection *c, req_state *rq,
                                       int32_t w)
 {
@@ -452,7 +437,8 @@ static enum MHD_Result handle_similar(hc_server *s, struct MHD_Connection *c, re
     int has_factors = g->item_f != NULL;
     if (has_factors) {
         worker_buf *b = &s->buf[w];
-        similar_scores(g, s->ds->n_items, i, cosine, g->rec[w].scores);
+        hc_similar_scores(g->item_f, cosine ? g->item_inv_norm : NULL, s->ds->n_items, g->dim, i,
+                          g->rec[w].scores);
         int32_t got = hc_topk(g->rec[w].scores, s->ds->n_items, k, b->items, b->scores);
         hc_jb_lit(&jb, "{\"item\":");
         hc_jb_id(&jb, &s->item_ids, i);

@@ -5,11 +5,11 @@
  */
 #include "serve/live.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "api/similar.h"
 #include "model/model.h"
 
 static double unix_now(void)
@@ -69,26 +69,11 @@ static int load_model(const hc_live *l, hc_live_gen *g, int32_t x)
 /* Item-item similarity needs one model with item factors (mf, ml): their inverse norms. */
 static int setup_similar(hc_live_gen *g, int32_t n_items)
 {
-    if (g->n_models != 1)
+    if (g->n_models != 1 || !hc_item_factors(g->spec[0].models[0], n_items, &g->item_f, &g->dim))
         return HC_OK;
-    hc_model *m = g->spec[0].models[0];
-    hc_tensor ts[HC_MAX_TENSORS];
-    int n = m->type->tensors(m, ts);
-    for (int t = 0; t < n; t++) {
-        if (strcmp(ts[t].name, "item_factors") != 0 || ts[t].rows != n_items)
-            continue;
-        if (!(g->item_inv_norm = malloc((size_t)n_items * sizeof *g->item_inv_norm)))
-            return hc_error(HC_ENOMEM, "serve: out of memory");
-        g->item_f = ts[t].data;
-        g->dim = ts[t].cols;
-        for (int32_t i = 0; i < n_items; i++) {
-            const float *q = g->item_f + (size_t)i * (size_t)g->dim;
-            double s = 0.0;
-            for (int32_t c = 0; c < g->dim; c++)
-                s += (double)q[c] * (double)q[c];
-            g->item_inv_norm[i] = s > 0.0 ? (float)(1.0 / sqrt(s)) : 0.0f;
-        }
-    }
+    if (!(g->item_inv_norm = malloc((size_t)n_items * sizeof *g->item_inv_norm)))
+        return hc_error(HC_ENOMEM, "serve: out of memory");
+    hc_item_inv_norms(g->item_f, n_items, g->dim, g->item_inv_norm);
     return HC_OK;
 }
 

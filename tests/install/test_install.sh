@@ -19,7 +19,7 @@ libdir=$(pkg-config --variable=libdir hetcomp)
 [ -f "$(pkg-config --variable=includedir hetcomp)/hetcomp.h" ] || { echo "FAIL: no header"; exit 1; }
 # The shared library exports hc_* API functions, and none of the internal ones.
 syms=$(nm -D --defined-only "$libdir/libhetcomp.so" | awk '{print $3}')
-for s in hc_train_teacher hc_distill hc_ensemble_build hc_recommend hc_param_describe; do
+for s in hc_train_teacher hc_distill hc_ensemble_build hc_recommend hc_param_describe hc_similar_items; do
   grep -qx "$s" <<<"$syms" || { echo "FAIL: $s not exported"; exit 1; }
 done
 for s in hc_error hc_rng_init hc_fit hc_distill_run hc_alloc_floats; do
