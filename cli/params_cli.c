@@ -49,9 +49,10 @@ static void wrapped(FILE *fp, const char *text)
 
 void cli_help_line(FILE *fp, const char *flag, const char *help)
 {
-    fprintf(fp, "  %-19s ", flag);
     if ((int)strlen(flag) > 19)
-        fprintf(fp, "\n%22s", "");
+        fprintf(fp, "  %s\n%22s", flag, "");
+    else
+        fprintf(fp, "  %-19s ", flag);
     wrapped(fp, help);
 }
 
