@@ -6,6 +6,7 @@
  * Output directory: model.hcm (the best model), trajectory.hct (binary trajectory),
  * log.json (hyperparameters, every evaluation, the summary).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -232,6 +233,22 @@ static void teacher_summary(const teacher_args *a, int64_t nparams, const hc_fit
     }
 }
 
+/* The outputs of an earlier teacher run in dir, removed before this one trains: a run that is
+ * killed then leaves a subset of one generation (model.hcm, then trajectory.hct, then
+ * log.json are written), never a new model beside an older trajectory that later commands
+ * would take as one teacher. */
+static int remove_outputs(const char *dir)
+{
+    static const char *const files[] = {"log.json", "trajectory.hct", "model.hcm"};
+    for (int i = 0; i < 3; i++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        if (unlink(p) != 0 && errno != ENOENT)
+            return hc_error(HC_EIO, "%s: cannot replace: %s", p, strerror(errno));
+    }
+    return HC_OK;
+}
+
 int cmd_teacher(int argc, char **argv)
 {
     teacher_args a;
@@ -252,6 +269,8 @@ int cmd_teacher(int argc, char **argv)
     char path[4096];
     if ((rc = hc_dataset_load(a.data, &ds)) != HC_OK || (rc = cli_make_dir(a.out)) != HC_OK ||
         (rc = hc_model_create(a.type, &ds, &a.hp, &m)) != HC_OK)
+        goto done;
+    if ((rc = remove_outputs(a.out)) != HC_OK)
         goto done;
     int64_t nparams = hc_model_n_params(m);
     if (!a.cc.quiet)

@@ -8,6 +8,7 @@
 #endif
 
 #include "cli.h"
+#include "stage.h"
 
 static const cli_command commands[] = {
     {"run", cmd_run, "the whole pipeline: split, teachers, ensemble, distillation, report"},
@@ -57,6 +58,7 @@ static void tune_malloc(void)
 int main(int argc, char **argv)
 {
     tune_malloc();
+    cli_die_with_parent();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

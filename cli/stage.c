@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -145,9 +147,26 @@ int cli_spawn(const char *file, const char *const *argv, const char *cwd, const 
         posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
     if (cwd)
         posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    /* the child dies with us (CLI_PARENT_ENV, main.c): a killed run leaves no stage running */
+    size_t ne = 0;
+    while (environ[ne])
+        ne++;
+    char **env = malloc((ne + 2) * sizeof *env), parent[64];
+    if (!env) {
+        posix_spawn_file_actions_destroy(&fa);
+        return hc_error(HC_ENOMEM, "cannot start %s: out of memory", file);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (strncmp(environ[i], CLI_PARENT_ENV "=", sizeof CLI_PARENT_ENV) != 0)
+            env[k++] = environ[i];
+    snprintf(parent, sizeof parent, "%s=%ld", CLI_PARENT_ENV, (long)getpid());
+    env[k++] = parent;
+    env[k] = NULL;
     pid_t pid;
-    int e = posix_spawnp(&pid, file, &fa, NULL, (char *const *)argv, environ);
+    int e = posix_spawnp(&pid, file, &fa, NULL, (char *const *)argv, env);
     posix_spawn_file_actions_destroy(&fa);
+    free(env);
     if (e != 0)
         return hc_error(HC_EIO, "cannot start %s: %s", file, strerror(e));
     int ws;
@@ -233,4 +252,15 @@ double cli_stage_seconds(const cli_stages *s, const char *name)
     json_t *rec = json_object_get(json_object_get(s->state, "stages"), name);
     json_t *v = json_object_get(rec, "seconds");
     return json_is_number(v) ? json_number_value(v) : -1.0;
+}
+
+void cli_die_with_parent(void)
+{
+    const char *v = getenv(CLI_PARENT_ENV);
+    if (!v)
+        return;
+    long parent = strtol(v, NULL, 10);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (parent > 0 && (long)getppid() != parent) /* it died before prctl took effect */
+        _exit(CLI_EXIT_ERROR);
 }

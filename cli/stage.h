@@ -42,6 +42,10 @@ int cli_stage_run(cli_stages *s, const char *name, const char *const *args,
  * in directory cwd (NULL: the current one), its stdout into stdout_path (NULL: inherited; with
  * merge_stderr, stderr too), and waits. *status: the exit status, or minus the signal that
  * killed it. */
+/* The environment variable naming a stage's parent: a hetcomp started with it dies when that
+ * process does (cli_die_with_parent), so killing `run` (even with kill -9) stops its stage. */
+#define CLI_PARENT_ENV "HETCOMP_STAGE_OF"
+void cli_die_with_parent(void);
 int cli_spawn(const char *file, const char *const *argv, const char *cwd, const char *stdout_path,
               int merge_stderr, int *status);
 

@@ -6,10 +6,15 @@
  * renames it over the target. Any failure removes the temporary file. The target must be a
  * regular file or absent: rename() would otherwise replace a device or FIFO with our file
  * (as root, the system's /dev/null). Missing parent directories are created, like mkdir -p.
+ * A killed writer (kill -9) leaves its temporary file behind: the next hc_afile_open() of the
+ * same target removes every "<path>.tmp.<pid>" whose process no longer exists.
  */
 #include "core/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,6 +81,35 @@ static int make_parent(const char *path)
     return rc;
 }
 
+/* Removes the temporary files of path left by writers that died: "<base>.tmp.<pid>" in
+ * path's directory whose pid names no live process. O(directory entries). */
+static void remove_stale(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    const char *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char *end;
+        if (strncmp(e->d_name, base, bl) != 0 || strncmp(e->d_name + bl, ".tmp.", 5) != 0)
+            continue;
+        long pid = strtol(e->d_name + bl + 5, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) == 0)
+            hc_log(HC_LOG_INFO, "%s: removed a temporary file left by a killed writer", p);
+    }
+    if (d)
+        closedir(d);
+}
+
 int hc_afile_open(hc_afile *af, const char *path)
 {
     memset(af, 0, sizeof *af);
@@ -92,6 +126,7 @@ int hc_afile_open(hc_afile *af, const char *path)
         return hc_error(HC_ENOMEM, "%s: out of memory", path);
     }
     memcpy(af->path, path, n + 1);
+    remove_stale(path);
     snprintf(af->tmp_path, n + 32, "%s.tmp.%ld", path, (long)getpid());
     af->fp = fopen(af->tmp_path, "wb");
     if (!af->fp && errno == ENOENT && (rc = make_parent(path)) == HC_OK)
