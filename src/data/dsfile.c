@@ -379,7 +379,15 @@ int hc_dataset_load_mem(const char *path, const void *data, size_t len, hc_datas
     int rc;
     const uint8_t *h = (const uint8_t *)data;
     if (len >= 4 && memcmp(h, DS_MAGIC, 4) != 0) {
-        rc = hc_error(HC_ECORRUPT, "%s: not a hetcomp dataset file (bad magic)", path);
+        int text = 1; /* a raw interactions file passed where a dataset file belongs */
+        for (size_t k = 0; k < len && k < 256; k++)
+            text &= h[k] == '\n' || h[k] == '\r' || h[k] == '\t' || (h[k] >= 32 && h[k] < 127);
+        rc = text ? hc_error(HC_ECORRUPT,
+                             "%s: not a hetcomp dataset file but text, interactions perhaps: "
+                             "split them into one first ('hetcomp split --data %s --out "
+                             "DS.hcd')",
+                             path, path)
+                  : hc_error(HC_ECORRUPT, "%s: not a hetcomp dataset file (bad magic)", path);
         goto fail;
     }
     if (len < DS_HEADER_SIZE) {

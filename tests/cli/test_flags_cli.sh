@@ -2,7 +2,8 @@
 # test_flags_cli.sh - the flags every command shares (cli_common in cli/common.c): each
 # command's --help lists -q/--quiet, -v/--verbose and --json FILE (serve says why it has no
 # --json), options are taken by their exact names only, and --json FILE writes the result of
-# synth, split and stats as JSON (--json -: on stdout).
+# synth, split and stats as JSON (--json -: on stdout); a raw file given as a dataset is named
+# as such.
 set -euo pipefail
 HC=${1:?usage: test_flags_cli.sh <hetcomp> <shared-data-dir>}
 HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC")
@@ -38,4 +39,7 @@ assert t["n_users"] == p["users"] and t["checksum"] == p["checksum"], (t, p)
 PY
 expect 0 "$HC" stats --data X.hcd --json -
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" || die "--json - is not JSON"
+echo "- a raw interactions file where a dataset file belongs: the message says to split it"
+expect 1 "$HC" recommend --data X.tsv --model none.hcm --user u1
+contains "$T/err" "X.tsv: not a hetcomp dataset file but text, interactions perhaps: split them"
 echo "PASS"
