@@ -76,6 +76,10 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
 /* Routes library logs to stderr ("hetcomp: ..."); verbose adds debug lines, quiet keeps
  * warnings only. */
 void cli_log_init(int verbose, int quiet);
+/* The live line on a terminal: "[label] [#####...] done/cap  loss  s/epoch  elapsed  ETA <= t",
+ * the ETA an upper bound (early stopping may end the run sooner). */
+void cli_progress_bar(const char *label, int32_t done, int32_t cap, double loss, double secs,
+                      double elapsed);
 
 /* The flags every command takes, spelled and parsed once: -q/--quiet, -v/--verbose,
  * --json FILE (the command's result as one JSON object, written atomically) and

@@ -115,12 +115,15 @@ int cmd_distill(int argc, char **argv)
     cli_distill_inputs in = {0};
     hc_kd_ctx ctx = {0};
     hc_distill_result r = {0};
-    cli_distill_progress pr = {method, a.cc.quiet, 1, isatty(2), a.n_teachers, json_array(), 0};
+    cli_distill_progress pr = {method,       a.cc.quiet,   1, isatty(2),
+                               a.n_teachers, json_array(), 0, o->max_epochs,
+                               cli_now(),    NULL};
     json_t *root = NULL;
     char path[4096];
     if ((rc = cli_distill_load(&a, &in)) != HC_OK || (rc = check_outputs(&a)) != HC_OK ||
         (rc = cli_make_dir(a.out)) != HC_OK)
         goto done;
+    pr.teachers = in.t;
     if (!a.cc.quiet && !strcmp(method, "hetcomp"))
         say_scale(o, in.ds.n_items);
     ctx.ds = &in.ds;

@@ -60,11 +60,8 @@ typedef struct {
 static void on_epoch(void *ud, int32_t epoch, int32_t max_epochs, double loss, double secs)
 {
     progress *p = ud;
-    if (!p->tty || p->quiet)
-        return;
-    fprintf(stderr, "\r[%s] epoch %d/%d  loss %.4g  %.2fs/epoch  elapsed %.0fs   ", p->name, epoch,
-            max_epochs, loss, secs, cli_now() - p->t0);
-    fflush(stderr);
+    if (p->tty && !p->quiet)
+        cli_progress_bar(p->name, epoch, max_epochs, loss, secs, cli_now() - p->t0);
 }
 
 static void on_eval(void *ud, const hc_fit_eval *e)

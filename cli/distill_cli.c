@@ -129,8 +129,7 @@ void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs)
     cli_distill_progress *p = ud;
     if (p->quiet || !p->tty)
         return;
-    fprintf(stderr, "\r[%s] epoch %d  loss %.5g  %.2fs/epoch   ", p->label, epoch, loss, secs);
-    fflush(stderr);
+    cli_progress_bar(p->label, epoch + 1, p->max_epochs, loss, secs, cli_now() - p->t0);
 }
 
 void cli_distill_on_eval(void *ud, const hc_distill_eval *e)
@@ -156,7 +155,8 @@ void cli_distill_on_eval(void *ud, const hc_distill_eval *e)
     if (e->st.phase != 0) { /* a method with phases and moving checkpoints (HetComp) */
         fprintf(stderr, " phase %d ckpt", e->st.phase);
         for (int32_t x = 0; x < p->n_teachers; x++)
-            fprintf(stderr, " %.2f", e->st.mean_ckpt[x]);
+            fprintf(stderr, " %s %.2f", p->teachers ? p->teachers[x].model : "",
+                    e->st.mean_ckpt[x]);
     }
     fprintf(stderr,
             "  loss %-9.5g valid R@10 %.4f N@10 %.4f R@50 %.4f N@50 %.4f | test R@10 %.4f "

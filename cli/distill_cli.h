@@ -60,8 +60,11 @@ typedef struct {
     const char *label; /* e.g. the method, "rd seed 1" */
     int quiet, evals, tty;
     int32_t n_teachers;
-    json_t *rows;    /* array (owned by the caller) */
-    int sample_said; /* the sampled-users note was printed */
+    json_t *rows;            /* array (owned by the caller) */
+    int sample_said;         /* the sampled-users note was printed */
+    int32_t max_epochs;      /* the bar's cap */
+    double t0;               /* start (cli_now) */
+    const hc_traj *teachers; /* n_teachers, for their names beside the checkpoints */
 } cli_distill_progress;
 void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs);
 void cli_distill_on_eval(void *ud, const hc_distill_eval *e);

@@ -120,3 +120,30 @@ void cli_print_metrics_row(FILE *fp, const char *name, const hc_metrics *m)
         fprintf(fp, " %-7.4f %-7.4f", m->recall[j], m->ndcg[j]);
     fprintf(fp, " %d\n", m->n_users);
 }
+
+/* Seconds as "42s", "3m05s" or "1h02m". */
+static void span(char *buf, size_t n, double s)
+{
+    long t = s > 0 ? (long)(s + 0.5) : 0;
+    if (t < 60)
+        snprintf(buf, n, "%lds", t);
+    else if (t < 3600)
+        snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+}
+
+void cli_progress_bar(const char *label, int32_t done, int32_t cap, double loss, double secs,
+                      double elapsed)
+{
+    char bar[21], el[48], eta[48];
+    int fill = cap > 0 ? (int)(20.0 * done / cap) : 0;
+    for (int k = 0; k < 20; k++)
+        bar[k] = k < fill ? '#' : '.';
+    bar[20] = '\0';
+    span(el, sizeof el, elapsed);
+    span(eta, sizeof eta, secs * (cap - done));
+    fprintf(stderr, "\r\033[K[%s] [%s] %d/%d  loss %.4g  %.2fs/epoch  elapsed %s  ETA <= %s", label,
+            bar, done, cap, loss, secs, el, eta);
+    fflush(stderr);
+}
