@@ -105,7 +105,7 @@ EOF
 
 echo "- progress lines: HetComp's show its phase and checkpoints, a baseline's do not"
 expect 0 "$HC" distill --method hetcomp --data ds.hcd --teachers A B --k 50 --epochs 2 --out P1
-contains "$T/err" "[hetcomp] epoch    0 phase 1 ckpt 0.00 0.00  loss"
+contains "$T/err" "[hetcomp] epoch    0 phase 1 ckpt mf 0.00 gnn 0.00  loss"
 expect 0 "$HC" distill --method rd --data ds.hcd --teachers A B --k 50 --epochs 2 --out P2
 contains "$T/err" "[rd] epoch    0  loss"
 if grep -q "phase" "$T/err"; then die "a baseline's progress line shows a phase"; fi
