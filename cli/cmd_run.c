@@ -8,7 +8,8 @@
  * Each stage is the matching subcommand run as a child process, so `hetcomp run` does exactly
  * what the single commands do; a stage whose inputs (file contents) and flags are unchanged
  * since it last finished is skipped, so re-running an interrupted run resumes it.
- * Layout of the run directory: data.hcd, teachers/<family>/, ensemble/, students/{bpr,hetcomp}/,
+ * Layout of the run directory: data.hcd, stats.json, popularity.json, teachers/<family>/,
+ * ensemble/, students/{bpr,hetcomp}/,
  * latency/<model>.json, logs/<stage>.txt (each child's stdout), run.json, report.html.
  */
 #include <errno.h>
@@ -191,6 +192,15 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
         push_opt(a, "--seed", o->split_seed);
         const char *in[] = {data, NULL}, *out[] = {"data.hcd", NULL};
         if ((rc = cli_stage_run(st, "split", a, in, out)))
+            return rc;
+    }
+    { /* the dataset's summary and the popularity baseline, for the report */
+        const char *in[] = {"data.hcd", NULL}, *sout[] = {"stats.json", NULL},
+                   *pout[] = {"popularity.json", NULL};
+        const char *sa[] = {"stats", "--data", "data.hcd", "--json", "stats.json", "-q", NULL};
+        const char *pa[] = {"eval", "--data", "data.hcd", "--json", "popularity.json", "-q", NULL};
+        if ((rc = cli_stage_run(st, "stats", sa, in, sout)) ||
+            (rc = cli_stage_run(st, "popularity", pa, in, pout)))
             return rc;
     }
     if ((rc = make_subdir(st->dir, "teachers")) || (rc = make_subdir(st->dir, "students")) ||

@@ -111,7 +111,8 @@ static const char *const css =
     "child{"
     "text-align:left}tr.hl td{font-weight:bold;background:#fff6e6}.note{color:#666;font-size:"
     ".9em}figure{margin:1em 0}figcaption{color:#555;font-size:.9em}img{max-width:100%}"
-    ".big{font-size:1.1em}";
+    ".big{font-size:1.1em}.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:.4em "
+    ".8em}";
 
 static void write_summary(FILE *fp, const report *r)
 {
@@ -140,6 +141,55 @@ static void write_summary(FILE *fp, const report *r)
                 "the teacher ensemble (%.0fx faster)",
                 hp, ep, ep / hp);
     fputs(".</p>\n", fp);
+}
+
+/* The dataset and its split (stats.json). */
+static void write_dataset(FILE *fp, const report *r)
+{
+    if (!r->stats)
+        return;
+    const char *split = json_string_value(json_object_get(r->stats, "split"));
+    fprintf(fp,
+            "<p class=\"note\">Dataset: %.0f users, %.0f items, %.0f interactions (train %.0f, "
+            "valid %.0f, test %.0f), density %.4g %%, %.0f evaluated users; split ",
+            report_num(r->stats, "n_users"), report_num(r->stats, "n_items"),
+            report_num(r->stats, "n_interactions"), report_num(r->stats, "n_train"),
+            report_num(r->stats, "n_valid"), report_num(r->stats, "n_test"),
+            100.0 * report_num(r->stats, "density"), report_num(r->stats, "n_eval_users"));
+    esc(fp, split ? split : "?");
+    fprintf(fp, ", seed %.0f.</p>\n", report_num(r->stats, "seed"));
+}
+
+/* What a reader should not miss: an ensemble below its best teacher, a teacher that was
+ * still improving when its epoch cap stopped it. */
+static void write_warnings(FILE *fp, const report *r)
+{
+    double best = -1.0, er = r->ens >= 0 ? report_num(r->rows[r->ens].test, "recall@50") : -1.0;
+    const char *best_name = NULL;
+    for (int t = 0; t < r->n_teachers; t++) {
+        const report_row *w = &r->rows[t];
+        double v = report_num(w->test, "recall@50");
+        if (v > best) {
+            best = v;
+            best_name = w->name;
+        }
+        double ep = report_num(w->log, "epochs"), be = report_num(w->log, "best_epoch");
+        if (ep > 0 && be == ep) {
+            fputs("<p class=\"warn\">Teacher ", fp);
+            esc(fp, w->name);
+            fprintf(fp,
+                    " was still improving at its last epoch (%.0f): its epoch cap stopped "
+                    "it, and more epochs would likely make it (and the ensemble) better.</p>\n",
+                    ep);
+        }
+    }
+    if (er > 0 && best_name && er < best) {
+        fprintf(fp, "<p class=\"warn\">The ensemble (test R@50 %.4f) is below its best teacher, ",
+                er);
+        esc(fp, best_name);
+        fprintf(fp, " (%.4f): a weak teacher pulls it down; leave it out or weight it less.</p>\n",
+                best);
+    }
 }
 
 static void write_table(FILE *fp, const report *r)
@@ -287,11 +337,13 @@ static int write_page(FILE *fp, const report *r, const plots *pl)
     esc(fp, r->dir);
     fprintf(fp, "</code>, hetcomp %s, written %s.</p>\n", HC_VERSION_STRING, when);
     write_summary(fp, r);
+    write_dataset(fp, r);
     fputs("<h2>Comparison</h2>\n", fp);
     if (r->n_rows == 0)
         fputs("<p>No stage has finished yet.</p>\n", fp);
     else
         write_table(fp, r);
+    write_warnings(fp, r);
     fputs("<h2>Learning curves</h2>\n", fp);
     if (!pl->ok) {
         fputs("<p class=\"note\">No plots: ", fp);
@@ -326,9 +378,9 @@ static void print_table(FILE *fp, const report *r)
         const report_row *w = &r->rows[i];
         char name[64], params[32], spe[32], lat[32];
         snprintf(name, sizeof name, "%s%s", i < r->n_teachers ? "teacher-" : "",
-                 i < r->n_teachers || i == r->ens ? w->name
-                 : i == r->bpr                    ? "student-bpr"
-                                                  : "student-hetcomp");
+                 i < r->n_teachers || i == r->ens || i == r->pop ? w->name
+                 : i == r->bpr                                   ? "student-bpr"
+                                                                 : "student-hetcomp");
         snprintf(params, sizeof params, "%.0f", w->params);
         double sp = i == r->ens ? -1.0 : report_num(w->log, "train_s_per_epoch");
         double p50 = report_num(w->lat, "p50_us");

@@ -140,6 +140,18 @@ static void load_rest(report *r)
         *(m ? &r->het : &r->bpr) = r->n_rows - 1;
     }
     r->run = report_load_json(r->dir, "run.json");
+    r->stats = report_load_json(r->dir, "stats.json");
+    r->pop = -1;
+    json_t *pop = report_load_json(r->dir, "popularity.json");
+    report_row *w = pop ? add_row(r, "pop", "popularity (items by their train users)") : NULL;
+    if (w) {
+        w->log = pop;
+        log_metrics(json_object_get(pop, "metrics"), w);
+        w->params = 0.0;
+        r->pop = r->n_rows - 1;
+    } else {
+        json_decref(pop);
+    }
 }
 
 void report_free(report *r)
@@ -149,6 +161,7 @@ void report_free(report *r)
         json_decref(r->rows[i].lat);
     }
     json_decref(r->run);
+    json_decref(r->stats);
 }
 
 void report_load(report *r, const char *dir)

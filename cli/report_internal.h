@@ -26,6 +26,8 @@ typedef struct {
     int n_rows, n_teachers; /* teachers are rows[0..n_teachers) */
     int ens, bpr, het;      /* row indices or -1 */
     json_t *run;            /* run.json (owned), may be NULL */
+    json_t *stats;          /* stats.json: the dataset's summary (owned), may be NULL */
+    int pop;                /* the popularity row's index, or -1 */
 } report;
 
 /* Reads every stage's JSON under dir into r (missing stages are simply absent). */

@@ -36,6 +36,8 @@ done
 contains R/report.html "HetComp student"
 contains R/report.html "student without distillation (BPR)"
 contains R/report.html "ensemble of all teachers"
+contains R/report.html "popularity (items by their train users)"
+contains R/report.html "Dataset: 300 users"
 contains "$T/err" "[run] finished in"
 if grep -qE 'src="https?:|href="https?:' R/report.html; then die "the report references the network"; fi
 if command -v gnuplot >/dev/null; then
