@@ -171,16 +171,20 @@ json_t *cli_distill_log(const char *method, const hc_traj *teachers, int32_t n_t
                         json_t *rows)
 {
     const hc_distill_eval *best = &r->evals[r->best];
-    json_t *root = json_object(), *tj = json_array();
-    if (!root || !tj) {
+    json_t *root = json_object(), *tj = json_array(), *cj = json_array();
+    if (!root || !tj || !cj) {
         json_decref(root);
         json_decref(tj);
+        json_decref(cj);
         return NULL;
     }
-    for (int32_t x = 0; x < n_teachers; x++)
+    for (int32_t x = 0; x < n_teachers; x++) {
         json_array_append_new(tj, json_string(teachers[x].model));
+        json_array_append_new(cj, json_integer(teachers[x].n_ckpt));
+    }
     int bad = json_object_set_new(root, "method", json_string(method));
     bad |= json_object_set_new(root, "teachers", tj);
+    bad |= json_object_set_new(root, "teacher_checkpoints", cj);
     bad |= json_object_set_new(root, "dim", json_integer(o->dim));
     bad |= json_object_set_new(root, "options", cli_distill_opts_json(o));
     bad |= json_object_set_new(root, "params", json_integer(hc_model_n_params(student)));

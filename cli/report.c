@@ -354,8 +354,12 @@ static int write_page(FILE *fp, const report *r, const plots *pl)
            "Validation Recall@50 of the d-dimensional MF student over epochs, with HetComp "
            "distillation and without (BPR); dashed: the ensemble and the best teacher.");
     figure(fp, pl, "dkc.svg",
-           "Dynamic knowledge construction: the mean checkpoint index (0 = earliest) each "
-           "teacher's knowledge comes from, over the student's epochs.");
+           "Dynamic knowledge construction: how far along its trajectory each teacher's "
+           "knowledge comes from (0: the earliest checkpoint, 1: the final one; the mean over "
+           "users), over the student's epochs.");
+    figure(fp, pl, "cost.svg",
+           "Cost against accuracy: each model's parameters (log scale) and test Recall@50; "
+           "the ensemble's parameters are its teachers' together.");
     figure(fp, pl, "teachers.svg",
            "The teachers' validation Recall@50 over epochs; dots: the checkpoints kept in their "
            "trajectories.");

@@ -38,6 +38,35 @@ static int write_student_curve(const plots *pl, json_t *log, const char *name)
     return 1;
 }
 
+/* 4: cost against accuracy, one point per model: parameters (log scale) against test
+ * Recall@50. Returns 1 when plotted. */
+static int write_cost_plot(const report *r, const plots *pl, FILE *gp)
+{
+    FILE *fp = scratch_file(pl, "cost.dat");
+    int k = 0;
+    for (int i = 0; fp && i < r->n_rows; i++) {
+        const report_row *w = &r->rows[i];
+        double v = report_num(w->test, "recall@50");
+        if (w->params > 0 && v >= 0) {
+            fprintf(fp, "%g %g \"%s\"\n", w->params, v,
+                    i == r->het   ? "hetcomp"
+                    : i == r->bpr ? "bpr"
+                                  : w->name);
+            k++;
+        }
+    }
+    if (fp)
+        fclose(fp);
+    if (k == 0)
+        return 0;
+    fputs("set output 'cost.svg'\nset logscale x\nset xlabel 'parameters'\n"
+          "set ylabel 'test Recall@50'\nset yrange [0:*]\n"
+          "plot 'cost.dat' u 1:2 w p pt 7 ps 1.5 lc 1 notitle, '' u 1:2:3 w labels offset 0,1 "
+          "notitle\nunset logscale x\nset xlabel 'epoch'\n",
+          gp);
+    return 1;
+}
+
 /* Writes the data files and the gnuplot script; returns the number of plots. */
 static int write_plot_inputs(const report *r, const plots *pl)
 {
@@ -83,8 +112,10 @@ static int write_plot_inputs(const report *r, const plots *pl)
         fputs("\n", gp);
         n++;
     }
-    /* 2: mean DKC checkpoint per teacher */
+    /* 2: DKC's progress per teacher, as the share of the way from the first checkpoint to the
+     * last (mean index / (C - 1)), so teachers with fewer checkpoints compare */
     json_t *tn = r->het >= 0 ? json_object_get(r->rows[r->het].log, "teachers") : NULL;
+    json_t *tc = r->het >= 0 ? json_object_get(r->rows[r->het].log, "teacher_checkpoints") : NULL;
     if (json_array_size(tn) > 0) {
         FILE *fp = scratch_file(pl, "dkc.dat");
         if (fp) {
@@ -94,12 +125,15 @@ static int write_plot_inputs(const report *r, const plots *pl)
             {
                 fprintf(fp, "%g", report_num(e, "epoch"));
                 json_array_foreach(json_object_get(e, "mean_ckpt"), j, c)
-                    fprintf(fp, " %g", json_number_value(c));
+                {
+                    double last = json_number_value(json_array_get(tc, j)) - 1.0;
+                    fprintf(fp, " %g", last > 0 ? json_number_value(c) / last : 1.0);
+                }
                 fputc('\n', fp);
             }
             fclose(fp);
-            fputs("set output 'dkc.svg'\nset ylabel 'mean checkpoint index (DKC)'\n"
-                  "set yrange [-0.1:*]\nplot ",
+            fputs("set output 'dkc.svg'\nset ylabel 'DKC: share of the way to the final "
+                  "checkpoint'\nset yrange [-0.05:1.05]\nplot ",
                   gp);
             json_array_foreach(tn, i, c)
                 fprintf(gp, "%s'dkc.dat' u 1:%zu w lp pt 7 ps 0.4 lw 2 t '%s'", i ? ", " : "",
@@ -135,6 +169,7 @@ static int write_plot_inputs(const report *r, const plots *pl)
         fputs("\n", gp);
         n++;
     }
+    n += write_cost_plot(r, pl, gp);
     fclose(gp);
     return n;
 }

@@ -84,6 +84,7 @@ for key in ("method", "teachers", "dim", "params", "epochs", "best_epoch",
             "train_s_per_epoch", "best", "evaluations"):
     assert key in log, "missing key " + key
 assert log["method"] == "hetcomp" and log["teachers"] == ["mf", "gnn"], log
+assert len(log["teacher_checkpoints"]) == 2 and min(log["teacher_checkpoints"]) >= 1, log
 assert log["dim"] == 6 and log["params"] == 6 * (400 + 600), log
 ev = log["evaluations"]
 assert [e["epoch"] for e in ev] == [0, 10, 20, 30, 39], [e["epoch"] for e in ev]
