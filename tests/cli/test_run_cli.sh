@@ -42,7 +42,7 @@ contains "$T/err" "[run] finished in"
 if grep -qE 'src="https?:|href="https?:' R/report.html; then die "the report references the network"; fi
 if command -v gnuplot >/dev/null; then
     n=$(grep -o 'src="data:image/svg+xml;base64,' R/report.html | wc -l)
-    [ "$n" = 3 ] || die "expected 3 plots in the report, found $n"
+    [ "$n" = 4 ] || die "expected 4 plots in the report (students, DKC, cost, teachers), found $n"
 else
     contains R/report.html "No plots: gnuplot is not installed"
 fi
