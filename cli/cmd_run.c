@@ -157,7 +157,9 @@ static int run_latency(cli_stages *st, const run_opts *o, int nf, char (*tmodel)
     return rc;
 }
 
-static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
+/* The data stages: synth (without --data), split (or the import), stats and the popularity
+ * baseline. */
+static int run_data(cli_stages *st, const run_opts *o)
 {
     int rc;
     const char *data = o->data;
@@ -203,6 +205,14 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
             (rc = cli_stage_run(st, "popularity", pa, in, pout)))
             return rc;
     }
+    return HC_OK;
+}
+
+static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
+{
+    int rc;
+    if ((rc = run_data(st, o)) != HC_OK)
+        return rc;
     if ((rc = make_subdir(st->dir, "teachers")) || (rc = make_subdir(st->dir, "students")) ||
         (rc = make_subdir(st->dir, "latency")))
         return rc;
