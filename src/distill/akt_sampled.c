@@ -36,7 +36,8 @@ static int drawset_init(hc_akt_drawset *ds, int32_t S, int32_t I, int32_t d)
     ds->first = malloc((size_t)I * sizeof *ds->first);
     ds->w = malloc((size_t)S * sizeof *ds->w);
     ds->Qt = malloc((size_t)S * (size_t)d * sizeof *ds->Qt);
-    if (!ds->items || !ds->next || !ds->first || !ds->w || !ds->Qt)
+    ds->u = malloc((size_t)S * sizeof *ds->u);
+    if (!ds->items || !ds->next || !ds->first || !ds->w || !ds->Qt || !ds->u)
         return HC_ENOMEM;
     for (int32_t i = 0; i < I; i++)
         ds->first[i] = -1;
@@ -50,6 +51,7 @@ static void drawset_free(hc_akt_drawset *ds)
     free(ds->first);
     free(ds->w);
     free(ds->Qt);
+    free(ds->u);
 }
 
 int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_t I, int32_t d,
@@ -111,13 +113,15 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
 }
 
 /* Draws group g's items of the step into ds, their factors transposed and the item -> draws
- * chains. The stream depends on (seed, step, group) only, not on the thread drawing it. */
+ * chains. The stream depends on (seed, step, group) only, not on the thread drawing it. The
+ * draws come in item order: the gathers here and the scatters of flush_group then walk the
+ * item tables forwards instead of missing the cache once a draw. */
 static void draw_group(const hc_akt_sampler *s, hc_akt_drawset *ds, const float *Q, int32_t g)
 {
     const int32_t S = s->S, d = s->d;
     hc_rng r;
     hc_rng_init(&r, s->seed, DRAW_STREAM + ((uint64_t)s->step << 24) + (uint64_t)g);
-    hc_proposal_draw(s->prop, &r, S, ds->items, ds->w);
+    hc_proposal_draw_sorted(s->prop, &r, S, ds->items, ds->w, ds->u);
     for (int32_t j = S - 1; j >= 0; j--) {
         int32_t it = ds->items[j];
         ds->next[j] = ds->first[it];

@@ -22,6 +22,7 @@
 typedef struct {
     int32_t *items, *first, *next; /* S, I (-1 outside a group), S */
     float *w, *Qt;                 /* S, d x S */
+    double *u;                     /* S: the sorted draws' uniforms */
 } hc_akt_drawset;
 
 typedef struct {

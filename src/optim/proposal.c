@@ -1,7 +1,7 @@
 /*
  * proposal.c - uniform and popularity item proposals (see proposal.h). The popularity one is
  * Walker's alias table built by Vose's two-stack method: O(items) once, O(1) per draw (one
- * uniform integer, one uniform float).
+ * uniform integer, one uniform float). Sorted draws read the cumulative masses instead.
  */
 #include "optim/proposal.h"
 
@@ -38,9 +38,12 @@ static int build_alias(hc_proposal *p, const double *mass, double total)
         return hc_error(HC_ENOMEM, "proposal: out of memory for %d items", n);
     }
     int32_t ns = 0, nl = 0;
+    double run = 0.0;
     for (int32_t i = 0; i < n; i++) {
         p->prob[i] = (float)(mass[i] / total);
         scaled[i] = mass[i] / total * n;
+        run += mass[i];
+        p->cdf[i] = run / total;
         if (scaled[i] < 1.0)
             small[ns++] = i;
         else
@@ -56,6 +59,7 @@ static int build_alias(hc_proposal *p, const double *mass, double total)
             small[ns++] = l;
         }
     }
+    p->cdf[n - 1] = 1.0; /* so every uniform in [0, 1) finds an item */
     /* what is left has mass 1 up to rounding */
     while (nl > 0) {
         int32_t l = large[--nl];
@@ -89,7 +93,8 @@ int hc_proposal_init_mass(hc_proposal *p, const double *mass, int32_t n)
     p->prob = malloc((size_t)n * sizeof *p->prob);
     p->cut = malloc((size_t)n * sizeof *p->cut);
     p->alias = malloc((size_t)n * sizeof *p->alias);
-    int rc = p->prob && p->cut && p->alias
+    p->cdf = malloc((size_t)n * sizeof *p->cdf);
+    int rc = p->prob && p->cut && p->alias && p->cdf
                  ? build_alias(p, mass, total)
                  : hc_error(HC_ENOMEM, "proposal: out of memory for %d items", n);
     if (rc)
@@ -143,6 +148,7 @@ void hc_proposal_free(hc_proposal *p)
     free(p->prob);
     free(p->cut);
     free(p->alias);
+    free(p->cdf);
     memset(p, 0, sizeof *p);
 }
 
@@ -163,5 +169,58 @@ void hc_proposal_draw(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items
             i = p->alias[i];
         items[j] = i;
         w[j] = 1.0f / ((float)n * p->prob[i]);
+    }
+}
+
+/* Fills u[0..n) with the order statistics of n uniforms on [0, 1): the partial sums of n + 1
+ * exponential spacings over their total (n + 1 logs, no sort). */
+static void sorted_uniforms(hc_rng *r, int32_t n, double *u)
+{
+    double run = 0.0;
+    for (int32_t j = 0; j < n; j++) {
+        run += -log1p(-hc_rng_double(r));
+        u[j] = run;
+    }
+    double total = run - log1p(-hc_rng_double(r));
+    for (int32_t j = 0; j < n; j++)
+        u[j] /= total;
+}
+
+/* The first item at or after lo whose cumulative mass exceeds u: galloping from lo, since
+ * sorted draws lie about items / n apart, then bisection. */
+static int32_t cdf_search(const double *cdf, int32_t n, int32_t lo, double u)
+{
+    int32_t step = 1, hi = lo;
+    while (hi < n - 1 && cdf[hi] <= u) {
+        lo = hi + 1;
+        hi = hi + step < n - 1 ? hi + step : n - 1;
+        step *= 2;
+    }
+    while (lo < hi) { /* cdf[hi] > u or hi = n - 1; every index below lo has cdf <= u */
+        int32_t mid = lo + (hi - lo) / 2;
+        if (cdf[mid] <= u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void hc_proposal_draw_sorted(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items, float *w,
+                             double *u)
+{
+    const int32_t ni = p->n_items;
+    sorted_uniforms(r, n, u);
+    int32_t at = 0;
+    for (int32_t j = 0; j < n; j++) {
+        if (p->kind == HC_PROPOSAL_UNIFORM) {
+            at = (int32_t)(u[j] * (double)ni);
+            at = at < ni ? at : ni - 1;
+            w[j] = (float)ni / (float)n;
+        } else {
+            at = cdf_search(p->cdf, ni, at, u[j]);
+            w[j] = 1.0f / ((float)n * p->prob[at]);
+        }
+        items[j] = at;
     }
 }
