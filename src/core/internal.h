@@ -9,6 +9,16 @@
 
 #include "hetcomp.h"
 
+/* Hot kernels compiled twice, for x86-64-v3 (AVX2) and for the baseline, and picked at load
+ * time by the CPU (ifunc). No FMA contraction happens in ISO C mode, so both clones give the
+ * same bits. Off under ASan, whose instrumented ifunc resolvers run too early. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#define HC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HC_CLONES
+#endif
+
 /* ======================================================================== Errors and logs */
 
 /* Sets this thread's error message (printf-style) and returns code, for `return hc_error(...)`. */

@@ -29,19 +29,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "dense/vec.h"
 
 #define S_MIN    -40.0f
 #define S_MAX    40.0f
 #define TILE     HC_AKT_TILE
 #define MAX_LIST (HC_AKT_MAX_P + HC_AKT_MAX_K)
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
-    !defined(__SANITIZE_ADDRESS__)
-#define HC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HC_CLONES
-#endif
 
 /* Written as two selects so loops calling it vectorise. */
 static inline float clampf(float x)

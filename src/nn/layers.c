@@ -37,14 +37,9 @@
 
 #include "dense/blas.h"
 
-/* Elementwise kernels that dominate the autoencoders' steps (an exp over every logit, a
- * sigmoid over every hidden unit, the BCE over every output) are compiled twice, for
- * x86-64-v3 (AVX2 and FMA) and for the baseline, and picked at load time by the CPU. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
+/* The elementwise kernels that dominate the autoencoders' steps (an exp over every logit, a
+ * sigmoid over every hidden unit, the BCE over every output) are compiled twice (HC_CLONES,
+ * core/internal.h). */
 
 /* Eight floats in a GCC vector: one AVX2 register in the x86-64-v3 clones, two SSE registers
  * in the baseline ones. The exp loops are written on it because the auto-vectoriser leaves a
@@ -105,7 +100,7 @@ V8 v8f v8_exp(v8f x)
 
 /* y = sigmoid(x) over n entries (vectorised: the loop sits in a function of its own, which
  * the OpenMP-outlined caller is not). */
-HOT static void sigmoid_block(int64_t n, const float *x, float *y)
+HC_CLONES static void sigmoid_block(int64_t n, const float *x, float *y)
 {
     for (int64_t k = 0; k < n; k++)
         y[k] = hc_nn_sigmoidf(x[k]);
@@ -421,7 +416,7 @@ void hc_nn_dropout_bwd(int64_t n, const float *dy, const float *mask, float *dx)
 }
 
 /* Maximum of a row. */
-HOT static float row_max(int32_t cols, const float *x)
+HC_CLONES static float row_max(int32_t cols, const float *x)
 {
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
@@ -432,7 +427,7 @@ HOT static float row_max(int32_t cols, const float *x)
 
 /* y = exp(x - mx) over n entries (y may be x, or NULL for the sum alone), returning their
  * sum: eight lanes, summed in lane order, then the tail. */
-HOT static float exp_sum(int32_t n, const float *x, float mx, float *y)
+HC_CLONES static float exp_sum(int32_t n, const float *x, float mx, float *y)
 {
     v8f acc = v8_splat(0.0f);
     int32_t c = 0;
@@ -452,7 +447,7 @@ HOT static float exp_sum(int32_t n, const float *x, float mx, float *y)
     return s;
 }
 
-HOT static void row_scale(int32_t n, float *y, float a)
+HC_CLONES static void row_scale(int32_t n, float *y, float a)
 {
     for (int32_t c = 0; c < n; c++)
         y[c] *= a;
@@ -619,7 +614,7 @@ static float log_ge1(float p)
  * instead of one each. */
 #define BCE_BLOCK 256
 
-HOT double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz)
+HC_CLONES double hc_nn_bce_logits(int64_t n, const float *z, const float *y, float scale, float *dz)
 {
     double loss = 0.0;
     int64_t k = 0;
@@ -655,7 +650,8 @@ V8 v8f v8_log_12(v8f o)
     return 2.0f * u * p;
 }
 
-HOT double hc_nn_bce0_weighted(int64_t n, const float *z, const float *w, float scale, float *dz)
+HC_CLONES double hc_nn_bce0_weighted(int64_t n, const float *z, const float *w, float scale,
+                                     float *dz)
 {
     v8f acc = v8_splat(0.0f);
     int64_t k = 0;

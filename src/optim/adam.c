@@ -30,18 +30,13 @@ void hc_adam_begin_step(hc_adam *a)
     a->t++;
 }
 
-/* Kernels compiled twice, for x86-64-v3 (AVX2) and for the baseline, picked at load time. No
- * FMA contraction happens in ISO C mode, so both clones give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
+/* The kernels are compiled twice (HC_CLONES, core/internal.h). */
 
 /* The update of n contiguous parameters; restrict-qualified so the compiler vectorises it
  * (sqrt and division included). */
-HOT void hc_adam_span(const hc_adam *a, float c1, float c2, float *restrict w,
-                      const float *restrict g, float *restrict m, float *restrict v, int64_t n)
+HC_CLONES void hc_adam_span(const hc_adam *a, float c1, float c2, float *restrict w,
+                            const float *restrict g, float *restrict m, float *restrict v,
+                            int64_t n)
 {
     const float b1 = a->beta1, b2 = a->beta2, wd = a->wd, eps = a->eps;
     const float lr1 = a->lr * c1, ob1 = 1.0f - b1, ob2 = 1.0f - b2;
@@ -180,8 +175,8 @@ static hc_adam_gap gap_coefs(const hc_adam *ad, hc_adam_table *f, int64_t T, int
 }
 
 /* Applies a gap's k zero-data-gradient steps to one row (see above). */
-HOT static void gap_row(const hc_adam_gap *c, float wd, float eps, float floor_mag,
-                        float *restrict w, float *restrict m, float *restrict v, int32_t dim)
+HC_CLONES static void gap_row(const hc_adam_gap *c, float wd, float eps, float floor_mag,
+                              float *restrict w, float *restrict m, float *restrict v, int32_t dim)
 {
     for (int32_t q = 0; q < dim; q++) {
         const float w0 = w[q], den = sqrtf(v[q]) + eps, aw = fabsf(w0);

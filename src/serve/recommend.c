@@ -322,12 +322,7 @@ void hc_recommend_free(hc_recommender *r)
 
 /* y = P[u] Q^T from the transposed item factors, MF_KERNEL_TILE items at a time so that the
  * partial sums stay in L1. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-/* an AVX2/FMA build next to the baseline one, picked at load time (ifunc): 2x the lanes */
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-static void
-mf_score_row(const hc_recommender *r, int32_t u, float *restrict y)
+HC_CLONES static void mf_score_row(const hc_recommender *r, int32_t u, float *restrict y)
 {
     const int32_t d = r->qt_dim, ni = r->ds->n_items;
     const float *p = r->pf + (size_t)u * (size_t)d;

@@ -51,13 +51,7 @@ int hc_graph_build(hc_graph *g, const hc_csr *train)
     return HC_OK;
 }
 
-/* The row kernels are compiled twice, for x86-64-v3 (AVX2) and for the baseline, picked at
- * load time (no FMA contraction in ISO C mode: both clones give the same bits). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
+/* The row kernels are compiled twice (HC_CLONES, core/internal.h). */
 
 /* Neighbour rows are gathered from all over X (a cache miss each): the kernels prefetch the
  * row PREFETCH_AHEAD neighbours ahead. */
@@ -77,9 +71,9 @@ static inline void axpy_row(float *restrict y, const float *restrict x, float w,
 /* One row of one side: y = dinv_a sum over neighbours b of dinv_b X_b (acc += y). With
  * in_order, prefetching runs PREFETCH_AHEAD edges ahead, on into the next rows' neighbours
  * (for callers walking rows in order); otherwise the caller prefetches (hc_graph_prefetch). */
-HOT static void row_product(const hc_csr *adj, const float *dinv_self, const float *dinv_other,
-                            const float *Xother, int32_t a, float *restrict y, float *restrict acc,
-                            int32_t d, int in_order)
+HC_CLONES static void row_product(const hc_csr *adj, const float *dinv_self,
+                                  const float *dinv_other, const float *Xother, int32_t a,
+                                  float *restrict y, float *restrict acc, int32_t d, int in_order)
 {
     memset(y, 0, (size_t)d * sizeof *y);
     const int64_t k0 = adj->indptr[a], k1 = adj->indptr[a + 1];
@@ -142,9 +136,10 @@ void hc_graph_propagate(const hc_graph *g, const float *X, float *Y, int32_t d)
 
 /* One row of one side of A S for S compact: y = dinv_a sum over neighbours b in the listed
  * rows of dinv_b S[slot_b]. */
-HOT static void row_compact(const hc_csr *adj, const float *dinv_self, const float *dinv_other,
-                            const float *S, const int32_t *slot_other, int32_t a, float *restrict y,
-                            int32_t d)
+HC_CLONES static void row_compact(const hc_csr *adj, const float *dinv_self,
+                                  const float *dinv_other, const float *S,
+                                  const int32_t *slot_other, int32_t a, float *restrict y,
+                                  int32_t d)
 {
     memset(y, 0, (size_t)d * sizeof *y);
     for (int64_t k = adj->indptr[a]; k < adj->indptr[a + 1]; k++) {

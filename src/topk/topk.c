@@ -8,9 +8,10 @@
  * can only enter a full heap with a score strictly greater than the root's: the scan is one
  * float comparison per item against a cached threshold, and it is done 32 items at a time
  * with a branch-free "any above?" test that the compiler vectorises; only chunks holding a
- * candidate are walked item by item. Expected heap updates on random data: O(k log(n / k)).
- * The kept entries are finally heap-sorted in place into descending order (ties: smaller
- * index first). Cost O(n + u log k) for u heap updates, O(n log k) worst case.
+ * candidate are walked item by item (an AVX2 clone beside the baseline, HC_CLONES). Expected heap
+ * updates on random data: O(k log(n / k)). The kept entries are finally heap-sorted in place into
+ * descending order (ties: smaller index first). Cost O(n + u log k) for u heap updates, O(n log k)
+ * worst case.
  *
  * Masking: -INFINITY and NaN scores are never selected (both fail "s > -INFINITY" and any
  * "s > threshold" test). +INFINITY counts as a very large score.
@@ -70,7 +71,7 @@ static inline int any_above(const float *x, float thr)
     return any;
 }
 
-int32_t hc_topk(const float *scores, int32_t n, int32_t k, int32_t *idx, float *val)
+HC_CLONES int32_t hc_topk(const float *scores, int32_t n, int32_t k, int32_t *idx, float *val)
 {
     if (k <= 0 || n <= 0)
         return 0;
