@@ -25,9 +25,14 @@ void dist_finalize(void);
 int dist_has_mpi(void);
 int dist_rank(void);
 int dist_size(void);
+/* Whether this rank owns user (or row) i: rows are dealt round-robin, i % size == rank. */
+static inline int dist_owns(int64_t i, int rank, int size)
+{
+    return i % size == rank;
+}
 /* buf[0..n) <- the sum over ranks of every rank's buf[0..n) (the same on every rank). The
- * sum is taken in rank order, so a value held by one rank with zeros elsewhere comes back
- * exactly. */
+ * sum is taken in rank order on rank 0 and broadcast, so every rank gets the same bits and a
+ * value held by one rank with zeros elsewhere comes back exactly. */
 void dist_sum_doubles(double *buf, size_t n);
 void dist_sum_floats(float *buf, size_t n);
 /* buf[0..n) <- the maximum over ranks, on every rank. */

@@ -5,11 +5,12 @@
  * counts are int). Cost: one collective per call.
  *
  * Sums use a user-defined op declared non-commutative, which MPI applies in ascending rank
- * order with the result handed to every rank (the MPI standard): every rank gets the same
- * bits, and a value held by one rank with zeros elsewhere comes back exactly (x + 0 = x),
- * which the exact distributed evaluation relies on. The bracketing of 3+ ranks is the
- * implementation's, so a sum of several non-zero contributions may differ in the last bit
- * between rank counts (not between runs).
+ * order, reduced onto rank 0 and broadcast from there (a reduce plus a broadcast moves what a
+ * ring allreduce moves): every rank gets the same bits whatever the implementation's
+ * algorithm, and a value held by one rank with zeros elsewhere comes back exactly
+ * (x + 0 = x), which the exact distributed evaluation relies on. The bracketing of 3+ ranks
+ * is the implementation's, so a sum of several non-zero contributions may differ in the last
+ * bit between rank counts (not between runs).
  */
 #include "dist/dist.h"
 
@@ -101,33 +102,41 @@ int dist_size(void)
     return s;
 }
 
-/* In-place allreduce of n values of type t (elem bytes each) with op, in INT_MAX pieces. */
-static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype t, MPI_Op op)
+/* In-place allreduce of n values of type t (elem bytes each) with op, in INT_MAX pieces;
+ * with via_root, a reduce onto rank 0 and a broadcast, so every rank holds rank 0's bits. */
+static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype t, MPI_Op op, int via_root)
 {
     bytes_reduced += n * elem;
     if (!live() || dist_size() == 1)
         return;
     char *p = buf;
+    int root = dist_rank() == 0;
     for (size_t done = 0; done < n;) {
         size_t m = n - done < (size_t)INT_MAX ? n - done : (size_t)INT_MAX;
-        MPI_Allreduce(MPI_IN_PLACE, p + done * elem, (int)m, t, op, MPI_COMM_WORLD);
+        void *at = p + done * elem;
+        if (!via_root) {
+            MPI_Allreduce(MPI_IN_PLACE, at, (int)m, t, op, MPI_COMM_WORLD);
+        } else {
+            MPI_Reduce(root ? MPI_IN_PLACE : at, at, (int)m, t, op, 0, MPI_COMM_WORLD);
+            MPI_Bcast(at, (int)m, t, 0, MPI_COMM_WORLD);
+        }
         done += m;
     }
 }
 
 void dist_sum_doubles(double *buf, size_t n)
 {
-    allreduce(buf, n, sizeof *buf, MPI_DOUBLE, op_sum_d);
+    allreduce(buf, n, sizeof *buf, MPI_DOUBLE, op_sum_d, 1);
 }
 
 void dist_sum_floats(float *buf, size_t n)
 {
-    allreduce(buf, n, sizeof *buf, MPI_FLOAT, op_sum_f);
+    allreduce(buf, n, sizeof *buf, MPI_FLOAT, op_sum_f, 1);
 }
 
 void dist_max_ints(int32_t *buf, size_t n)
 {
-    allreduce(buf, n, sizeof *buf, MPI_INT32_T, MPI_MAX);
+    allreduce(buf, n, sizeof *buf, MPI_INT32_T, MPI_MAX, 0);
 }
 
 void dist_bcast(void *bytes, size_t n, int root)
