@@ -233,6 +233,9 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
     }
     if ((rc = hc_keeper_restore(&keep, ctx->student)) == HC_OK)
         gather_user_rows(ctx);
+    if (dist_size() > 1) /* the figure docs/distributed.md's formula predicts */
+        hc_log(HC_LOG_INFO, "distill: rank %d of %d reduced %llu payload bytes in %d epochs",
+               dist_rank(), dist_size(), (unsigned long long)dist_bytes_reduced(), r->epochs);
 done:
     if (d && d->type && t->free_fn)
         t->free_fn(d);
