@@ -3,11 +3,13 @@
 #   make test   install missing packages, build, run every test (ctest)
 #   make asan   the unit and CLI tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  build the benchmarks (bench/README.md says how to run them)
+#   make mpi    the MPI build (Open MPI installed if missing) into build-mpi and its mpirun tests
 #   make fuzz   build the libFuzzer harnesses with clang and run each FUZZ_SECONDS (fuzz/README.md)
 #   make format / format-check / lint
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+MPI_BUILD  ?= build-mpi
 FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -16,7 +18,7 @@ CMAKE_FLAGS += -DHC_WERROR=ON
 endif
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: deps build demo test asan bench fuzz format format-check lint clean
+.PHONY: deps build demo test asan bench mpi fuzz format format-check lint clean
 
 deps:
 	@tools/install-deps.sh
@@ -41,6 +43,13 @@ bench: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DHC_BUILD_BENCH=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# Open MPI from Debian, only for this build (docs/distributed.md); the tests labelled mpi.
+mpi:
+	@tools/install-deps.sh libopenmpi-dev openmpi-bin
+	@cmake -S . -B $(MPI_BUILD) -DCMAKE_BUILD_TYPE=Release -DHC_MPI=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(MPI_BUILD) -j $(JOBS)
+	@cd $(MPI_BUILD) && ctest --output-on-failure -L mpi
+
 # clang with its libFuzzer / sanitizer runtimes and OpenMP; HC_WERROR holds for clang too.
 fuzz:
 	@tools/install-deps.sh clang libclang-rt-dev libomp-dev
@@ -60,4 +69,4 @@ lint:
 	    -I include -I src src cli
 
 clean:
-	@rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	@rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(MPI_BUILD)

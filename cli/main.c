@@ -8,6 +8,7 @@
 #endif
 
 #include "cli.h"
+#include "dist/dist.h"
 #include "stage.h"
 
 static const cli_command commands[] = {
@@ -55,6 +56,22 @@ static void tune_malloc(void)
 #endif
 }
 
+/* Runs a command on every rank under mpirun (docs/distributed.md): only rank 0 prints
+ * results (the others' stdout goes to /dev/null; files are rank 0's alone, core/fileio.c),
+ * and a rank that fails ends the whole job, so no rank waits for it and nothing half-done is
+ * published. Without MPI: the command as it is. */
+static int run_ranked(const cli_command *c, int argc, char **argv)
+{
+    dist_init(&argc, &argv);
+    if (dist_rank() > 0 && !freopen("/dev/null", "w", stdout))
+        dist_abort("cannot silence stdout");
+    int rc = c->run(argc, argv);
+    if (rc != CLI_EXIT_OK && dist_size() > 1)
+        dist_abort("'%s' failed (exit status %d); ending every rank", c->name, rc);
+    dist_finalize();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     tune_malloc();
@@ -74,7 +91,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(name, commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+            return run_ranked(&commands[i], argc - 1, argv + 1);
     fprintf(stderr, "hetcomp: unknown command '%s'\n\n", name);
     usage(stderr);
     return CLI_EXIT_USAGE;

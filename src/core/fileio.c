@@ -8,8 +8,11 @@
  * (as root, the system's /dev/null). Missing parent directories are created, like mkdir -p.
  * A killed writer (kill -9) leaves its temporary file behind: the next hc_afile_open() of the
  * same target removes every "<path>.tmp.<pid>" whose process no longer exists.
+ * Under MPI, ranks other than 0 write to /dev/null and never touch the target, so every rank
+ * runs the same code and one file appears (docs/distributed.md).
  */
 #include "core/internal.h"
+#include "dist/dist.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -110,9 +113,19 @@ static void remove_stale(const char *path)
         closedir(d);
 }
 
+/* The rank-other-than-0 form of hc_afile_open: a sink, no target. */
+static int open_discard(hc_afile *af, const char *path)
+{
+    af->fp = fopen("/dev/null", "wb");
+    return af->fp ? HC_OK
+                  : hc_error(HC_EIO, "%s: cannot open /dev/null: %s", path, strerror(errno));
+}
+
 int hc_afile_open(hc_afile *af, const char *path)
 {
     memset(af, 0, sizeof *af);
+    if (dist_rank() != 0)
+        return open_discard(af, path);
     int rc = check_target(path);
     if (rc)
         return rc;
@@ -147,6 +160,11 @@ int hc_afile_commit(hc_afile *af)
     int rc = HC_OK;
     if (!af->fp)
         return hc_error(HC_EINVAL, "atomic file is not open");
+    if (!af->tmp_path) { /* a rank other than 0: nothing to publish */
+        fclose(af->fp);
+        af->fp = NULL;
+        return HC_OK;
+    }
     int bad = ferror(af->fp) || fflush(af->fp) != 0;
     int e = errno;
     if (!bad && fsync(fileno(af->fp)) != 0 && errno != EINVAL)

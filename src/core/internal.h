@@ -60,11 +60,13 @@ float *hc_alloc_floats(int64_t n);
 /* Atomic output: writes go to "<path>.tmp.<pid>" and hc_afile_commit() renames it over path
  * after checking every write, fflush and fclose. hc_afile_abort() removes the temp file.
  * Missing parent directories are created (hc_make_dirs); a path that exists and is not a
- * regular file (a directory, device, FIFO or socket) is refused, at open and at commit. */
+ * regular file (a directory, device, FIFO or socket) is refused, at open and at commit.
+ * Under MPI only rank 0 writes (docs/distributed.md): on the other ranks fp goes to
+ * /dev/null, and commit writes nothing. */
 typedef struct {
     FILE *fp;       /* write through this */
     char *path;     /* final path (owned) */
-    char *tmp_path; /* temporary path (owned) */
+    char *tmp_path; /* temporary path (owned); NULL on ranks other than 0 (see below) */
 } hc_afile;
 int hc_afile_open(hc_afile *af, const char *path);
 int hc_afile_commit(hc_afile *af);

@@ -3,8 +3,14 @@
  * "mf" model; evaluation runs at epoch 0, 10, 20, ... after that epoch's training, records
  * each user's top-50 unobserved items for the method's after_eval hook, and early stopping
  * keeps the best-validation student (docs/method.md §7, §9).
+ * Under MPI (docs/distributed.md) every rank runs this loop; the evaluation's figures are
+ * the same on every rank, so early stopping and the kept student agree, and at the end each
+ * user's row of the student is taken from the rank that owns it. Cost of that gather: one
+ * sum of users x dim floats.
  */
 #include "distill/distill.h"
+#include "dist/dist.h"
+#include "model/factor.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +100,21 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Every rank's student gets each user's row from the user's owner (dist_owns): the other
+ * rows are zeroed and the tables summed, exact since each entry has one non-zero term. */
+static void gather_user_rows(hc_kd_ctx *ctx)
+{
+    int rank = dist_rank(), size = dist_size();
+    if (size == 1)
+        return;
+    hc_factor_model *f = (hc_factor_model *)ctx->student;
+    size_t d = (size_t)ctx->opts.dim;
+    for (int32_t u = 0; u < ctx->ds->n_users; u++)
+        if (!dist_owns(u, rank, size))
+            memset(f->P + (size_t)u * d, 0, d * sizeof *f->P);
+    dist_sum_floats(f->P, (size_t)ctx->ds->n_users * d);
 }
 
 static int check_opts(const hc_kd_ctx *ctx)
@@ -210,7 +231,11 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
         if (keep.bad >= o->patience)
             break;
     }
-    rc = hc_keeper_restore(&keep, ctx->student);
+    if ((rc = hc_keeper_restore(&keep, ctx->student)) == HC_OK)
+        gather_user_rows(ctx);
+    if (dist_size() > 1) /* the figure docs/distributed.md's formula predicts */
+        hc_log(HC_LOG_INFO, "distill: rank %d of %d reduced %llu payload bytes in %d epochs",
+               dist_rank(), dist_size(), (unsigned long long)dist_bytes_reduced(), r->epochs);
 done:
     if (d && d->type && t->free_fn)
         t->free_fn(d);

@@ -17,6 +17,15 @@
  * The student's Adam is dense (every row moves every step), as the reference's is; with
  * d = 6 a step's update is (U + I) x 6 floats.
  *
+ * Ranks (docs/distributed.md), exact path: every rank draws the same epoch stream and takes
+ * the same steps, but a step's users are only those it owns (u % size == rank); the item
+ * gradient gQ is sum-reduced over ranks before Adam, so every rank applies the same update
+ * to Q, while a user's row of P is right only on its owner (the other ranks' copies see a
+ * zero gradient; the evaluation scores each user on its owner, and the loop gathers the
+ * rows at the end). Evaluation records every user's top-50 on every rank, so DKC runs the
+ * same on all ranks. One rank is the serial code bit for bit. The sampled path runs every
+ * user on every rank (replicated, consistent; not yet sharded).
+ *
  * DKC (docs/method.md §6): v[x][u] is teacher x's checkpoint for user u, starting at 0. At the
  * evaluation of every p-th epoch from epoch p on, the first time records
  * last = dist(student, snapshot v+1); afterwards a pair moves (v += 1, last = dist to the
@@ -33,6 +42,7 @@
 #include "distill/akt_sampled.h"
 #include "distill/distill.h"
 #include "distill/dkc.h"
+#include "dist/dist.h"
 #include "model/factor.h"
 #include "optim/adam.h"
 #include "optim/sampler.h"
@@ -61,6 +71,7 @@ typedef struct {
     unsigned char *work; /* n_threads x work_stride: the kernel's work memory */
     size_t work_stride;
     int n_threads;
+    int rank, size; /* users owned: u % size == rank (size 1 on the sampled path) */
     /* sampled rest sets and estimated DKC ranks (docs/distillation.md) */
     int sampled, dkc_estimated;
     hc_proposal prop;
@@ -175,6 +186,8 @@ static int hetcomp_init(hc_distiller *d)
     h->KP = o->k / 10 > 0 ? o->k / 10 : 1;
     h->n_threads = omp_get_max_threads();
     h->sampled = hc_distill_rest_sampled(o->rest, h->I);
+    h->rank = h->sampled ? 0 : dist_rank();
+    h->size = h->sampled ? 1 : dist_size();
     h->dkc_estimated = !o->no_dkc && hc_distill_rest_sampled(
                                          o->dkc_rank == HC_REST_AUTO ? o->rest : o->dkc_rank, h->I);
     size_t MU = (size_t)h->M * (size_t)h->U, UK = (size_t)h->U * (size_t)h->K;
@@ -279,15 +292,15 @@ static double step_users(hetcomp_kd *h, const int32_t *ub, int32_t n)
     return total * (double)scale;
 }
 
-/* Collects the unique users of train interactions [b0, b1) of the epoch's stream into
- * h->step_users, in order of first appearance; returns how many. */
+/* Collects the unique users this rank owns of train interactions [b0, b1) of the epoch's
+ * stream into h->step_users, in order of first appearance; returns how many. */
 static int32_t collect_step_users(hetcomp_kd *h, int64_t b0, int64_t b1)
 {
     int32_t n = 0;
     int64_t tag = ++h->step_tag;
     for (int64_t k = b0; k < b1; k++) {
         int32_t u = h->samples.user[k];
-        if (h->seen[u] != tag) {
+        if (h->seen[u] != tag && dist_owns(u, h->rank, h->size)) {
             h->seen[u] = tag;
             h->step_users[n++] = u;
         }
@@ -304,6 +317,8 @@ static double exact_step(hetcomp_kd *h, int32_t n)
     memset(h->gP, 0, nu * sizeof(float));
     memset(h->gQ, 0, ni * sizeof(float));
     double loss = step_users(h, h->step_users, n);
+    if (h->size > 1)
+        dist_sum_floats(h->gQ, ni);
     hc_adam_begin_step(&h->adam);
     hc_adam_dense(&h->adam, f->P, h->gP, h->mP, h->vP, (int64_t)nu);
     hc_adam_dense(&h->adam, f->Q, h->gQ, h->mQ, h->vQ, (int64_t)ni);
@@ -347,6 +362,8 @@ static int hetcomp_epoch(hc_distiller *d, int32_t epoch, double *loss)
     }
     if (h->sampled)
         hc_akt_sampler_flush(&h->smp, &h->adam);
+    if (h->size > 1)
+        dist_sum_doubles(&total, 1);
     *loss = total;
     return HC_OK;
 }

@@ -1,0 +1,54 @@
+/*
+ * dist.h - the one door to MPI (docs/distributed.md): rank, size, in-place sum allreduce of
+ * doubles and floats, broadcast, barrier, and abort with a message. Two implementations of
+ * this header: dist_mpi.c (built with -DHC_MPI=ON) and dist_none.c (the default build: one
+ * rank, every reduce leaves the buffer as it is), so the rest of the library calls dist_* and
+ * never tests for MPI itself.
+ *
+ * Every call is collective (all ranks make it, in the same order) except dist_rank,
+ * dist_size, dist_abort and the byte counter, and is made from the main thread outside
+ * OpenMP regions (MPI_THREAD_FUNNELED). Cost: an allreduce of n values moves about
+ * 2 (size-1)/size x n x sizeof(value) bytes per rank (ring); nothing without MPI.
+ */
+#ifndef HC_DIST_H
+#define HC_DIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Starts MPI when built with it (idempotent; the other calls start it on first use too).
+ * argc / argv may be NULL. */
+void dist_init(int *argc, char ***argv);
+/* Ends MPI if dist_init (or a first use) started it; later calls see one rank. */
+void dist_finalize(void);
+/* Whether this build has MPI (1) or not (0). */
+int dist_has_mpi(void);
+int dist_rank(void);
+int dist_size(void);
+/* Whether this rank owns user (or row) i: rows are dealt round-robin, i % size == rank. */
+static inline int dist_owns(int64_t i, int rank, int size)
+{
+    return i % size == rank;
+}
+/* buf[0..n) <- the sum over ranks of every rank's buf[0..n) (the same on every rank). The
+ * sum is taken in rank order on rank 0 and broadcast, so every rank gets the same bits and a
+ * value held by one rank with zeros elsewhere comes back exactly. */
+void dist_sum_doubles(double *buf, size_t n);
+void dist_sum_floats(float *buf, size_t n);
+/* buf[0..n) <- the maximum over ranks, on every rank. */
+void dist_max_ints(int32_t *buf, size_t n);
+/* Copies root's bytes[0..n) to every rank. */
+void dist_bcast(void *bytes, size_t n, int root);
+void dist_barrier(void);
+/* 0 when rc is 0 on every rank, else the first non-zero rc in rank order: a collective
+ * agreement on failure, so every rank takes the same branch after a step that may fail on
+ * one of them. */
+int dist_agree(int rc);
+/* Prints "hetcomp: rank R of S: <message>" to stderr and ends every rank with status 1
+ * (MPI_Abort), or the process (exit) without MPI. */
+_Noreturn void dist_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Payload bytes this rank has handed to reductions and broadcasts since the start (the sum
+ * of n x sizeof(value) over calls; docs/distributed.md converts it to bytes on the wire). */
+uint64_t dist_bytes_reduced(void);
+
+#endif

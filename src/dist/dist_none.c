@@ -1,0 +1,83 @@
+/*
+ * dist_none.c - dist.h without MPI (the default build): one rank, reductions and broadcasts
+ * leave the buffer unchanged, so a caller's distributed code path is the serial one bit for
+ * bit. Cost: nothing (the byte counter still counts, for the same logs).
+ */
+#include "dist/dist.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static uint64_t bytes_reduced;
+
+void dist_init(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+}
+
+void dist_finalize(void) {}
+
+int dist_has_mpi(void)
+{
+    return 0;
+}
+
+int dist_rank(void)
+{
+    return 0;
+}
+
+int dist_size(void)
+{
+    return 1;
+}
+
+void dist_sum_doubles(double *buf, size_t n)
+{
+    (void)buf;
+    bytes_reduced += n * sizeof *buf;
+}
+
+void dist_sum_floats(float *buf, size_t n)
+{
+    (void)buf;
+    bytes_reduced += n * sizeof *buf;
+}
+
+void dist_max_ints(int32_t *buf, size_t n)
+{
+    (void)buf;
+    bytes_reduced += n * sizeof *buf;
+}
+
+void dist_bcast(void *bytes, size_t n, int root)
+{
+    (void)bytes;
+    (void)root;
+    bytes_reduced += n;
+}
+
+void dist_barrier(void) {}
+
+int dist_agree(int rc)
+{
+    return rc;
+}
+
+void dist_abort(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "hetcomp: rank 0 of 1: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+uint64_t dist_bytes_reduced(void)
+{
+    return bytes_reduced;
+}
