@@ -201,7 +201,7 @@ static void gather_ranks(const hc_dataset *ds, const hc_eval_opts *o, double *re
     if (size == 1)
         return;
     for (int32_t u = 0; u < ds->n_users; u++) {
-        if (u % size == rank)
+        if (dist_owns(u, rank, size))
             continue;
         if (o->record_k > 0)
             for (int32_t j = 0; j < o->record_k; j++)
@@ -271,7 +271,7 @@ int hc_evaluate(const hc_dataset *ds, const hc_scorer *scorer, const hc_eval_opt
         row_of(&ds->train, u, &ntr);
         int is_eval = eval_pos[u] >= 0;
         eval_pos[u] = is_eval ? n_eval++ : -1;
-        if ((is_eval || all) && u % size == rank)
+        if ((is_eval || all) && dist_owns(u, rank, size))
             users[n_iter++] = u;
         if (is_eval && HC_EVAL_MAXK + nva + nte > max_cand)
             max_cand = HC_EVAL_MAXK + nva + nte;
