@@ -292,6 +292,33 @@ static void test_proposal_sorted(void **state)
     }
 }
 
+/* Each sorted draw is the exact inversion of its uniform (left in u): the first item whose
+ * cumulative mass exceeds it, over a skewed catalog with runs of tiny masses, whatever the
+ * guide table's entry. */
+static void test_proposal_inversion(void **state)
+{
+    (void)state;
+    enum { N = 5000, GROUP = 700 };
+    double *mass = malloc(N * sizeof *mass), u[GROUP];
+    int32_t items[GROUP];
+    float w[GROUP];
+    hc_rng r;
+    hc_rng_init(&r, 12, 0);
+    for (int i = 0; i < N; i++)
+        mass[i] = i % 97 == 0 ? 1e4 * hc_rng_double(&r) : 1e-3 + hc_rng_double(&r) * (i % 3);
+    hc_proposal p;
+    TU_OK(hc_proposal_init_mass(&p, mass, N));
+    for (int g = 0; g < 50; g++) {
+        hc_proposal_draw_sorted(&p, &r, GROUP, items, w, u);
+        for (int k = 0; k < GROUP; k++) {
+            assert_true(p.cdf[items[k]] > u[k]);
+            assert_true(items[k] == 0 || p.cdf[items[k] - 1] <= u[k]);
+        }
+    }
+    hc_proposal_free(&p);
+    free(mass);
+}
+
 /* The shared-draws kernel against the per-user form on the same draws, for users with
  * different lists (a draw of a train or listed item must count zero), both phases. */
 static void test_shared_equals_reference(void **state)
@@ -444,6 +471,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proposal_frequencies),
         cmocka_unit_test(test_proposal_sorted),
+        cmocka_unit_test(test_proposal_inversion),
         cmocka_unit_test(test_converges_uniform_phase1),
         cmocka_unit_test(test_converges_uniform_phase2),
         cmocka_unit_test(test_converges_pop_phase1),

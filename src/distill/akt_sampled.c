@@ -8,6 +8,13 @@
  * gradient far more often than one set per step would. Results depend on the thread count only
  * through the order in which the threads' gradients are summed (fixed: thread order), as in
  * the exact kernel.
+ *
+ * A step is one parallel region: the threads' user shares, a barrier, then each thread sums
+ * the threads' gradients of the items it owns (words of 64 items of the threads' touched-item
+ * bitmaps, dealt round-robin) in thread order and takes their Adam steps, in item order, so
+ * the rows stream forwards; then those of its own users' rows (users are unique in a step).
+ * No serial merge or update stands between two steps; reading the bitmaps costs I / 64 words
+ * a thread and a step.
  */
 #include "distill/akt_sampled.h"
 
@@ -73,22 +80,20 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     s->dq_len = ((int64_t)S + HC_AKT_TILE - 1) / HC_AKT_TILE * HC_AKT_TILE * d;
     s->work_stride = kernel_bytes(S) + coef_bytes() + (size_t)s->dq_len * sizeof(float);
     int rc;
-    if ((rc = hc_adam_table_init(&s->tP, P, U, d)) || (rc = hc_adam_table_init(&s->tQ, Q, I, d)) ||
-        (rc = hc_adam_gather_init(&s->wP, U)) || (rc = hc_adam_gather_init(&s->wQ, I)))
+    if ((rc = hc_adam_table_init(&s->tP, P, U, d)) || (rc = hc_adam_table_init(&s->tQ, Q, I, d)))
         return rc;
     s->gP = calloc((size_t)U * (size_t)d, sizeof(float));
-    s->gQ = calloc((size_t)I * (size_t)d, sizeof(float));
+    s->gcache = calloc((size_t)nt, sizeof *s->gcache);
+    for (int t = 0; s->gcache && t < nt; t++)
+        if (!(s->gcache[t] = hc_adam_gap_cache_new()))
+            return hc_error(HC_ENOMEM, "sampled AKT: out of memory");
     s->dQ = calloc((size_t)nt * (size_t)I * (size_t)d, sizeof(float));
-    s->stamp = calloc((size_t)nt * (size_t)I, sizeof *s->stamp);
-    s->touched = malloc((size_t)nt * (size_t)I * sizeof *s->touched);
-    s->n_touched = calloc((size_t)nt, sizeof *s->n_touched);
-    s->gstamp = calloc((size_t)I, sizeof *s->gstamp);
-    s->rows = malloc((size_t)I * sizeof *s->rows);
+    s->words = (I + 63) / 64;
+    s->mark = calloc((size_t)nt * (size_t)s->words, sizeof *s->mark);
     s->ds = calloc((size_t)nt, sizeof *s->ds);
     s->uloss = malloc((size_t)max_users * sizeof *s->uloss);
     s->work = aligned_alloc(64, (size_t)nt * s->work_stride);
-    if (!s->gP || !s->gQ || !s->dQ || !s->stamp || !s->touched || !s->n_touched || !s->gstamp ||
-        !s->rows || !s->ds || !s->uloss || !s->work)
+    if (!s->gP || !s->gcache || !s->dQ || !s->mark || !s->ds || !s->uloss || !s->work)
         return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d items x %d threads", I, nt);
     for (int t = 0; t < nt; t++)
         if (drawset_init(&s->ds[t], S, I, d))
@@ -101,12 +106,11 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
 {
     hc_adam_table_free(&s->tP);
     hc_adam_table_free(&s->tQ);
-    hc_adam_gather_free(&s->wP);
-    hc_adam_gather_free(&s->wQ);
     for (int t = 0; s->ds && t < s->n_threads; t++)
         drawset_free(&s->ds[t]);
-    void *bufs[] = {s->gP,     s->gQ,   s->dQ, s->stamp, s->touched, s->n_touched,
-                    s->gstamp, s->rows, s->ds, s->uloss, s->work};
+    for (int t = 0; s->gcache && t < s->n_threads; t++)
+        free(s->gcache[t]);
+    void *bufs[] = {s->gP, s->gcache, s->dQ, s->mark, s->ds, s->uloss, s->work};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         free(bufs[k]);
     memset(s, 0, sizeof *s);
@@ -131,15 +135,11 @@ static void draw_group(const hc_akt_sampler *s, hc_akt_drawset *ds, const float 
     }
 }
 
-/* Adds coef * p into thread t's row of item it, recording the item's first touch. */
+/* Adds coef * p into thread t's row of item it, marking the item touched. */
 static inline void add_item(hc_akt_sampler *s, int t, int32_t it, float coef, const float *p)
 {
     const int32_t d = s->d;
-    int32_t *stamp = s->stamp + (int64_t)t * s->I;
-    if (stamp[it] != s->step) {
-        stamp[it] = s->step;
-        s->touched[(int64_t)t * s->I + s->n_touched[t]++] = it;
-    }
+    s->mark[(int64_t)t * s->words + (it >> 6)] |= 1ULL << (it & 63);
     float *dq = s->dQ + ((int64_t)t * s->I + it) * d;
     for (int32_t q = 0; q < d; q++)
         dq[q] += coef * p[q];
@@ -208,29 +208,49 @@ static void thread_share(hc_akt_sampler *s, int t, const hc_akt_problem *pb, con
     }
 }
 
-/* Sums the threads' tables into gQ in thread order, clearing them; returns the number of
- * distinct rows, listed in s->rows. */
-static int32_t merge_items(hc_akt_sampler *s, int nt)
+/* Item it's step: the sum of the threads' rows in thread order (clearing them). */
+static void step_item(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t it, float c1, float c2)
 {
     const int32_t d = s->d;
-    int32_t n = 0;
-    for (int t = 0; t < nt; t++) {
-        const int32_t *tl = s->touched + (int64_t)t * s->I;
-        for (int32_t k = 0; k < s->n_touched[t]; k++) {
-            int32_t it = tl[k];
-            float *dq = s->dQ + ((int64_t)t * s->I + it) * d, *g = s->gQ + (int64_t)it * d;
-            if (s->gstamp[it] != s->step) {
-                s->gstamp[it] = s->step;
-                s->rows[n++] = it;
-            }
-            for (int32_t q = 0; q < d; q++) {
-                g[q] += dq[q];
-                dq[q] = 0.0f;
-            }
+    float g[HC_AKT_MAX_D];
+    for (int32_t q = 0; q < d; q++)
+        g[q] = 0.0f;
+    for (int tt = 0; tt < s->n_threads; tt++) {
+        float *dq = s->dQ + ((int64_t)tt * s->I + it) * d;
+        for (int32_t q = 0; q < d; q++) {
+            g[q] += dq[q];
+            dq[q] = 0.0f;
         }
-        s->n_touched[t] = 0;
     }
-    return n;
+    hc_adam_table_row(adam, &s->tQ, it, g, c1, c2, s->gcache[t]);
+}
+
+/* Thread t's items: those of the words w = t (mod threads) that any thread touched, in item
+ * order, clearing the marks. */
+static void step_items(hc_akt_sampler *s, const hc_adam *adam, int t, float c1, float c2)
+{
+    const int nt = s->n_threads;
+    for (int32_t w = t; w < s->words; w += nt) {
+        uint64_t bits = 0;
+        for (int tt = 0; tt < nt; tt++) {
+            bits |= s->mark[(int64_t)tt * s->words + w];
+            s->mark[(int64_t)tt * s->words + w] = 0;
+        }
+        for (; bits; bits &= bits - 1)
+            step_item(s, adam, t, w * 64 + __builtin_ctzll(bits), c1, c2);
+    }
+}
+
+/* Thread t's users users[lo..hi): their Adam steps, clearing their gradient rows. */
+static void step_users(hc_akt_sampler *s, const hc_adam *adam, int t, const int32_t *users,
+                       int32_t lo, int32_t hi, float c1, float c2)
+{
+    const int32_t d = s->d;
+    for (int32_t k = lo; k < hi; k++) {
+        float *g = s->gP + (int64_t)users[k] * d;
+        hc_adam_table_row(adam, &s->tP, users[k], g, c1, c2, s->gcache[t]);
+        memset(g, 0, (size_t)d * sizeof(float));
+    }
 }
 
 int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *pb,
@@ -238,23 +258,27 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
                         float scale, double *loss)
 {
     s->step++;
-    int nt = s->n_threads < n ? s->n_threads : (n > 0 ? n : 1);
+    const int nt = s->n_threads; /* every thread: each owns items to update */
+    hc_adam_begin_step(adam);
+    int rc = hc_adam_table_prepare(adam, &s->tP);
+    if (rc || (rc = hc_adam_table_prepare(adam, &s->tQ)) != HC_OK)
+        return rc;
+    float c1, c2;
+    hc_adam_corrections(adam, &c1, &c2);
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num();
         int32_t lo = (int32_t)((int64_t)n * t / nt), hi = (int32_t)((int64_t)n * (t + 1) / nt);
         thread_share(s, t, pb, users, lists, lo, hi, phase, scale);
+#pragma omp barrier
+        step_items(s, adam, t, c1, c2);
+        step_users(s, adam, t, users, lo, hi, c1, c2);
     }
     double total = 0.0;
     for (int32_t k = 0; k < n; k++)
         total += s->uloss[k];
     *loss = total * (double)scale;
-    int32_t nr = merge_items(s, nt);
-    hc_adam_begin_step(adam);
-    int rc = hc_adam_table_step_dense(adam, &s->tP, s->gP, users, n, &s->wP);
-    if (rc == HC_OK)
-        rc = hc_adam_table_step_dense(adam, &s->tQ, s->gQ, s->rows, nr, &s->wQ);
-    return rc;
+    return HC_OK;
 }
 
 void hc_akt_sampler_flush(hc_akt_sampler *s, const hc_adam *adam)

@@ -5,11 +5,11 @@
  * hc_akt_shared_user); the users are spread over OpenMP threads in contiguous shares, each
  * thread accumulates its gradients for a group's draws (d x S), adds them with its users'
  * listed items' into a dense table of its own, and the tables are merged in thread order over
- * the rows touched, so a step costs O(users x (list + S) x d + groups x S x d), never
- * O(items x d) per user. The parameters
- * move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched, the others
- * catching up in closed form when next touched. Memory: the proposal (8 bytes an item), the
- * Adam moments, and per thread an items x d gradient table and three items-long int arrays.
+ * the rows touched, so a step costs O(users x (list + S) x d + groups x S x d + items / 64),
+ * never O(items x d) per user. The parameters move by lazy Adam (optim/adam.h,
+ * hc_adam_table): only the rows a step touched, the others catching up in closed form when
+ * next touched. Memory: the proposal (24 bytes an item), the Adam moments, and per thread an
+ * items x d gradient table and a bit an item.
  */
 #ifndef HC_AKT_SAMPLED_H
 #define HC_AKT_SAMPLED_H
@@ -30,18 +30,15 @@ typedef struct {
     uint64_t seed;
     const hc_proposal *prop;
     hc_adam_table tP, tQ; /* lazy Adam over the student's P and Q */
-    hc_adam_gather wP, wQ;
-    float *gP, *gQ;      /* dense gradients, zero outside a step */
-    float *dQ;           /* n_threads x I x d: each thread's item gradients */
-    int32_t *stamp;      /* n_threads x I: the step that last touched an item, per thread */
-    int32_t *touched;    /* n_threads x I: a thread's touched items, first-touch order */
-    int32_t *n_touched;  /* n_threads */
-    int32_t *gstamp;     /* I: the step that last listed an item in rows */
-    int32_t *rows;       /* the step's touched items, merged */
-    int32_t step;        /* steps taken (stamps start at 1) */
-    hc_akt_drawset *ds;  /* n_threads */
-    int64_t dq_len;      /* floats of one thread's draw gradients (whole tiles) */
-    unsigned char *work; /* n_threads x work_stride: kernel work, coefficients, dq */
+    hc_adam_gap **gcache; /* n_threads: each thread's cache of Adam gap coefficients */
+    float *gP;            /* U x d: the users' gradients, zero outside a step */
+    float *dQ;            /* n_threads x I x d: each thread's item gradients */
+    uint64_t *mark;       /* n_threads x words: the items each thread touched, a bit each */
+    int32_t words;        /* (I + 63) / 64 */
+    int32_t step;         /* steps taken: the draws' streams */
+    hc_akt_drawset *ds;   /* n_threads */
+    int64_t dq_len;       /* floats of one thread's draw gradients (whole tiles) */
+    unsigned char *work;  /* n_threads x work_stride: kernel work, coefficients, dq */
     size_t work_stride;
     double *uloss; /* per-user losses of a step, summed in order */
 } hc_akt_sampler;

@@ -148,11 +148,13 @@ static int gap_tables(const hc_adam *a, hc_adam_table *f, int64_t T)
     return HC_OK;
 }
 
-/* The coefficients of the gap of k steps ending at step T (fs filled up to T). */
-static hc_adam_gap gap_coefs(const hc_adam *ad, hc_adam_table *f, int64_t T, int64_t k)
+/* The coefficients of the gap of k steps ending at step T (fs filled up to T), cached in gc
+ * (HC_ADAM_GAP_MAX + 1 entries). */
+static hc_adam_gap gap_coefs(const hc_adam *ad, const hc_adam_table *f, hc_adam_gap *gc, int64_t T,
+                             int64_t k)
 {
-    if (k <= HC_ADAM_GAP_MAX && f->gc[k].stamp == T)
-        return f->gc[k];
+    if (k <= HC_ADAM_GAP_MAX && gc[k].stamp == T)
+        return gc[k];
     const double b1 = (double)ad->beta1, b2 = (double)ad->beta2, lr = (double)ad->lr;
     const double q = 1.0 / sqrt(b2), r = b1 * q;
     const int64_t t0 = T - k, jmax = k < HC_ADAM_GAP_MAX ? k : HC_ADAM_GAP_MAX;
@@ -170,7 +172,7 @@ static hc_adam_gap gap_coefs(const hc_adam *ad, hc_adam_table *f, int64_t T, int
     hc_adam_gap c = {(float)(lr * sa),          (float)(lr * sb),          (float)(lr * ss),
                      (float)pow(b1, (double)k), (float)pow(b2, (double)k), T};
     if (k <= HC_ADAM_GAP_MAX)
-        f->gc[k] = c;
+        gc[k] = c;
     return c;
 }
 
@@ -197,7 +199,7 @@ static void catch_up(const hc_adam *a, hc_adam_table *tb, int32_t r, int64_t T)
     const int64_t k = T - tb->last[r];
     if (k <= 0)
         return;
-    const hc_adam_gap c = gap_coefs(a, tb, T, k);
+    const hc_adam_gap c = gap_coefs(a, tb, tb->gc, T, k);
     const int64_t off = (int64_t)r * tb->dim;
     gap_row(&c, a->wd, a->eps, a->lr, tb->W + off, tb->M + off, tb->V + off, tb->dim);
     tb->last[r] = T;
@@ -252,15 +254,26 @@ int hc_adam_table_gaps(const hc_adam *a, hc_adam_table *tb, const int32_t *rows,
     }
     for (int32_t r = 0; r < n; r++) {
         int64_t k = T - 1 - tb->last[rows[r]];
-        tb->row_gap[r] = k > 0 ? gap_coefs(a, tb, T - 1, k) : (hc_adam_gap){0, 0, 0, 1, 1, 0};
+        tb->row_gap[r] =
+            k > 0 ? gap_coefs(a, tb, tb->gc, T - 1, k) : (hc_adam_gap){0, 0, 0, 1, 1, 0};
     }
     return HC_OK;
+}
+
+/* Row r's step T: the catch-up of its gap c (when it missed steps), then the gradient g. */
+static inline void row_step(const hc_adam *a, hc_adam_table *tb, int32_t r, const hc_adam_gap *c,
+                            const float *g, float c1, float c2)
+{
+    const int64_t T = a->t, off = (int64_t)r * tb->dim;
+    if (T - 1 > tb->last[r])
+        gap_row(c, a->wd, a->eps, a->lr, tb->W + off, tb->M + off, tb->V + off, tb->dim);
+    hc_adam_span(a, c1, c2, tb->W + off, g, tb->M + off, tb->V + off, tb->dim);
+    tb->last[r] = T;
 }
 
 void hc_adam_table_rows(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
                         int32_t lo, int32_t hi)
 {
-    const int64_t T = a->t;
     const int32_t d = tb->dim;
     float c1, c2;
     hc_adam_corrections(a, &c1, &c2);
@@ -271,13 +284,31 @@ void hc_adam_table_rows(const hc_adam *a, hc_adam_table *tb, const float *G, con
             hc_prefetch_floats(tb->M + ahead, d);
             hc_prefetch_floats(tb->V + ahead, d);
         }
-        int64_t off = (int64_t)rows[r] * d;
-        if (T - 1 > tb->last[rows[r]])
-            gap_row(&tb->row_gap[r], a->wd, a->eps, a->lr, tb->W + off, tb->M + off, tb->V + off,
-                    d);
-        hc_adam_span(a, c1, c2, tb->W + off, G + (int64_t)r * d, tb->M + off, tb->V + off, d);
-        tb->last[rows[r]] = T;
+        row_step(a, tb, rows[r], &tb->row_gap[r], G + (int64_t)r * d, c1, c2);
     }
+}
+
+int hc_adam_table_prepare(const hc_adam *a, hc_adam_table *tb)
+{
+    return gap_tables(a, tb, a->t);
+}
+
+hc_adam_gap *hc_adam_gap_cache_new(void)
+{
+    hc_adam_gap *c = malloc((HC_ADAM_GAP_MAX + 1) * sizeof *c);
+    for (int j = 0; c && j <= HC_ADAM_GAP_MAX; j++)
+        c[j].stamp = -1;
+    return c;
+}
+
+void hc_adam_table_row(const hc_adam *a, hc_adam_table *tb, int32_t r, const float *g, float c1,
+                       float c2, hc_adam_gap *cache)
+{
+    const int64_t k = a->t - 1 - tb->last[r];
+    hc_adam_gap c = {0, 0, 0, 1, 1, 0};
+    if (k > 0)
+        c = gap_coefs(a, tb, cache, a->t - 1, k);
+    row_step(a, tb, r, &c, g, c1, c2);
 }
 
 int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,

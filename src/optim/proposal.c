@@ -26,6 +26,20 @@ const char *hc_proposal_kind_name(hc_proposal_kind k)
 }
 
 /* Vose's method: items with scaled mass n q below 1 are topped up by one item above 1. */
+/* guide[b] = the first item whose cumulative mass exceeds b / n (Chen and Asau's guide table):
+ * the inversion of a uniform u starts at guide[floor(u n)] and scans on about one item. */
+static void build_guide(hc_proposal *p)
+{
+    const int32_t n = p->n_items;
+    int32_t i = 0;
+    for (int32_t b = 0; b < n; b++) {
+        const double x = (double)b / (double)n;
+        while (i < n - 1 && p->cdf[i] <= x)
+            i++;
+        p->guide[b] = i;
+    }
+}
+
 static int build_alias(hc_proposal *p, const double *mass, double total)
 {
     int32_t n = p->n_items, *small = malloc((size_t)n * sizeof *small),
@@ -60,6 +74,7 @@ static int build_alias(hc_proposal *p, const double *mass, double total)
         }
     }
     p->cdf[n - 1] = 1.0; /* so every uniform in [0, 1) finds an item */
+    build_guide(p);
     /* what is left has mass 1 up to rounding */
     while (nl > 0) {
         int32_t l = large[--nl];
@@ -94,7 +109,8 @@ int hc_proposal_init_mass(hc_proposal *p, const double *mass, int32_t n)
     p->cut = malloc((size_t)n * sizeof *p->cut);
     p->alias = malloc((size_t)n * sizeof *p->alias);
     p->cdf = malloc((size_t)n * sizeof *p->cdf);
-    int rc = p->prob && p->cut && p->alias && p->cdf
+    p->guide = malloc((size_t)n * sizeof *p->guide);
+    int rc = p->prob && p->cut && p->alias && p->cdf && p->guide
                  ? build_alias(p, mass, total)
                  : hc_error(HC_ENOMEM, "proposal: out of memory for %d items", n);
     if (rc)
@@ -149,6 +165,7 @@ void hc_proposal_free(hc_proposal *p)
     free(p->cut);
     free(p->alias);
     free(p->cdf);
+    free(p->guide);
     memset(p, 0, sizeof *p);
 }
 
@@ -186,24 +203,20 @@ static void sorted_uniforms(hc_rng *r, int32_t n, double *u)
         u[j] /= total;
 }
 
-/* The first item at or after lo whose cumulative mass exceeds u: galloping from lo, since
- * sorted draws lie about items / n apart, then bisection. */
-static int32_t cdf_search(const double *cdf, int32_t n, int32_t lo, double u)
+/* The first item at or after lo whose cumulative mass exceeds u (lo is at or below it): from
+ * the guide table's entry for u, stepping back when rounding of u n put it one bucket late. */
+static int32_t cdf_search(const hc_proposal *p, int32_t lo, double u)
 {
-    int32_t step = 1, hi = lo;
-    while (hi < n - 1 && cdf[hi] <= u) {
-        lo = hi + 1;
-        hi = hi + step < n - 1 ? hi + step : n - 1;
-        step *= 2;
-    }
-    while (lo < hi) { /* cdf[hi] > u or hi = n - 1; every index below lo has cdf <= u */
-        int32_t mid = lo + (hi - lo) / 2;
-        if (cdf[mid] <= u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    const int32_t n = p->n_items;
+    const double *cdf = p->cdf;
+    int32_t b = (int32_t)(u * (double)n);
+    b = b < n ? b : n - 1;
+    int32_t i = p->guide[b] > lo ? p->guide[b] : lo;
+    while (i > lo && cdf[i - 1] > u)
+        i--;
+    while (i < n - 1 && cdf[i] <= u)
+        i++;
+    return i;
 }
 
 void hc_proposal_draw_sorted(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items, float *w,
@@ -218,7 +231,7 @@ void hc_proposal_draw_sorted(const hc_proposal *p, hc_rng *r, int32_t n, int32_t
             at = at < ni ? at : ni - 1;
             w[j] = (float)ni / (float)n;
         } else {
-            at = cdf_search(p->cdf, ni, at, u[j]);
+            at = cdf_search(p, at, u[j]);
             w[j] = 1.0f / ((float)n * p->prob[at]);
         }
         items[j] = at;

@@ -6,10 +6,10 @@
  * Two kinds: uniform, and popularity-proportional with add-one smoothing,
  * q(i) = (c_i + 1) / sum_j (c_j + 1) for c_i the item's train users, so every item keeps a
  * positive probability (the estimate stays unbiased). Draws are O(1) (Walker's alias
- * method); building costs O(items) time and 16 bytes per item. Sorted draws (the same
+ * method); building costs O(items) time and 24 bytes per item. Sorted draws (the same
  * distribution, delivered in item order, so the rows they gather and scatter are read
- * forwards) cost O(1) a draw plus a galloping search over the cumulative masses of about
- * log2(items / n) steps.
+ * forwards) cost a logarithm a draw and an inversion of the cumulative masses that a guide
+ * table starts about one item from its answer.
  */
 #ifndef HC_PROPOSAL_H
 #define HC_PROPOSAL_H
@@ -25,6 +25,7 @@ typedef struct {
     float *cut;     /* n_items: alias threshold (popularity only) */
     int32_t *alias; /* n_items: alias item (popularity only) */
     double *cdf;    /* n_items: cumulative q, the last exactly 1 (popularity only) */
+    int32_t *guide; /* n_items: the first item of cdf > b / n_items (popularity only) */
 } hc_proposal;
 
 /* Builds the proposal over ds's items from its train matrix. HC_ENOMEM, HC_EINVAL. */
