@@ -116,6 +116,36 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The gathers and scatters of rows of the item tables miss the cache (a row is d floats
+ * anywhere in I x d); their lines are asked for one user or a few draws ahead. */
+#define DRAW_AHEAD 16
+
+static inline void prefetch_row(const float *x, int32_t d)
+{
+    __builtin_prefetch(x);
+    __builtin_prefetch(x + d - 1);
+}
+
+/* The rows user_step will read and write for a user with lists l on thread t: the listed
+ * items' factors and gradient rows, and the draw chains of its train and listed items. */
+static void prefetch_user(const hc_akt_sampler *s, int t, const float *Q, const hc_akt_lists *l,
+                          const hc_akt_drawset *ds)
+{
+    const int32_t d = s->d;
+    const float *dq = s->dQ + (int64_t)t * s->I * d;
+    for (int32_t j = 0; j < l->n_p && j < HC_AKT_MAX_P; j++) {
+        prefetch_row(Q + (int64_t)l->P[j] * d, d);
+        prefetch_row(dq + (int64_t)l->P[j] * d, d);
+    }
+    for (int32_t j = 0; j < l->n_t && j < HC_AKT_MAX_K; j++) {
+        prefetch_row(Q + (int64_t)l->T[j] * d, d);
+        prefetch_row(dq + (int64_t)l->T[j] * d, d);
+        __builtin_prefetch(ds->first + l->T[j]);
+    }
+    for (int32_t j = 0; j < l->n_train; j++)
+        __builtin_prefetch(ds->first + l->train[j]);
+}
+
 /* Draws group g's items of the step into ds, their factors transposed and the item -> draws
  * chains. The stream depends on (seed, step, group) only, not on the thread drawing it. The
  * draws come in item order: the gathers here and the scatters of flush_group then walk the
@@ -128,6 +158,8 @@ static void draw_group(const hc_akt_sampler *s, hc_akt_drawset *ds, const float 
     hc_proposal_draw_sorted(s->prop, &r, S, ds->items, ds->w, ds->u);
     for (int32_t j = S - 1; j >= 0; j--) {
         int32_t it = ds->items[j];
+        if (j >= DRAW_AHEAD)
+            prefetch_row(Q + (int64_t)ds->items[j - DRAW_AHEAD] * d, d);
         ds->next[j] = ds->first[it];
         ds->first[it] = j;
         for (int32_t q = 0; q < d; q++)
@@ -183,6 +215,8 @@ static void flush_group(hc_akt_sampler *s, int t)
     float *dq = thread_dq(s, t), col[HC_AKT_MAX_D];
     for (int32_t j = 0; j < S; j++) {
         const float *src = dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE;
+        if (j + DRAW_AHEAD < S)
+            prefetch_row(s->dQ + ((int64_t)t * s->I + ds->items[j + DRAW_AHEAD]) * d, d);
         for (int32_t q = 0; q < d; q++)
             col[q] = src[q * HC_AKT_TILE];
         add_item(s, t, ds->items[j], 1.0f, col);
@@ -202,8 +236,11 @@ static void thread_share(hc_akt_sampler *s, int t, const hc_akt_problem *pb, con
         int32_t g = k / s->G, end = (g + 1) * s->G < hi ? (g + 1) * s->G : hi;
         draw_group(s, ds, pb->Q, g);
         hc_akt_shared_draws dr = {{ds->items, ds->w, s->S}, ds->Qt, ds->first, ds->next};
-        for (; k < end; k++)
+        for (; k < end; k++) {
+            if (k + 1 < hi)
+                prefetch_user(s, t, pb->Q, &lists[k + 1], ds);
             s->uloss[k] = user_step(s, t, pb, &dr, users[k], &lists[k], phase, scale);
+        }
         flush_group(s, t);
     }
 }
