@@ -245,25 +245,27 @@ static void thread_share(hc_akt_sampler *s, int t, const hc_akt_problem *pb, con
     }
 }
 
-/* Item it's step: the sum of the threads' rows in thread order (clearing them). */
-static void step_item(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t it, float c1, float c2)
+/* Items it0..it0+n-1's step: each one's gradient is the sum of the threads' rows in thread
+ * order (clearing them). */
+static void step_run(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t it0, int32_t n,
+                     float c1, float c2)
 {
     const int32_t d = s->d;
-    float g[HC_AKT_MAX_D];
-    for (int32_t q = 0; q < d; q++)
-        g[q] = 0.0f;
+    float g[64 * HC_AKT_MAX_D];
+    for (int32_t k = 0; k < n * d; k++)
+        g[k] = 0.0f;
     for (int tt = 0; tt < s->n_threads; tt++) {
-        float *dq = s->dQ + ((int64_t)tt * s->I + it) * d;
-        for (int32_t q = 0; q < d; q++) {
-            g[q] += dq[q];
-            dq[q] = 0.0f;
+        float *dq = s->dQ + ((int64_t)tt * s->I + it0) * d;
+        for (int32_t k = 0; k < n * d; k++) {
+            g[k] += dq[k];
+            dq[k] = 0.0f;
         }
     }
-    hc_adam_table_row(adam, &s->tQ, it, g, c1, c2, s->gcache[t]);
+    hc_adam_table_run(adam, &s->tQ, it0, n, g, c1, c2, s->gcache[t]);
 }
 
 /* Thread t's items: those of the words w = t (mod threads) that any thread touched, in item
- * order, clearing the marks. */
+ * order, by runs of consecutive items, clearing the marks. */
 static void step_items(hc_akt_sampler *s, const hc_adam *adam, int t, float c1, float c2)
 {
     const int nt = s->n_threads;
@@ -273,8 +275,13 @@ static void step_items(hc_akt_sampler *s, const hc_adam *adam, int t, float c1, 
             bits |= s->mark[(int64_t)tt * s->words + w];
             s->mark[(int64_t)tt * s->words + w] = 0;
         }
-        for (; bits; bits &= bits - 1)
-            step_item(s, adam, t, w * 64 + __builtin_ctzll(bits), c1, c2);
+        while (bits) {
+            int a = __builtin_ctzll(bits);
+            uint64_t rest = ~(bits >> a);
+            int n = rest ? __builtin_ctzll(rest) : 64 - a;
+            step_run(s, adam, t, w * 64 + a, n, c1, c2);
+            bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
+        }
     }
 }
 
@@ -285,7 +292,7 @@ static void step_users(hc_akt_sampler *s, const hc_adam *adam, int t, const int3
     const int32_t d = s->d;
     for (int32_t k = lo; k < hi; k++) {
         float *g = s->gP + (int64_t)users[k] * d;
-        hc_adam_table_row(adam, &s->tP, users[k], g, c1, c2, s->gcache[t]);
+        hc_adam_table_run(adam, &s->tP, users[k], 1, g, c1, c2, s->gcache[t]);
         memset(g, 0, (size_t)d * sizeof(float));
     }
 }

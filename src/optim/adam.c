@@ -301,14 +301,22 @@ hc_adam_gap *hc_adam_gap_cache_new(void)
     return c;
 }
 
-void hc_adam_table_row(const hc_adam *a, hc_adam_table *tb, int32_t r, const float *g, float c1,
-                       float c2, hc_adam_gap *cache)
+void hc_adam_table_run(const hc_adam *a, hc_adam_table *tb, int32_t r0, int32_t n, const float *G,
+                       float c1, float c2, hc_adam_gap *cache)
 {
-    const int64_t k = a->t - 1 - tb->last[r];
-    hc_adam_gap c = {0, 0, 0, 1, 1, 0};
-    if (k > 0)
-        c = gap_coefs(a, tb, cache, a->t - 1, k);
-    row_step(a, tb, r, &c, g, c1, c2);
+    const int64_t T = a->t;
+    const int32_t d = tb->dim;
+    for (int32_t r = r0; r < r0 + n; r++) {
+        const int64_t k = T - 1 - tb->last[r];
+        if (k > 0) {
+            const hc_adam_gap c = gap_coefs(a, tb, cache, T - 1, k);
+            const int64_t off = (int64_t)r * d;
+            gap_row(&c, a->wd, a->eps, a->lr, tb->W + off, tb->M + off, tb->V + off, d);
+        }
+        tb->last[r] = T;
+    }
+    const int64_t off = (int64_t)r0 * d;
+    hc_adam_span(a, c1, c2, tb->W + off, G, tb->M + off, tb->V + off, (int64_t)n * d);
 }
 
 int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,

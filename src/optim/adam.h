@@ -80,16 +80,16 @@ int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, cons
 int hc_adam_table_gaps(const hc_adam *a, hc_adam_table *tb, const int32_t *rows, int32_t n);
 void hc_adam_table_rows(const hc_adam *a, hc_adam_table *tb, const float *G, const int32_t *rows,
                         int32_t lo, int32_t hi);
-/* The same one row at a time, for callers whose threads each own a set of rows and step them
- * inside their own parallel region: hc_adam_table_prepare (serial; after hc_adam_begin_step),
- * then hc_adam_table_row for row r with gradient g, any thread, distinct rows at once; each
- * thread brings its own gap cache (HC_ADAM_GAP_MAX + 1 entries, from hc_adam_gap_cache_new,
- * released with free) and c1, c2 from hc_adam_corrections. The result is that of
- * hc_adam_table_step bit for bit. */
+/* The same a run of consecutive rows at a time, for callers whose threads each own a set of
+ * rows and step them inside their own parallel region: hc_adam_table_prepare (serial; after
+ * hc_adam_begin_step), then hc_adam_table_run for rows r0..r0+n-1 with gradients G (n x dim),
+ * any thread, disjoint runs at once; each thread brings its own gap cache (from
+ * hc_adam_gap_cache_new, released with free) and c1, c2 from hc_adam_corrections. The
+ * result is that of hc_adam_table_step bit for bit; a run is one vectorised update. */
 int hc_adam_table_prepare(const hc_adam *a, hc_adam_table *tb);
 hc_adam_gap *hc_adam_gap_cache_new(void);
-void hc_adam_table_row(const hc_adam *a, hc_adam_table *tb, int32_t r, const float *g, float c1,
-                       float c2, hc_adam_gap *cache);
+void hc_adam_table_run(const hc_adam *a, hc_adam_table *tb, int32_t r0, int32_t n, const float *G,
+                       float c1, float c2, hc_adam_gap *cache);
 /* Scratch of hc_adam_table_step_dense (hc_adam_gather_init / _free). */
 typedef struct {
     int32_t *rows;  /* the step's distinct rows */
