@@ -37,6 +37,8 @@ void dist_sum_doubles(double *buf, size_t n);
 void dist_sum_floats(float *buf, size_t n);
 /* buf[0..n) <- the maximum over ranks, on every rank. */
 void dist_max_ints(int32_t *buf, size_t n);
+/* buf[0..n) <- the bitwise or over ranks, on every rank (a union of sets held as bitmaps). */
+void dist_or_words(uint64_t *buf, size_t n);
 /* Copies root's bytes[0..n) to every rank. */
 void dist_bcast(void *bytes, size_t n, int root);
 void dist_barrier(void);
@@ -50,5 +52,19 @@ _Noreturn void dist_abort(const char *fmt, ...) __attribute__((format(printf, 1,
 /* Payload bytes this rank has handed to reductions and broadcasts since the start (the sum
  * of n x sizeof(value) over calls; docs/distributed.md converts it to bytes on the wire). */
 uint64_t dist_bytes_reduced(void);
+
+/* rows (n x width) <- every row from its owner (dist_owns), on every rank: the other rows
+ * are zeroed and the tables summed, exact since each entry has one non-zero term. */
+static inline void dist_gather_rows(float *rows, int64_t n, size_t width)
+{
+    const int rank = dist_rank(), size = dist_size();
+    if (size == 1)
+        return;
+    for (int64_t i = 0; i < n; i++)
+        if (!dist_owns(i, rank, size))
+            for (size_t j = 0; j < width; j++)
+                rows[(size_t)i * width + j] = 0.0f;
+    dist_sum_floats(rows, (size_t)n * width);
+}
 
 #endif

@@ -139,6 +139,11 @@ void dist_max_ints(int32_t *buf, size_t n)
     allreduce(buf, n, sizeof *buf, MPI_INT32_T, MPI_MAX, 0);
 }
 
+void dist_or_words(uint64_t *buf, size_t n)
+{
+    allreduce(buf, n, sizeof *buf, MPI_UINT64_T, MPI_BOR, 0);
+}
+
 void dist_bcast(void *bytes, size_t n, int root)
 {
     bytes_reduced += n;

@@ -18,6 +18,8 @@
  */
 #include "distill/akt_sampled.h"
 
+#include "dist/dist.h"
+
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,15 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
         if (drawset_init(&s->ds[t], S, I, d))
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d draws", S);
     memset(s->work, 0, (size_t)nt * s->work_stride); /* the draws' dq start at zero */
+    if (dist_size() > 1) {
+        s->gmark = malloc((size_t)s->words * sizeof *s->gmark);
+        s->run_start = malloc((size_t)I * sizeof *s->run_start);
+        s->run_len = malloc((size_t)I * sizeof *s->run_len);
+        s->run_off = malloc((size_t)I * sizeof *s->run_off);
+        s->gbuf = malloc((size_t)I * (size_t)d * sizeof *s->gbuf);
+        if (!s->gmark || !s->run_start || !s->run_len || !s->run_off || !s->gbuf)
+            return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d items", I);
+    }
     return HC_OK;
 }
 
@@ -110,7 +121,8 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
         drawset_free(&s->ds[t]);
     for (int t = 0; s->gcache && t < s->n_threads; t++)
         free(s->gcache[t]);
-    void *bufs[] = {s->gP, s->gcache, s->dQ, s->mark, s->ds, s->uloss, s->work};
+    void *bufs[] = {s->gP,   s->gcache, s->dQ,        s->mark,    s->ds,      s->uloss,
+                    s->work, s->gmark,  s->run_start, s->run_len, s->run_off, s->gbuf};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         free(bufs[k]);
     memset(s, 0, sizeof *s);
@@ -245,22 +257,28 @@ static void thread_share(hc_akt_sampler *s, int t, const hc_akt_problem *pb, con
     }
 }
 
-/* Items it0..it0+n-1's step: each one's gradient is the sum of the threads' rows in thread
- * order (clearing them). */
-static void step_run(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t it0, int32_t n,
-                     float c1, float c2)
+/* g (n x d) <- the threads' gradient rows of items it0..it0+n-1 summed in thread order; the
+ * rows are cleared. */
+static void sum_thread_rows(hc_akt_sampler *s, int32_t it0, int32_t n, float *g)
 {
-    const int32_t d = s->d;
-    float g[64 * HC_AKT_MAX_D];
-    for (int32_t k = 0; k < n * d; k++)
+    const int64_t len = (int64_t)n * s->d;
+    for (int64_t k = 0; k < len; k++)
         g[k] = 0.0f;
     for (int tt = 0; tt < s->n_threads; tt++) {
-        float *dq = s->dQ + ((int64_t)tt * s->I + it0) * d;
-        for (int32_t k = 0; k < n * d; k++) {
+        float *dq = s->dQ + ((int64_t)tt * s->I + it0) * s->d;
+        for (int64_t k = 0; k < len; k++) {
             g[k] += dq[k];
             dq[k] = 0.0f;
         }
     }
+}
+
+/* Items it0..it0+n-1's step (n <= 64). */
+static void step_run(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t it0, int32_t n,
+                     float c1, float c2)
+{
+    float g[64 * HC_AKT_MAX_D];
+    sum_thread_rows(s, it0, n, g);
     hc_adam_table_run(adam, &s->tQ, it0, n, g, c1, c2, s->gcache[t]);
 }
 
@@ -297,12 +315,66 @@ static void step_users(hc_akt_sampler *s, const hc_adam *adam, int t, const int3
     }
 }
 
+/* Several ranks: the union over ranks of the items touched this step (the threads' marks
+ * or-ed, then or-reduced), as runs of consecutive items in item order with their offsets in
+ * the packed gradient; returns the number of runs, the rows in s->n_rows. */
+static int32_t list_runs(hc_akt_sampler *s)
+{
+    const int nt = s->n_threads;
+    for (int32_t w = 0; w < s->words; w++) {
+        uint64_t bits = 0;
+        for (int tt = 0; tt < nt; tt++) {
+            bits |= s->mark[(int64_t)tt * s->words + w];
+            s->mark[(int64_t)tt * s->words + w] = 0;
+        }
+        s->gmark[w] = bits;
+    }
+    dist_or_words(s->gmark, (size_t)s->words);
+    int32_t nr = 0, off = 0;
+    for (int32_t w = 0; w < s->words; w++)
+        for (uint64_t bits = s->gmark[w]; bits;) {
+            int a = __builtin_ctzll(bits);
+            uint64_t rest = ~(bits >> a);
+            int n = rest ? __builtin_ctzll(rest) : 64 - a;
+            int32_t it = w * 64 + a;
+            if (nr > 0 && s->run_start[nr - 1] + s->run_len[nr - 1] == it) {
+                s->run_len[nr - 1] += n;
+            } else {
+                s->run_start[nr] = it;
+                s->run_len[nr] = n;
+                s->run_off[nr++] = off;
+            }
+            off += n;
+            bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
+        }
+    s->n_rows = off;
+    return nr;
+}
+
+/* The step's item update over several ranks: every rank packs its threads' sums of the
+ * touched items, the packs are summed over ranks (docs/distributed.md), and every rank
+ * takes the same Adam steps on them, so Q stays the same on every rank. */
+static void step_items_ranks(hc_akt_sampler *s, const hc_adam *adam, int nt, float c1, float c2)
+{
+    const int32_t nr = list_runs(s), d = s->d;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t r = 0; r < nr; r++)
+        sum_thread_rows(s, s->run_start[r], s->run_len[r], s->gbuf + (int64_t)s->run_off[r] * d);
+    dist_sum_floats(s->gbuf, (size_t)s->n_rows * (size_t)d);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t r = 0; r < nr; r++)
+        hc_adam_table_run(adam, &s->tQ, s->run_start[r], s->run_len[r],
+                          s->gbuf + (int64_t)s->run_off[r] * d, c1, c2,
+                          s->gcache[omp_get_thread_num()]);
+}
+
 int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *pb,
                         const int32_t *users, const hc_akt_lists *lists, int32_t n, int phase,
                         float scale, double *loss)
 {
     s->step++;
     const int nt = s->n_threads; /* every thread: each owns items to update */
+    const int ranks = s->gmark != NULL;
     hc_adam_begin_step(adam);
     int rc = hc_adam_table_prepare(adam, &s->tP);
     if (rc || (rc = hc_adam_table_prepare(adam, &s->tQ)) != HC_OK)
@@ -315,9 +387,12 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
         int32_t lo = (int32_t)((int64_t)n * t / nt), hi = (int32_t)((int64_t)n * (t + 1) / nt);
         thread_share(s, t, pb, users, lists, lo, hi, phase, scale);
 #pragma omp barrier
-        step_items(s, adam, t, c1, c2);
+        if (!ranks)
+            step_items(s, adam, t, c1, c2);
         step_users(s, adam, t, users, lo, hi, c1, c2);
     }
+    if (ranks)
+        step_items_ranks(s, adam, nt, c1, c2);
     double total = 0.0;
     for (int32_t k = 0; k < n; k++)
         total += s->uloss[k];

@@ -10,6 +10,10 @@
  * hc_adam_table): only the rows a step touched, the others catching up in closed form when
  * next touched. Memory: the proposal (24 bytes an item), the Adam moments, and per thread an
  * items x d gradient table and a bit an item.
+ * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
+ * or-reduced as a bitmap (I / 8 bytes) and their gradients sum-reduced packed (n_touched x d
+ * floats), so every rank takes the same item steps; memory then adds 12 bytes and d floats an
+ * item.
  */
 #ifndef HC_AKT_SAMPLED_H
 #define HC_AKT_SAMPLED_H
@@ -36,9 +40,14 @@ typedef struct {
     uint64_t *mark;       /* n_threads x words: the items each thread touched, a bit each */
     int32_t words;        /* (I + 63) / 64 */
     int32_t step;         /* steps taken: the draws' streams */
-    hc_akt_drawset *ds;   /* n_threads */
-    int64_t dq_len;       /* floats of one thread's draw gradients (whole tiles) */
-    unsigned char *work;  /* n_threads x work_stride: kernel work, coefficients, dq */
+    /* several ranks (docs/distributed.md): the touched items' union and packed gradients */
+    uint64_t *gmark;                        /* words, or NULL on one rank */
+    int32_t *run_start, *run_len, *run_off; /* I each: runs of consecutive touched items */
+    float *gbuf;                            /* I x d: their gradients, packed */
+    int32_t n_rows;
+    hc_akt_drawset *ds;  /* n_threads */
+    int64_t dq_len;      /* floats of one thread's draw gradients (whole tiles) */
+    unsigned char *work; /* n_threads x work_stride: kernel work, coefficients, dq */
     size_t work_stride;
     double *uloss; /* per-user losses of a step, summed in order */
 } hc_akt_sampler;

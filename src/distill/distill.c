@@ -102,19 +102,11 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Every rank's student gets each user's row from the user's owner (dist_owns): the other
- * rows are zeroed and the tables summed, exact since each entry has one non-zero term. */
+/* Every rank's student gets each user's row from the user's owner (dist_owns). */
 static void gather_user_rows(hc_kd_ctx *ctx)
 {
-    int rank = dist_rank(), size = dist_size();
-    if (size == 1)
-        return;
     hc_factor_model *f = (hc_factor_model *)ctx->student;
-    size_t d = (size_t)ctx->opts.dim;
-    for (int32_t u = 0; u < ctx->ds->n_users; u++)
-        if (!dist_owns(u, rank, size))
-            memset(f->P + (size_t)u * d, 0, d * sizeof *f->P);
-    dist_sum_floats(f->P, (size_t)ctx->ds->n_users * d);
+    dist_gather_rows(f->P, ctx->ds->n_users, (size_t)ctx->opts.dim);
 }
 
 static int check_opts(const hc_kd_ctx *ctx)

@@ -23,8 +23,10 @@
  * to Q, while a user's row of P is right only on its owner (the other ranks' copies see a
  * zero gradient; the evaluation scores each user on its owner, and the loop gathers the
  * rows at the end). Evaluation records every user's top-50 on every rank, so DKC runs the
- * same on all ranks. One rank is the serial code bit for bit. The sampled path runs every
- * user on every rank (replicated, consistent; not yet sharded).
+ * same on all ranks. One rank is the serial code bit for bit. The sampled path shards the
+ * users alike; its item gradients are reduced over the touched items only (akt_sampled.h),
+ * and the estimated DKC ranks first gather every user's row from its owner, so every rank
+ * estimates the same ranks.
  *
  * DKC (docs/method.md §6): v[x][u] is teacher x's checkpoint for user u, starting at 0. At the
  * evaluation of every p-th epoch from epoch p on, the first time records
@@ -71,7 +73,7 @@ typedef struct {
     unsigned char *work; /* n_threads x work_stride: the kernel's work memory */
     size_t work_stride;
     int n_threads;
-    int rank, size; /* users owned: u % size == rank (size 1 on the sampled path) */
+    int rank, size; /* users owned: u % size == rank */
     /* sampled rest sets and estimated DKC ranks (docs/distillation.md) */
     int sampled, dkc_estimated;
     hc_proposal prop;
@@ -186,8 +188,8 @@ static int hetcomp_init(hc_distiller *d)
     h->KP = o->k / 10 > 0 ? o->k / 10 : 1;
     h->n_threads = omp_get_max_threads();
     h->sampled = hc_distill_rest_sampled(o->rest, h->I);
-    h->rank = h->sampled ? 0 : dist_rank();
-    h->size = h->sampled ? 1 : dist_size();
+    h->rank = dist_rank();
+    h->size = dist_size();
     h->dkc_estimated = !o->no_dkc && hc_distill_rest_sampled(
                                          o->dkc_rank == HC_REST_AUTO ? o->rest : o->dkc_rank, h->I);
     size_t MU = (size_t)h->M * (size_t)h->U, UK = (size_t)h->U * (size_t)h->K;
@@ -390,6 +392,7 @@ static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top
     int rc;
     if (h->dkc_estimated) {
         hc_factor_model *f = student(h);
+        dist_gather_rows(f->P, h->U, (size_t)o->dim); /* each user's row from its owner */
         hc_dkc_sampled_ranks sr = {f->P,
                                    f->Q,
                                    o->dim,
