@@ -61,6 +61,29 @@ static void clear_levels(const hc_akt_lists *l, uint8_t *level)
         level[l->T[r]] = 0;
 }
 
+/* Sums of logarithms through products of up to 8 terms, one log a product: the terms are
+ * sums of exponentials of scores clamped to [S_MIN, S_MAX] over at most a catalog, inside
+ * [1e-18, 1e30], so a product of 8 stays far inside double's range. Only losses use it. */
+typedef struct {
+    double prod, sum;
+    int n;
+} log_sum;
+
+static inline void log_sum_add(log_sum *a, double x)
+{
+    a->prod *= x;
+    if (++a->n == 8) {
+        a->sum += log(a->prod);
+        a->prod = 1.0;
+        a->n = 0;
+    }
+}
+
+static inline double log_sum_total(const log_sum *a)
+{
+    return a->n ? a->sum + log(a->prod) : a->sum;
+}
+
 /* See akt.h. */
 double hc_akt_plackett_luce(const int32_t *l, int32_t n, double R, double w, const float *s,
                             const float *e, float *g, double *loss)
@@ -71,13 +94,15 @@ double hc_akt_plackett_luce(const int32_t *l, int32_t n, double R, double w, con
         suffix += (double)e[l[t]];
         D[t] = suffix;
     }
-    double prefix = 0.0, sum = 0.0;
+    double prefix = 0.0, s_sum = 0.0;
+    log_sum logs = {1.0, 0.0, 0};
     for (int32_t t = 0; t < n; t++) {
-        sum += log(D[t]) - (double)s[l[t]];
+        log_sum_add(&logs, D[t]);
+        s_sum += (double)s[l[t]];
         prefix += 1.0 / D[t];
         g[l[t]] += (float)(w * (-1.0 + (double)e[l[t]] * prefix));
     }
-    *loss += w * sum;
+    *loss += w * (log_sum_total(&logs) - s_sum);
     return w * prefix;
 }
 
@@ -94,13 +119,16 @@ static double list_terms(int32_t n_p, int32_t n_t, int32_t k, int phase, const f
         lg[j] = 0.0f;
     }
     if (phase == 1) {
-        double Z = S[0];
+        double Z = S[0], s_sum = 0.0;
+        log_sum logs = {1.0, 0.0, 0};
         for (int32_t j = 0; j < n_list; j++) {
             double d = (double)e_list[j] + Z;
-            loss += log(d) - (double)s_list[j];
+            log_sum_add(&logs, d);
+            s_sum += (double)s_list[j];
             lg[j] = (float)(-1.0 + (double)e_list[j] / d);
             coef0 += 1.0 / d;
         }
+        loss = log_sum_total(&logs) - s_sum;
     } else {
         int32_t k2 = k / 2, k10 = k / 10;
         int32_t n50 = n_t < k2 ? n_t : k2, n10 = n_t < k10 ? n_t : k10;
