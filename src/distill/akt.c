@@ -395,13 +395,14 @@ static double sampled_list_part(const hc_akt_lists *l, const float *p, const flo
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
     int32_t n_list = n_p + n_t, k2 = l->k / 2, k10 = l->k / 10;
-    float e_list[MAX_LIST], s_list[MAX_LIST], lg[MAX_LIST];
+    float raw[MAX_LIST], e_list[MAX_LIST], s_list[MAX_LIST], lg[MAX_LIST];
     int clamped[MAX_LIST];
+    for (int32_t j = 0; j < n_list; j++)
+        raw[j] = dot(p, Q + (int64_t)list_item(l, n_p, j) * d, d);
+    hc_vexp_clamped(raw, e_list, n_list, S_MIN, S_MAX);
     for (int32_t j = 0; j < n_list; j++) {
-        float s = dot(p, Q + (int64_t)list_item(l, n_p, j) * d, d);
-        s_list[j] = clampf(s);
-        clamped[j] = s_list[j] != s;
-        e_list[j] = hc_exp_core(s_list[j]);
+        s_list[j] = clampf(raw[j]);
+        clamped[j] = s_list[j] != raw[j];
     }
     double S[3] = {S0, 0.0, 0.0}, c[5];
     for (int32_t r = k10; r < n_t; r++)
