@@ -76,7 +76,9 @@ typedef struct {
     int rank, size; /* users owned: u % size == rank */
     /* sampled rest sets and estimated DKC ranks (docs/distillation.md) */
     int sampled, dkc_estimated;
-    hc_proposal prop;
+    hc_proposal prop;       /* the rest sets' draws (with the head), and DKC's without one */
+    hc_proposal dkc_plain;  /* DKC's when the rest sets' has a head */
+    const hc_proposal *dkc; /* the one DKC draws from */
     hc_akt_sampler smp;
     hc_akt_lists *step_lists; /* batch: the lists of a step's users */
     int32_t *top50;           /* U x 50: the estimated student top lists */
@@ -158,7 +160,10 @@ static int init_sampled(hetcomp_kd *h)
     const hc_kd_ctx *ctx = h->base.ctx;
     const hc_distill_opts *o = &ctx->opts;
     hc_factor_model *f = student(h);
-    int rc = hc_proposal_init(&h->prop, o->rest_proposal, ctx->ds);
+    if (o->rest_head >= ctx->ds->n_items)
+        return hc_error(HC_EINVAL, "hetcomp: --rest-head %d of a catalog of %d items", o->rest_head,
+                        ctx->ds->n_items);
+    int rc = hc_proposal_init_head(&h->prop, o->rest_proposal, ctx->ds, o->rest_head);
     if (rc == HC_OK)
         rc = hc_akt_sampler_init(&h->smp, f->P, h->U, f->Q, h->I, o->dim, o->rest_samples,
                                  o->rest_group, &h->prop, o->batch, o->seed);
@@ -209,7 +214,9 @@ static int hetcomp_init(hc_distiller *d)
         h->top50 = malloc((size_t)h->U * HC_DKC_DEPTH * sizeof *h->top50);
         if (!h->top50)
             return hc_error(HC_ENOMEM, "hetcomp: out of memory");
-        if (!h->sampled && (rc = hc_proposal_init(&h->prop, o->rest_proposal, ctx->ds)) != HC_OK)
+        h->dkc = h->sampled && o->rest_head == 0 ? &h->prop : &h->dkc_plain;
+        if (h->dkc == &h->dkc_plain &&
+            (rc = hc_proposal_init(&h->dkc_plain, o->rest_proposal, ctx->ds)) != HC_OK)
             return rc;
     }
     memset(h->seen, 0, (size_t)h->U * sizeof *h->seen); /* step tags start at 1 */
@@ -397,7 +404,7 @@ static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top
                                    f->Q,
                                    o->dim,
                                    &d->ctx->ds->train,
-                                   &h->prop,
+                                   h->dkc,
                                    o->dkc_samples,
                                    o->seed ^ (uint64_t)epoch};
         if ((rc = hc_dkc_estimate_top(&st, &sr, h->top50)) != HC_OK)
@@ -467,6 +474,7 @@ static void hetcomp_free(hc_distiller *d)
     free(h->top50);
     hc_akt_sampler_free(&h->smp);
     hc_proposal_free(&h->prop);
+    hc_proposal_free(&h->dkc_plain);
     hc_epoch_samples_free(&h->samples);
 }
 
