@@ -29,6 +29,7 @@ enum {
     O_CONN,
     O_PER,
     O_IDLE,
+    O_REQ_TIMEOUT,
     O_DRAIN,
     O_FALLBACK,
     O_ADMIN
@@ -61,6 +62,9 @@ static void help(const hc_server_opts *d)
            "  --max-connections N open connections beyond which requests get 503 (%d)\n"
            "  --max-per-client N  connections one client address may hold, 0: any (%d)\n"
            "  --idle-timeout S    seconds without traffic before a connection is closed (%d)\n"
+           "  --request-timeout S seconds, 1..3600, a connection has to deliver a whole\n"
+           "                      request from its accept or its last answer; slower\n"
+           "                      clients are disconnected (%d)\n"
            "  --drain-timeout S   on SIGTERM, seconds to finish requests in flight (10)\n"
            "  --fallback popular  unknown users get the most popular train items, marked\n"
            "                      \"fallback\": \"popular\" (default: 404)\n"
@@ -69,7 +73,8 @@ static void help(const hc_server_opts *d)
            "  -v, --verbose       also log malformed HTTP requests the daemon rejected\n"
            "(serve writes no result, so it takes no --json; its --threads counts HTTP workers)\n",
            HC_REC_ENSEMBLE_K, (double)HC_REC_TEMPERATURE, d->port, d->bind, d->threads, d->max_k,
-           d->max_batch, d->max_connections, d->max_per_client, d->idle_timeout);
+           d->max_batch, d->max_connections, d->max_per_client, d->idle_timeout,
+           d->request_timeout);
 }
 
 /* What the options say besides hc_server_opts. */
@@ -103,6 +108,8 @@ static int serve_option(int c, const char *arg, hc_server_opts *so, serve_args *
         return cli_int(CMD, "--max-per-client", arg, 0, 1000000, &so->max_per_client);
     case O_IDLE:
         return cli_int(CMD, "--idle-timeout", arg, 1, 86400, &so->idle_timeout);
+    case O_REQ_TIMEOUT:
+        return cli_int(CMD, "--request-timeout", arg, 1, 3600, &so->request_timeout);
     case O_DRAIN:
         return cli_int(CMD, "--drain-timeout", arg, 0, 3600, &sa->drain_s);
     default:
@@ -164,6 +171,7 @@ int cmd_serve(int argc, char **argv)
                                          {"max-connections", required_argument, 0, O_CONN},
                                          {"max-per-client", required_argument, 0, O_PER},
                                          {"idle-timeout", required_argument, 0, O_IDLE},
+                                         {"request-timeout", required_argument, 0, O_REQ_TIMEOUT},
                                          {"drain-timeout", required_argument, 0, O_DRAIN},
                                          {"fallback", required_argument, 0, O_FALLBACK},
                                          {"admin", no_argument, 0, O_ADMIN},

@@ -5,8 +5,11 @@
  * NUL-terminated), and the live model generations (src/serve/live.c): worker threads that
  * recommend without pause while the model file is replaced and reloaded 20 times, each
  * answer checked against the model its generation's checksum names, a corrupt file refused
- * with the old generation still serving, and the reload counters. Runs in well under a
- * second; under AddressSanitizer it also checks that no generation is freed while in use.
+ * with the old generation still serving, and the reload counters; the request deadlines
+ * (src/serve/deadline.c) on socket pairs, swept at chosen times: a connection past its
+ * deadline is shut down once (its peer reads end of file), one being answered or rearmed is
+ * not, a removed one is never touched. Runs in well under a second; under AddressSanitizer it also
+ * checks that no generation is freed while in use.
  */
 #include "testutil.h"
 
@@ -14,9 +17,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "model/model.h"
 #include "serve/body.h"
+#include "serve/deadline.h"
 #include "serve/live.h"
 
 /* Parses a NUL-terminated body with max 3 users, max k 100. */
@@ -263,13 +269,70 @@ static void test_reload_under_load(void **state)
     free((void *)f.file[1]);
 }
 
+/* 1 if the peer of a shut-down socket reads end of file (non-blocking: 0 if it would wait). */
+static int peer_at_eof(int fd)
+{
+    char b;
+    return recv(fd, &b, 1, MSG_DONTWAIT) == 0;
+}
+
+static void test_deadlines(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    int sp[N][2];
+    for (int j = 0; j < N; j++)
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp[j]), 0);
+    hc_deadlines d;
+    assert_int_equal(hc_deadlines_init(&d, 2), HC_OK);
+    long long t0 = hc_deadlines_now_ms();
+    hc_conn *c[N];
+    for (int j = 0; j < N; j++)
+        assert_non_null(c[j] = hc_deadlines_add(&d, sp[j][0]));
+    long long t1 = hc_deadlines_now_ms();
+    /* before the 2 s deadline nothing is touched */
+    assert_int_equal(hc_deadlines_sweep(&d, t0 + 1999), 0);
+    for (int j = 0; j < N; j++)
+        assert_false(peer_at_eof(sp[j][1]));
+    /* c[1] is being answered, c[2] answered after t1 (rearmed), c[3] closed and removed */
+    hc_deadlines_answering(c[1]);
+    while (hc_deadlines_now_ms() <= t1)
+        ; /* at most a millisecond: the rearm comes strictly after t1 */
+    hc_deadlines_rearm(&d, c[2]);
+    hc_deadlines_remove(&d, c[3]);
+    assert_int_equal(hc_deadlines_sweep(&d, t1 + 2000), 1);
+    assert_true(peer_at_eof(sp[0][1]));
+    assert_false(peer_at_eof(sp[2][1]));
+    /* far past every deadline: c[2] too, c[0] not twice, c[1] (answering) and c[3] never */
+    assert_int_equal(hc_deadlines_sweep(&d, t1 + 1000000), 1);
+    assert_int_equal(hc_deadlines_sweep(&d, t1 + 2000000), 0);
+    assert_true(peer_at_eof(sp[0][1]));
+    assert_true(peer_at_eof(sp[2][1]));
+    assert_false(peer_at_eof(sp[1][1]));
+    assert_false(peer_at_eof(sp[3][1]));
+    assert_int_equal((int)atomic_load(&d.n_expired), 2);
+    /* answered, then rearmed: its deadline runs again */
+    hc_deadlines_rearm(&d, c[1]);
+    assert_int_equal(hc_deadlines_sweep(&d, hc_deadlines_now_ms() + 2000), 1);
+    assert_true(peer_at_eof(sp[1][1]));
+    for (int j = 0; j < 3; j++)
+        hc_deadlines_remove(&d, c[j]);
+    /* the sweeper thread starts and stops; entries left are freed */
+    assert_non_null(hc_deadlines_add(&d, sp[3][0]));
+    assert_int_equal(hc_deadlines_start(&d), HC_OK);
+    hc_deadlines_free(&d);
+    for (int j = 0; j < N; j++) {
+        close(sp[j][0]);
+        close(sp[j][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_batch_good),
-        cmocka_unit_test(test_batch_bad),
-        cmocka_unit_test(test_params),
-        cmocka_unit_test(test_reload_under_load),
+        cmocka_unit_test(test_batch_good), cmocka_unit_test(test_batch_bad),
+        cmocka_unit_test(test_params),     cmocka_unit_test(test_reload_under_load),
+        cmocka_unit_test(test_deadlines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,7 @@
 
 #include "api/similar.h"
 #include "serve/body.h"
+#include "serve/deadline.h"
 #include "serve/jsonout.h"
 #include "serve/live.h"
 #include "serve/metrics.h"
@@ -73,6 +74,8 @@ struct hc_server {
     MHD_socket quiesced; /* the listening socket after a drain, closed after the stop */
     hc_srv_metrics met;
     int met_inited;
+    hc_deadlines dl; /* the request deadlines of the live connections (deadline.h) */
+    int dl_inited;
     double t_start;
     int port;
 };
@@ -105,6 +108,7 @@ void hc_server_opts_default(hc_server_opts *o)
     o->max_body = 1 << 20;
     o->max_connections = 1024;
     o->idle_timeout = 10;
+    o->request_timeout = 10;
     o->max_per_client = 256;
 }
 
@@ -526,6 +530,7 @@ static void metrics_extra(hc_server *s, int32_t w, hc_srv_metrics_extra *x)
     hc_live_leave(&s->live, w);
     x->uptime_s = now_s() - s->t_start;
     x->connections = atomic_load(&s->n_conn);
+    x->request_timeouts = atomic_load(&s->dl.n_expired);
 }
 
 static enum MHD_Result handle_metrics(hc_server *s, struct MHD_Connection *c, req_state *rq,
@@ -661,6 +666,14 @@ static int take_body(hc_server *s, req_state *rq, const char *data, size_t n)
     return 0;
 }
 
+/* c's deadline entry (NULL once it is closed, or if it could not be made). */
+static hc_conn *conn_entry(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -686,15 +699,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (rq->status) /* answered already */
         return MHD_YES;
+    hc_conn *hc = conn_entry(c);
+    if (hc) /* the request is complete: its deadline no longer runs */
+        hc_deadlines_answering(hc);
     return dispatch(s, c, rq, url ? url : "", method ? method : "");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     hc_server *s = cls;
+    hc_conn *hc = conn_entry(c);
+    if (hc) /* on keep-alive, the next request is due within the timeout from now */
+        hc_deadlines_rearm(&s->dl, hc);
     req_state *rq = *con_cls;
     if (!rq)
         return;
@@ -706,16 +724,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* Counts the connections and keeps the deadline registry: an entry per connection, in its
+ * socket context, removed here on close (libmicrohttpd closes the socket after this). */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)c;
-    (void)socket_context;
     hc_server *s = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&s->n_conn, 1);
-    else
-        atomic_fetch_sub(&s->n_conn, 1);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? hc_deadlines_add(&s->dl, ci->connect_fd) : NULL;
+        return;
+    }
+    hc_deadlines_remove(&s->dl, *socket_context);
+    *socket_context = NULL;
+    atomic_fetch_sub(&s->n_conn, 1);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -758,6 +782,8 @@ void hc_server_stop(hc_server *s)
         return;
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    if (s->dl_inited) /* after the daemon: its close notifications use the registry */
+        hc_deadlines_free(&s->dl);
     if (s->quiesced != MHD_INVALID_SOCKET)
         close(s->quiesced);
     if (s->live_inited)
@@ -842,12 +868,13 @@ static int check_opts(const hc_server_opts *o)
 {
     if (!o->bind || o->port < 0 || o->port > 65535 || o->threads < 1 || o->threads > 1024 ||
         o->max_k < 1 || o->max_batch < 1 || o->max_body < 2 || o->max_connections < 1 ||
-        o->max_per_client < 0 || o->idle_timeout < 1)
+        o->max_per_client < 0 || o->idle_timeout < 1 || o->request_timeout < 1 ||
+        o->request_timeout > 3600)
         return hc_error(HC_EINVAL,
                         "serve: bad options (port %d, threads %d, max k %d, max batch %d, "
-                        "max connections %d, per client %d, idle timeout %d)",
+                        "max connections %d, per client %d, idle timeout %d, request timeout %d)",
                         o->port, o->threads, o->max_k, o->max_batch, o->max_connections,
-                        o->max_per_client, o->idle_timeout);
+                        o->max_per_client, o->idle_timeout, o->request_timeout);
     return HC_OK;
 }
 
@@ -907,6 +934,9 @@ int hc_server_start(const char *const *paths, int32_t n_paths, const hc_dataset 
     if ((rc = hc_srv_metrics_init(&s->met)) != HC_OK)
         goto fail;
     s->met_inited = 1;
+    if ((rc = hc_deadlines_init(&s->dl, o->request_timeout)) != HC_OK)
+        goto fail;
+    s->dl_inited = 1;
     if (pthread_key_create(&s->slot_key, NULL) != 0) {
         rc = hc_error(HC_ENOMEM, "serve: cannot create a thread key");
         goto fail;
@@ -925,6 +955,8 @@ int hc_server_start(const char *const *paths, int32_t n_paths, const hc_dataset 
                       errno ? ": " : "", errno ? strerror(errno) : "");
         goto fail;
     }
+    if ((rc = hc_deadlines_start(&s->dl)) != HC_OK)
+        goto fail;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info && info->port ? info->port : o->port;
     *out = s;

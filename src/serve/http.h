@@ -14,7 +14,9 @@
  * Workers: libmicrohttpd's thread pool on epoll, opts.threads threads; each takes its own
  * slot (a recommender context over its own model copies and output buffers, live.h), so the
  * request path locks nothing but the metrics. HTTP/1.1 keep-alive; connections idle for
- * idle_timeout seconds are closed; more than max_connections open connections get 503.
+ * idle_timeout seconds are closed, and so are those that have not delivered a whole request
+ * within request_timeout seconds of being accepted or answered (deadline.h); more than
+ * max_connections open connections get 503.
  * The library never prints: libmicrohttpd's own messages go to hc_log at debug level.
  */
 #ifndef HC_HTTP_H
@@ -33,6 +35,7 @@ typedef struct {
     int max_connections;     /* open connections beyond which requests get 503 (1024) */
     int max_per_client;      /* connections one client address may hold, 0: no limit (256) */
     int idle_timeout;        /* seconds without traffic before a connection is closed (10) */
+    int request_timeout;     /* seconds to deliver a whole request, 1..3600 (10) */
     int fallback_popular;    /* 1: unknown users get the most popular train items (0) */
     int admin;               /* 1: POST /admin/reload is served (0) */
     const hc_rec_spec *spec; /* weights, temperature, list length of an ensemble */

@@ -147,11 +147,14 @@ char *hc_srv_metrics_prometheus(hc_srv_metrics *m, const hc_srv_metrics_extra *x
             "hetcomp_model_reloads_total{result=\"failed\"} %llu\n"
             "# HELP hetcomp_connections_open HTTP connections open.\n"
             "# TYPE hetcomp_connections_open gauge\nhetcomp_connections_open %ld\n"
+            "# HELP hetcomp_request_timeouts_total Connections closed for not delivering a "
+            "whole request in time.\n"
+            "# TYPE hetcomp_request_timeouts_total counter\nhetcomp_request_timeouts_total %llu\n"
             "# HELP hetcomp_uptime_seconds Seconds since the server started.\n"
             "# TYPE hetcomp_uptime_seconds gauge\nhetcomp_uptime_seconds %.3f\n",
             (unsigned long long)x->model_version, x->model_loaded_at,
             (unsigned long long)x->reloads_ok, (unsigned long long)x->reloads_failed,
-            x->connections, x->uptime_s);
+            x->connections, (unsigned long long)x->request_timeouts, x->uptime_s);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -185,7 +188,7 @@ json_t *hc_srv_metrics_json(hc_srv_metrics *m, const hc_srv_metrics_extra *x)
     uint64_t rec_ok = s->count[HC_EP_RECOMMEND][0] + s->count[HC_EP_BATCH][0];
     json_t *o = json_pack(
         "{s:f, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:o, s:o, s:o, s:o},"
-        " s:{s:I, s:I, s:I, s:I}, s:I}",
+        " s:{s:I, s:I, s:I, s:I}, s:I, s:I}",
         "uptime_s", x->uptime_s, "requests", "total", (json_int_t)class_total(s, 0), "2xx",
         (json_int_t)class_total(s, 2), "3xx", (json_int_t)class_total(s, 3), "4xx",
         (json_int_t)class_total(s, 4), "5xx", (json_int_t)class_total(s, 5), "recommend_ok",
@@ -194,7 +197,8 @@ json_t *hc_srv_metrics_json(hc_srv_metrics *m, const hc_srv_metrics_extra *x)
         n ? json_real(ls.p90) : json_null(), "p99", n ? json_real(ls.p99) : json_null(), "max",
         n ? json_real(ls.max) : json_null(), "model", "version", (json_int_t)x->model_version,
         "loaded_at", (json_int_t)x->model_loaded_at, "reloads_ok", (json_int_t)x->reloads_ok,
-        "reloads_failed", (json_int_t)x->reloads_failed, "connections", (json_int_t)x->connections);
+        "reloads_failed", (json_int_t)x->reloads_failed, "connections", (json_int_t)x->connections,
+        "request_timeouts", (json_int_t)x->request_timeouts);
     free(s);
     return o;
 }

@@ -44,7 +44,8 @@ typedef struct {
     uint64_t model_version;
     double model_loaded_at; /* Unix time */
     uint64_t reloads_ok, reloads_failed;
-    long connections; /* open now */
+    long connections;          /* open now */
+    uint64_t request_timeouts; /* connections closed past their request deadline */
 } hc_srv_metrics_extra;
 
 int hc_srv_metrics_init(hc_srv_metrics *m);
