@@ -110,7 +110,8 @@ void cli_common_help(FILE *fp);
 /* A command's flags as one table, from which cli_parse builds the long options, reads each
  * value into its variable with the range check and names the flag in any error. kind: 's'
  * the text as given (const char *), 'b' no value, sets an int to 1, 'i' an int32_t in
- * [lo, hi], 'd' a double in [lo, hi], 'u' a uint64_t. Terminated by a zero entry. */
+ * [lo, hi], 'I' an int64_t in [lo, hi], 'd' a double in [lo, hi], 'u' a uint64_t. Terminated by a
+ * zero entry. */
 typedef struct {
     const char *name; /* the long option, without "--" */
     int code;         /* its getopt code (a letter when it has a short form) */
@@ -134,6 +135,10 @@ typedef struct {
 #define CLI_F_DBL(name, code, var, lo, hi)                                                         \
     {                                                                                              \
         name, code, 'd', var, lo, hi                                                               \
+    }
+#define CLI_F_I64(name, code, var, lo, hi)                                                         \
+    {                                                                                              \
+        name, code, 'I', var, lo, hi                                                               \
     }
 #define CLI_F_U64(name, code, var)                                                                 \
     {                                                                                              \

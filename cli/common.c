@@ -307,6 +307,9 @@ static int flag_value(const char *cmd, const cli_flag *f, const char *arg)
         return 0;
     case 'i':
         return cli_int(cmd, name, arg, (long)f->lo, (long)f->hi, f->to);
+    case 'I': /* INT64_MAX as a double is 2^63, one past the range */
+        return cli_i64(cmd, name, arg, (int64_t)f->lo, f->hi >= 0x1p63 ? INT64_MAX : (int64_t)f->hi,
+                       f->to);
     case 'd':
         return cli_double(cmd, name, arg, f->lo, f->hi, f->to);
     default:
