@@ -171,6 +171,10 @@ int cli_parse(const cli_args *a, int argc, char **argv);
 void cli_threads(int n);
 /* The registry's teacher family names joined by commas ("mf,ml,...") into buf. */
 void cli_family_list(char *buf, size_t n);
+/* The registry's distillation methods joined by commas into buf, the baselines in registry
+ * order and hetcomp last ("bpr,rd,...,hetcomp"): compare's default rows, which are named by
+ * these registry names as run's student stages (student-<method>, students/<method>) are. */
+void cli_method_list(char *buf, size_t n);
 /* Output helpers (output.c). JSON builders return NULL on out of memory. */
 json_t *cli_metrics_json(const hc_metrics *m);
 /* Says once (on stderr, *said set) that metrics m cover a sample of the evaluable users. */

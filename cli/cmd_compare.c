@@ -30,11 +30,12 @@
 
 static const char *CMD = "compare";
 
-#define MAX_METHODS     32
-#define DEFAULT_METHODS "bpr,rd,cd,rrd,mtd,cldrd,dcd,hetcomp"
+#define MAX_METHODS 32
 
 static void help(void)
 {
+    char all[512];
+    cli_method_list(all, sizeof all);
     printf("usage: hetcomp compare --data DS.hcd --teachers T1 [T2 ...] --out DIR\n"
            "                       [--methods %s] [--seeds 3] [options]\n\n"
            "Trains the MF student with each method and seed, and writes one table (mean and\n"
@@ -42,16 +43,17 @@ static void help(void)
            "epochs, training seconds) to stdout, DIR/compare.tsv and DIR/compare.json, with\n"
            "the teachers' ensemble as a reference row and each run's log in\n"
            "DIR/<method>-seed<k>/log.json. Methods (docs/distillation.md):\n",
-           DEFAULT_METHODS);
+           all);
     for (int i = 0; hc_distiller_types[i]; i++)
         printf("  %-8s %s\n", hc_distiller_types[i]->name, hc_distiller_types[i]->title);
-    printf("\noptions:\n"
-           "  --methods LIST      comma-separated methods (" DEFAULT_METHODS ")\n"
+    printf("\noptions:\n");
+    printf("  --methods LIST      comma-separated methods (%s)\n"
            "  --seeds N           runs per method, seeds --seed + 0 .. N-1 (3)\n"
            "  --rerun             train every run again, even one whose log in DIR was made\n"
            "                      from the same data, teachers, method and options (such\n"
            "                      runs are otherwise read back: an interrupted comparison\n"
-           "                      resumes, and several processes can share one DIR)\n");
+           "                      resumes, and several processes can share one DIR)\n",
+           all);
     cli_distill_flags_help(stdout);
 }
 
@@ -412,7 +414,9 @@ int cmd_compare(int argc, char **argv)
 {
     enum { O_METHODS = 256, O_SEEDS, O_RERUN };
     cli_distill_args a;
-    const char *mlist = DEFAULT_METHODS;
+    char all[512];
+    cli_method_list(all, sizeof all); /* every registered method */
+    const char *mlist = all;
     char *mcopy = NULL, *methods[MAX_METHODS];
     int32_t n_seeds = 3, n_methods = 0;
     int need_teachers = 0, rerun = 0;

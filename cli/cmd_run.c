@@ -32,8 +32,9 @@ static const char *CMD = "run";
 
 static void help(void)
 {
-    char families[256];
+    char families[256], methods[512];
     cli_family_list(families, sizeof families);
+    cli_method_list(methods, sizeof methods);
     printf("usage: hetcomp run --out DIR [--data FILE [--format F]] [options]\n\n"
            "Runs the whole pipeline: split the data, train the teachers with their\n"
            "trajectories, build their ensemble, distil the student with HetComp and train\n"
@@ -60,12 +61,12 @@ static void help(void)
            "  --seed N               seed of teachers and students (0)\n"
            "  --latency-queries N    single-user queries timed per model (500)\n"
            "  --compare LIST         also run 'hetcomp compare' with these methods, e.g.\n"
-           "                         bpr,rd,cd,rrd,mtd,cldrd,dcd,hetcomp (off: it trains\n"
+           "                         %s (off: it trains\n"
            "                         every method --compare-seeds times)\n"
            "  --compare-seeds N      seeds per method with --compare (3)\n"
            "  --force                run every stage again\n"
            "(--threads is passed to the stages; --json FILE writes the run's summary)\n",
-           families);
+           families, methods);
     cli_common_help(stdout);
 }
 

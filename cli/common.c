@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "distill/distill.h"
 #include "model/model.h"
 
 int cli_fail(int rc)
@@ -242,6 +243,17 @@ void cli_family_list(char *buf, size_t n)
     buf[0] = '\0';
     for (int i = 0; hc_model_types[i] && at < n; i++)
         at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "," : "", hc_model_types[i]->name);
+}
+
+void cli_method_list(char *buf, size_t n)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int pass = 0; pass < 2; pass++) /* the baselines, then the method they are set against */
+        for (int i = 0; hc_distiller_types[i] && at < n; i++)
+            if ((strcmp(hc_distiller_types[i]->name, "hetcomp") == 0) == pass)
+                at += (size_t)snprintf(buf + at, n - at, "%s%s", at ? "," : "",
+                                       hc_distiller_types[i]->name);
 }
 
 int cli_common_arg(const char *cmd, cli_common *cc, int c, const char *arg, int *rc)
