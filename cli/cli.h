@@ -111,42 +111,47 @@ void cli_common_help(FILE *fp);
  * value into its variable with the range check and names the flag in any error. kind: 's'
  * the text as given (const char *), 'b' no value, sets an int to 1, 'i' an int32_t in
  * [lo, hi], 'I' an int64_t in [lo, hi], 'd' a double in [lo, hi], 'u' a uint64_t. Terminated by a
- * zero entry. */
+ * zero entry. CLI_F_TEXT checks a value of any kind and keeps its text (run passes flags on). */
 typedef struct {
     const char *name; /* the long option, without "--" */
     int code;         /* its getopt code (a letter when it has a short form) */
     char kind;
-    void *to;
+    void *to; /* the value (NULL: checked only) */
     double lo, hi;
+    const char **text; /* also the text as given, once checked, or NULL */
 } cli_flag;
 /* The entries, by kind (the table's last entry is CLI_F_END). */
+#define CLI_F_TEXT(name, code, kind, var, lo, hi)                                                  \
+    {                                                                                              \
+        name, code, kind, 0, lo, hi, var                                                           \
+    }
 #define CLI_F_STR(name, code, var)                                                                 \
     {                                                                                              \
-        name, code, 's', var, 0, 0                                                                 \
+        name, code, 's', var, 0, 0, 0                                                              \
     }
 #define CLI_F_SET(name, code, var)                                                                 \
     {                                                                                              \
-        name, code, 'b', var, 0, 0                                                                 \
+        name, code, 'b', var, 0, 0, 0                                                              \
     }
 #define CLI_F_INT(name, code, var, lo, hi)                                                         \
     {                                                                                              \
-        name, code, 'i', var, lo, hi                                                               \
+        name, code, 'i', var, lo, hi, 0                                                            \
     }
 #define CLI_F_DBL(name, code, var, lo, hi)                                                         \
     {                                                                                              \
-        name, code, 'd', var, lo, hi                                                               \
+        name, code, 'd', var, lo, hi, 0                                                            \
     }
 #define CLI_F_I64(name, code, var, lo, hi)                                                         \
     {                                                                                              \
-        name, code, 'I', var, lo, hi                                                               \
+        name, code, 'I', var, lo, hi, 0                                                            \
     }
 #define CLI_F_U64(name, code, var)                                                                 \
     {                                                                                              \
-        name, code, 'u', var, 0, 0                                                                 \
+        name, code, 'u', var, 0, 0, 0                                                              \
     }
 #define CLI_F_END                                                                                  \
     {                                                                                              \
-        0, 0, 0, 0, 0, 0                                                                           \
+        0, 0, 0, 0, 0, 0, 0                                                                        \
     }
 /* What cli_parse needs of a command. -h/--help is always there (help is printed and the
  * command ends with CLI_EXIT_OK); with cc, so are the common flags (CLI_COMMON_OPTIONS). */

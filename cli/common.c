@@ -305,28 +305,45 @@ void cli_common_help(FILE *fp)
                 "  -v, --verbose       debug logging on stderr\n");
 }
 
-/* Takes the value of flag f (the long option "--name") into its variable. */
-static int flag_value(const char *cmd, const cli_flag *f, const char *arg)
+/* Checks the value of flag f (the long option "--name") into *to. */
+static int flag_check(const char *cmd, const cli_flag *f, const char *arg, void *to)
 {
     char name[80];
     snprintf(name, sizeof name, "--%s", f->name);
     switch (f->kind) {
     case 's':
-        *(const char **)f->to = arg;
+        *(const char **)to = arg;
         return 0;
     case 'b':
-        *(int *)f->to = 1;
+        *(int *)to = 1;
         return 0;
     case 'i':
-        return cli_int(cmd, name, arg, (long)f->lo, (long)f->hi, f->to);
+        return cli_int(cmd, name, arg, (long)f->lo, (long)f->hi, to);
     case 'I': /* INT64_MAX as a double is 2^63, one past the range */
         return cli_i64(cmd, name, arg, (int64_t)f->lo, f->hi >= 0x1p63 ? INT64_MAX : (int64_t)f->hi,
-                       f->to);
+                       to);
     case 'd':
-        return cli_double(cmd, name, arg, f->lo, f->hi, f->to);
+        return cli_double(cmd, name, arg, f->lo, f->hi, to);
     default:
-        return cli_u64(cmd, name, arg, f->to);
+        return cli_u64(cmd, name, arg, to);
     }
+}
+
+/* Takes the value of flag f into its variable and, for CLI_F_TEXT, its text. */
+static int flag_value(const char *cmd, const cli_flag *f, const char *arg)
+{
+    union {
+        const char *text;
+        int set;
+        int32_t i32;
+        int64_t i64;
+        double num;
+        uint64_t u64;
+    } scratch;
+    int rc = flag_check(cmd, f, arg, f->to ? f->to : &scratch);
+    if (!rc && f->text)
+        *f->text = arg;
+    return rc;
 }
 
 /* The long options of a: its flags, --help, the common flags, then a->more. */
