@@ -5,6 +5,7 @@
 #ifndef HC_CLI_H
 #define HC_CLI_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ int cli_double(const char *cmd, const char *flag, const char *s, double lo, doub
  * (`--user a --user b` would otherwise silently keep b), unless its option code is listed in
  * repeatable. Option codes below CLI_OPT_CODES. Fill with cli_getopt_init. */
 #define CLI_OPT_CODES 2048
-struct option;
+
 typedef struct {
     const char *cmd;
     const struct option *opts;
@@ -106,10 +107,79 @@ void cli_common_start(const cli_common *cc);
 int cli_common_json(const cli_common *cc, json_t *doc);
 /* The common flags' help lines. */
 void cli_common_help(FILE *fp);
+/* A command's flags as one table, from which cli_parse builds the long options, reads each
+ * value into its variable with the range check and names the flag in any error. kind: 's'
+ * the text as given (const char *), 'b' no value, sets an int to 1, 'i' an int32_t in
+ * [lo, hi], 'I' an int64_t in [lo, hi], 'd' a double in [lo, hi], 'u' a uint64_t. Terminated by a
+ * zero entry. CLI_F_TEXT checks a value of any kind and keeps its text (run passes flags on). */
+typedef struct {
+    const char *name; /* the long option, without "--" */
+    int code;         /* its getopt code (a letter when it has a short form) */
+    char kind;
+    void *to; /* the value (NULL: checked only) */
+    double lo, hi;
+    const char **text; /* also the text as given, once checked, or NULL */
+} cli_flag;
+/* The entries, by kind (the table's last entry is CLI_F_END). */
+#define CLI_F_TEXT(name, code, kind, var, lo, hi)                                                  \
+    {                                                                                              \
+        name, code, kind, 0, lo, hi, var                                                           \
+    }
+#define CLI_F_STR(name, code, var)                                                                 \
+    {                                                                                              \
+        name, code, 's', var, 0, 0, 0                                                              \
+    }
+#define CLI_F_SET(name, code, var)                                                                 \
+    {                                                                                              \
+        name, code, 'b', var, 0, 0, 0                                                              \
+    }
+#define CLI_F_INT(name, code, var, lo, hi)                                                         \
+    {                                                                                              \
+        name, code, 'i', var, lo, hi, 0                                                            \
+    }
+#define CLI_F_DBL(name, code, var, lo, hi)                                                         \
+    {                                                                                              \
+        name, code, 'd', var, lo, hi, 0                                                            \
+    }
+#define CLI_F_I64(name, code, var, lo, hi)                                                         \
+    {                                                                                              \
+        name, code, 'I', var, lo, hi, 0                                                            \
+    }
+#define CLI_F_U64(name, code, var)                                                                 \
+    {                                                                                              \
+        name, code, 'u', var, 0, 0, 0                                                              \
+    }
+#define CLI_F_END                                                                                  \
+    {                                                                                              \
+        0, 0, 0, 0, 0, 0, 0                                                                        \
+    }
+/* What cli_parse needs of a command. -h/--help is always there (help is printed and the
+ * command ends with CLI_EXIT_OK); with cc, so are the common flags (CLI_COMMON_OPTIONS). */
+typedef struct {
+    const char *cmd;
+    const char *shortopts;     /* the short options, as for getopt ("d:hqv") */
+    const cli_flag *flags;     /* the command's own flags, or NULL */
+    const struct option *more; /* long options of shared modules (0-terminated), or NULL */
+    const int *repeatable;     /* as for cli_getopt_init */
+    int first;                 /* argv index of the first option (0: 1; 2 after an action word) */
+    int operands;              /* arguments after the options are the command's (else an error) */
+    cli_common *cc;            /* the common flags go here, or NULL */
+    void (*help)(void);
+    /* The options of more: 0, CLI_EXIT_USAGE (message printed) or -1 (not one of them). */
+    int (*other)(const char *cmd, int c, const char *arg, void *ud);
+    void *ud;
+} cli_args;
+/* The one argument loop: -1 when the command goes on, else the exit code it returns now. */
+int cli_parse(const cli_args *a, int argc, char **argv);
+
 /* Sets OpenMP and OpenBLAS thread counts (0: all cores). */
 void cli_threads(int n);
 /* The registry's teacher family names joined by commas ("mf,ml,...") into buf. */
 void cli_family_list(char *buf, size_t n);
+/* The registry's distillation methods joined by commas into buf, the baselines in registry
+ * order and hetcomp last ("bpr,rd,...,hetcomp"): compare's default rows, which are named by
+ * these registry names as run's student stages (student-<method>, students/<method>) are. */
+void cli_method_list(char *buf, size_t n);
 /* Output helpers (output.c). JSON builders return NULL on out of memory. */
 json_t *cli_metrics_json(const hc_metrics *m);
 /* Says once (on stderr, *said set) that metrics m cover a sample of the evaluable users. */
@@ -154,6 +224,9 @@ enum { CLI_O_MODEL = 900, CLI_O_WEIGHTS, CLI_O_ENSK, CLI_O_TEMP };
 int cli_rec_option(const char *cmd, int c, const char *arg, hc_rec_args *ra);
 /* Their repeatable codes (-m, --model) for cli_getopt_init. */
 extern const int cli_rec_repeatable[];
+/* The same for cli_parse: the options (0-terminated) and the handler (ud: an hc_rec_args). */
+extern const struct option cli_rec_longopts[];
+int cli_rec_arg(const char *cmd, int c, const char *arg, void *ud);
 
 /* Seconds since an arbitrary point (monotonic). */
 double cli_now(void);

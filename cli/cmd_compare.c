@@ -30,11 +30,12 @@
 
 static const char *CMD = "compare";
 
-#define MAX_METHODS     32
-#define DEFAULT_METHODS "bpr,rd,cd,rrd,mtd,cldrd,dcd,hetcomp"
+#define MAX_METHODS 32
 
 static void help(void)
 {
+    char all[512];
+    cli_method_list(all, sizeof all);
     printf("usage: hetcomp compare --data DS.hcd --teachers T1 [T2 ...] --out DIR\n"
            "                       [--methods %s] [--seeds 3] [options]\n\n"
            "Trains the MF student with each method and seed, and writes one table (mean and\n"
@@ -42,16 +43,17 @@ static void help(void)
            "epochs, training seconds) to stdout, DIR/compare.tsv and DIR/compare.json, with\n"
            "the teachers' ensemble as a reference row and each run's log in\n"
            "DIR/<method>-seed<k>/log.json. Methods (docs/distillation.md):\n",
-           DEFAULT_METHODS);
+           all);
     for (int i = 0; hc_distiller_types[i]; i++)
         printf("  %-8s %s\n", hc_distiller_types[i]->name, hc_distiller_types[i]->title);
-    printf("\noptions:\n"
-           "  --methods LIST      comma-separated methods (" DEFAULT_METHODS ")\n"
+    printf("\noptions:\n");
+    printf("  --methods LIST      comma-separated methods (%s)\n"
            "  --seeds N           runs per method, seeds --seed + 0 .. N-1 (3)\n"
            "  --rerun             train every run again, even one whose log in DIR was made\n"
            "                      from the same data, teachers, method and options (such\n"
            "                      runs are otherwise read back: an interrupted comparison\n"
-           "                      resumes, and several processes can share one DIR)\n");
+           "                      resumes, and several processes can share one DIR)\n",
+           all);
     cli_distill_flags_help(stdout);
 }
 
@@ -411,40 +413,21 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
 int cmd_compare(int argc, char **argv)
 {
     enum { O_METHODS = 256, O_SEEDS, O_RERUN };
-    static const struct option own[] = {{"methods", required_argument, 0, O_METHODS},
-                                        {"seeds", required_argument, 0, O_SEEDS},
-                                        {"rerun", no_argument, 0, O_RERUN},
-                                        {"help", no_argument, 0, 'h'},
-                                        {0, 0, 0, 0}};
     cli_distill_args a;
-    int rc = cli_distill_args_init(&a, argc, own);
-    if (rc) {
-        cli_distill_args_free(&a);
-        return cli_fail(rc);
-    }
-    const char *mlist = DEFAULT_METHODS;
+    char all[512];
+    cli_method_list(all, sizeof all); /* every registered method */
+    const char *mlist = all;
     char *mcopy = NULL, *methods[MAX_METHODS];
     int32_t n_seeds = 3, n_methods = 0;
-    int c, need_teachers = 0, rerun = 0;
-    static const int repeatable[] = {'t', 0};
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "d:t:o:hqv", a.longopts, repeatable, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (c == O_METHODS) {
-            mlist = optarg;
-        } else if (c == O_SEEDS) {
-            rc = cli_int(CMD, "--seeds", optarg, 1, 1000, &n_seeds);
-        } else if (c == O_RERUN) {
-            rerun = 1;
-        } else if (c == 'h') {
-            help();
-            cli_distill_args_free(&a);
-            return CLI_EXIT_OK;
-        } else {
-            rc = cli_distill_arg(CMD, c, optarg, &a);
-        }
-    }
-    if (!rc && !(mcopy = strdup(mlist)))
+    int need_teachers = 0, rerun = 0;
+    const cli_flag own[] = {CLI_F_STR("methods", O_METHODS, &mlist),
+                            CLI_F_INT("seeds", O_SEEDS, &n_seeds, 1, 1000),
+                            CLI_F_SET("rerun", O_RERUN, &rerun), CLI_F_END};
+    int rc = cli_distill_parse(CMD, "d:t:o:hqv", own, help, &a, argc, argv);
+    if (rc >= 0)
+        return rc;
+    rc = 0;
+    if (!(mcopy = strdup(mlist)))
         rc = cli_fail(hc_error(HC_ENOMEM, "out of memory"));
     if (!rc)
         rc = parse_methods(mcopy, methods, &n_methods, &need_teachers);

@@ -78,32 +78,15 @@ static void say_scale(const hc_distill_opts *o, int32_t n_items)
 
 int cmd_distill(int argc, char **argv)
 {
-    static const struct option own[] = {
-        {"method", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     cli_distill_args a;
-    int rc = cli_distill_args_init(&a, argc, own);
-    if (rc) {
-        cli_distill_args_free(&a);
-        return cli_fail(rc);
-    }
     const char *method = "hetcomp";
-    int c;
-    static const int repeatable[] = {'t', 0};
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "m:d:t:o:hqv", a.longopts, repeatable, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (c == 'm') {
-            method = optarg;
-        } else if (c == 'h') {
-            help();
-            cli_distill_args_free(&a);
-            return CLI_EXIT_OK;
-        } else {
-            rc = cli_distill_arg(CMD, c, optarg, &a);
-        }
-    }
+    const cli_flag own[] = {CLI_F_STR("method", 'm', &method), CLI_F_END};
+    int rc = cli_distill_parse(CMD, "m:d:t:o:hqv", own, help, &a, argc, argv);
+    if (rc >= 0)
+        return rc;
+    rc = 0;
     const hc_distiller_type *type = hc_distiller_type_find(method);
-    if (!rc && !type)
+    if (!type)
         rc = cli_usage_error(CMD, "unknown method '%s'", method);
     if (!rc)
         rc = cli_distill_args_finish(CMD, &a, argc, argv);

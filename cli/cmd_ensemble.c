@@ -58,60 +58,58 @@ static int table_rows(const hc_dataset *ds, const hc_traj *const *tv, int32_t nt
     return HC_OK;
 }
 
+/* The teacher paths: --teachers (repeatable), and the arguments after the options. */
+typedef struct {
+    char **tp;
+    int32_t nt;
+} teacher_list;
+
+static int teacher_arg(const char *cmd, int c, const char *arg, void *ud)
+{
+    (void)cmd;
+    teacher_list *l = ud;
+    if (c != 't')
+        return -1;
+    l->tp[l->nt++] = (char *)arg;
+    return 0;
+}
+
 int cmd_ensemble(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                         {"teachers", required_argument, 0, 't'},
-                                         {"k", required_argument, 0, 'k'},
-                                         {"temperature", required_argument, 0, 'T'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"help", no_argument, 0, 'h'},
-                                         CLI_COMMON_OPTIONS,
-                                         {0, 0, 0, 0}};
+    static const struct option more[] = {{"teachers", required_argument, 0, 't'}, {0, 0, 0, 0}};
+    static const int repeatable[] = {'t', 0};
     const char *data = NULL, *out = NULL;
-    char **tp = calloc((size_t)argc + 1, sizeof *tp);
-    int32_t nt = 0, k = 100;
+    teacher_list l = {calloc((size_t)argc + 1, sizeof(char *)), 0};
+    int32_t k = 100;
     cli_common cc = {0};
     double temp = 10.0;
-    int c, rc = 0;
-    if (!tp)
+    if (!l.tp)
         return cli_fail(hc_error(HC_ENOMEM, "out of memory"));
-    static const int repeatable[] = {'t', 0};
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "d:t:k:T:o:hqv", opts, repeatable, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
-            continue;
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 't':
-            tp[nt++] = optarg;
-            break;
-        case 'k':
-            rc = cli_int(CMD, "--k", optarg, 1, 100000, &k);
-            break;
-        case 'T':
-            rc = cli_double(CMD, "--temperature", optarg, 1e-6, 1e9, &temp);
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            help();
-            free(tp);
-            return CLI_EXIT_OK;
-        }
-    }
-    for (int i = optind; !rc && i < argc; i++)
-        tp[nt++] = argv[i]; /* teachers listed after --teachers */
-    if (!rc && (!data || nt == 0))
+    const cli_flag flags[] = {CLI_F_STR("data", 'd', &data), CLI_F_INT("k", 'k', &k, 1, 100000),
+                              CLI_F_DBL("temperature", 'T', &temp, 1e-6, 1e9),
+                              CLI_F_STR("out", 'o', &out), CLI_F_END};
+    cli_args a = {.cmd = CMD,
+                  .shortopts = "d:t:k:T:o:hqv",
+                  .flags = flags,
+                  .more = more,
+                  .repeatable = repeatable,
+                  .operands = 1,
+                  .cc = &cc,
+                  .help = help,
+                  .other = teacher_arg,
+                  .ud = &l};
+    int rc = cli_parse(&a, argc, argv);
+    for (int i = optind; rc < 0 && i < argc; i++)
+        l.tp[l.nt++] = argv[i]; /* teachers listed after --teachers */
+    if (rc < 0 && (!data || l.nt == 0))
         rc = cli_usage_error(CMD, "--data and --teachers are required");
-    if (rc) {
-        free(tp);
+    if (rc >= 0) {
+        free(l.tp);
         return rc;
     }
+    char **tp = l.tp;
+    int32_t nt = l.nt;
+    rc = HC_OK;
     cli_common_start(&cc);
     hc_dataset ds = {0};
     hc_traj *t = NULL, ens = {0};

@@ -85,40 +85,23 @@ static int write_json(const cli_common *cc, const char *model, const hc_rec_args
 int cmd_eval(int argc, char **argv)
 {
     enum { O_BLOCK = 256 };
-    static const struct option opts[] = {CLI_REC_OPTIONS,
-                                         {"data", required_argument, 0, 'd'},
-                                         {"block", required_argument, 0, O_BLOCK},
-                                         {"help", no_argument, 0, 'h'},
-                                         CLI_COMMON_OPTIONS,
-                                         {0, 0, 0, 0}};
     const char *data = NULL;
     int32_t block = 256;
     hc_rec_args ra = {0};
     cli_common cc = {0};
-    int rc = 0, c;
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "m:d:vqh", opts, cli_rec_repeatable, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        int shared = cli_rec_option(CMD, c, optarg, &ra);
-        if (shared >= 0) {
-            rc = shared;
-            continue;
-        }
-        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
-            continue;
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case O_BLOCK:
-            rc = cli_int(CMD, "--block", optarg, 1, 1 << 20, &block);
-            break;
-        case 'h':
-            help();
-            return CLI_EXIT_OK;
-        }
-    }
-    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
+    const cli_flag flags[] = {CLI_F_STR("data", 'd', &data),
+                              CLI_F_INT("block", O_BLOCK, &block, 1, 1 << 20), CLI_F_END};
+    cli_args a = {.cmd = CMD,
+                  .shortopts = "m:d:vqh",
+                  .flags = flags,
+                  .more = cli_rec_longopts,
+                  .repeatable = cli_rec_repeatable,
+                  .cc = &cc,
+                  .help = help,
+                  .other = cli_rec_arg,
+                  .ud = &ra};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc >= 0)
         return rc;
     if (!data)
         return cli_usage_error(CMD, "--data is required");

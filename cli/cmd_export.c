@@ -121,42 +121,17 @@ static json_t *model_json(const hc_model *m, const hc_dataset *ds, const hc_tens
 
 int cmd_export(int argc, char **argv)
 {
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"data", required_argument, 0, 'd'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"format", required_argument, 0, 'f'},
-                                         {"help", no_argument, 0, 'h'},
-                                         CLI_COMMON_OPTIONS,
-                                         {0, 0, 0, 0}};
-    const char *model = NULL, *data = NULL, *out = NULL;
-    int c, rc = 0;
+    const char *model = NULL, *data = NULL, *out = NULL, *format = "npy";
     cli_common cc = {0};
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "m:d:o:f:hqv", opts, NULL, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
-            continue;
-        switch (c) {
-        case 'm':
-            model = optarg;
-            break;
-        case 'd':
-            data = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'f':
-            if (strcmp(optarg, "npy") != 0)
-                return cli_usage_error(CMD, "unknown format '%s' (only npy)", optarg);
-            break;
-        case 'h':
-            help();
-            return CLI_EXIT_OK;
-        }
-    }
-    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
+    const cli_flag flags[] = {CLI_F_STR("model", 'm', &model), CLI_F_STR("data", 'd', &data),
+                              CLI_F_STR("out", 'o', &out), CLI_F_STR("format", 'f', &format),
+                              CLI_F_END};
+    cli_args a = {.cmd = CMD, .shortopts = "m:d:o:f:hqv", .flags = flags, .cc = &cc, .help = help};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc >= 0)
         return rc;
+    if (strcmp(format, "npy") != 0)
+        return cli_usage_error(CMD, "unknown format '%s' (only npy)", format);
     if (!model || !data || !out)
         return cli_usage_error(CMD, "--model, --data and --out are required");
     cli_common_start(&cc);

@@ -127,6 +127,13 @@ int cli_rec_option(const char *cmd, int c, const char *arg, hc_rec_args *ra)
     }
 }
 
+const struct option cli_rec_longopts[] = {CLI_REC_OPTIONS, {0, 0, 0, 0}};
+
+int cli_rec_arg(const char *cmd, int c, const char *arg, void *ud)
+{
+    return cli_rec_option(cmd, c, arg, ud);
+}
+
 /* What a benchmark was asked for (echoed in its output). */
 typedef struct {
     int32_t n, k, threads;

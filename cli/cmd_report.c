@@ -26,32 +26,12 @@ static void help(void)
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {{"run", required_argument, 0, 'r'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"help", no_argument, 0, 'h'},
-                                         CLI_COMMON_OPTIONS,
-                                         {0, 0, 0, 0}};
     const char *run = NULL, *out = NULL;
-    int c, rc = 0;
     cli_common cc = {0};
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "hqv", opts, NULL, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
-            continue;
-        switch (c) {
-        case 'r':
-            run = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            help();
-            return CLI_EXIT_OK;
-        }
-    }
-    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
+    const cli_flag flags[] = {CLI_F_STR("run", 'r', &run), CLI_F_STR("out", 'o', &out), CLI_F_END};
+    cli_args a = {.cmd = CMD, .shortopts = "hqv", .flags = flags, .cc = &cc, .help = help};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc >= 0)
         return rc;
     if (!run)
         return cli_usage_error(CMD, "--run is required");

@@ -32,8 +32,9 @@ static const char *CMD = "run";
 
 static void help(void)
 {
-    char families[256];
+    char families[256], methods[512];
     cli_family_list(families, sizeof families);
+    cli_method_list(methods, sizeof methods);
     printf("usage: hetcomp run --out DIR [--data FILE [--format F]] [options]\n\n"
            "Runs the whole pipeline: split the data, train the teachers with their\n"
            "trajectories, build their ensemble, distil the student with HetComp and train\n"
@@ -60,12 +61,12 @@ static void help(void)
            "  --seed N               seed of teachers and students (0)\n"
            "  --latency-queries N    single-user queries timed per model (500)\n"
            "  --compare LIST         also run 'hetcomp compare' with these methods, e.g.\n"
-           "                         bpr,rd,cd,rrd,mtd,cldrd,dcd,hetcomp (off: it trains\n"
+           "                         %s (off: it trains\n"
            "                         every method --compare-seeds times)\n"
            "  --compare-seeds N      seeds per method with --compare (3)\n"
            "  --force                run every stage again\n"
            "(--threads is passed to the stages; --json FILE writes the run's summary)\n",
-           families);
+           families, methods);
     cli_common_help(stdout);
 }
 
@@ -313,101 +314,36 @@ enum {
     O_OUT_SAMPLES
 };
 
-typedef struct {
-    int code;
-    const char *flag;
-    char kind; /* 's' any text, 'i' integer in [lo, hi], 'd' number in [lo, hi], 'u' u64 */
-    double lo, hi;
-    size_t off; /* offsetof(run_opts, the field) */
-} run_flag_spec;
-
-#define RUN_OFF(f) offsetof(run_opts, f)
-
-static const run_flag_spec run_flags[] = {
-    {O_DATA, "--data", 's', 0, 0, RUN_OFF(data)},
-    {O_IMPORT, "--import", 's', 0, 0, RUN_OFF(import)},
-    {O_FORMAT, "--format", 's', 0, 0, RUN_OFF(format)},
-    {O_TEACHERS, "--teachers", 's', 0, 0, RUN_OFF(teachers)},
-    {O_COMPARE, "--compare", 's', 0, 0, RUN_OFF(compare)},
-    {O_CSEEDS, "--compare-seeds", 'i', 1, 1000, RUN_OFF(compare_seeds)},
-    {O_THRESHOLD, "--threshold", 'd', -1e30, 1e30, RUN_OFF(threshold)},
-    {O_SPLIT_SEED, "--split-seed", 'u', 0, 0, RUN_OFF(split_seed)},
-    {O_TEPOCHS, "--teacher-epochs", 'i', 1, 1000000, RUN_OFF(teacher_epochs)},
-    {O_EVAL, "--eval-every", 'i', 1, 1000000, RUN_OFF(eval_every)},
-    {O_PAT, "--patience", 'i', 1, 1000000, RUN_OFF(patience)},
-    {O_SEPOCHS, "--student-epochs", 'i', 1, 1000000, RUN_OFF(student_epochs)},
-    {O_DIM, "--dim", 'i', 1, 4096, RUN_OFF(dim)},
-    {O_SEED, "--seed", 'u', 0, 0, RUN_OFF(seed)},
-    {O_QUERIES, "--latency-queries", 'i', 1, 10000000, RUN_OFF(queries)},
-    {O_OUT_SAMPLES, "--out-samples", 'i', 0, 1 << 24, RUN_OFF(out_samples)},
-};
-
-/* Checks the value of flag c and keeps its text in o. */
-static int run_flag(run_opts *o, int c, const char *arg)
-{
-    for (size_t k = 0; k < sizeof run_flags / sizeof run_flags[0]; k++) {
-        const run_flag_spec *f = &run_flags[k];
-        if (f->code != c)
-            continue;
-        int32_t iv;
-        double dv;
-        uint64_t uv;
-        int rc = f->kind == 'i'   ? cli_int(CMD, f->flag, arg, (long)f->lo, (long)f->hi, &iv)
-                 : f->kind == 'd' ? cli_double(CMD, f->flag, arg, f->lo, f->hi, &dv)
-                 : f->kind == 'u' ? cli_u64(CMD, f->flag, arg, &uv)
-                                  : 0;
-        *(const char **)(void *)((char *)o + f->off) = arg;
-        return rc;
-    }
-    return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, O_OUT},
-                                         {"import", required_argument, 0, O_IMPORT},
-                                         {"compare", required_argument, 0, O_COMPARE},
-                                         {"compare-seeds", required_argument, 0, O_CSEEDS},
-                                         {"data", required_argument, 0, O_DATA},
-                                         {"format", required_argument, 0, O_FORMAT},
-                                         {"threshold", required_argument, 0, O_THRESHOLD},
-                                         {"split-seed", required_argument, 0, O_SPLIT_SEED},
-                                         {"teachers", required_argument, 0, O_TEACHERS},
-                                         {"teacher-epochs", required_argument, 0, O_TEPOCHS},
-                                         {"eval-every", required_argument, 0, O_EVAL},
-                                         {"patience", required_argument, 0, O_PAT},
-                                         {"student-epochs", required_argument, 0, O_SEPOCHS},
-                                         {"dim", required_argument, 0, O_DIM},
-                                         {"seed", required_argument, 0, O_SEED},
-                                         {"latency-queries", required_argument, 0, O_QUERIES},
-                                         {"force", no_argument, 0, O_FORCE},
-                                         {"out-samples", required_argument, 0, O_OUT_SAMPLES},
-                                         CLI_COMMON_OPTIONS,
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     char families[256];
     cli_family_list(families, sizeof families);
     run_opts o = {.teachers = families, .queries = "500"};
     const char *out = NULL;
-    int c, rc = 0;
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "hqv", opts, NULL, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (c == 'h') {
-            help();
-            return CLI_EXIT_OK;
-        }
-        if (c == O_OUT)
-            out = optarg;
-        else if (c == O_FORCE)
-            o.force = 1;
-        else if (!cli_common_arg(CMD, &o.cc, c, optarg, &rc))
-            rc = run_flag(&o, c, optarg);
-    }
-    if (rc)
+    const cli_flag flags[] = {
+        CLI_F_STR("out", O_OUT, &out),
+        CLI_F_TEXT("import", O_IMPORT, 's', &o.import, 0, 0),
+        CLI_F_TEXT("compare", O_COMPARE, 's', &o.compare, 0, 0),
+        CLI_F_TEXT("compare-seeds", O_CSEEDS, 'i', &o.compare_seeds, 1, 1000),
+        CLI_F_TEXT("data", O_DATA, 's', &o.data, 0, 0),
+        CLI_F_TEXT("format", O_FORMAT, 's', &o.format, 0, 0),
+        CLI_F_TEXT("threshold", O_THRESHOLD, 'd', &o.threshold, -1e30, 1e30),
+        CLI_F_TEXT("split-seed", O_SPLIT_SEED, 'u', &o.split_seed, 0, 0),
+        CLI_F_TEXT("teachers", O_TEACHERS, 's', &o.teachers, 0, 0),
+        CLI_F_TEXT("teacher-epochs", O_TEPOCHS, 'i', &o.teacher_epochs, 1, 1000000),
+        CLI_F_TEXT("eval-every", O_EVAL, 'i', &o.eval_every, 1, 1000000),
+        CLI_F_TEXT("patience", O_PAT, 'i', &o.patience, 1, 1000000),
+        CLI_F_TEXT("student-epochs", O_SEPOCHS, 'i', &o.student_epochs, 1, 1000000),
+        CLI_F_TEXT("dim", O_DIM, 'i', &o.dim, 1, 4096),
+        CLI_F_TEXT("seed", O_SEED, 'u', &o.seed, 0, 0),
+        CLI_F_TEXT("latency-queries", O_QUERIES, 'i', &o.queries, 1, 10000000),
+        CLI_F_SET("force", O_FORCE, &o.force),
+        CLI_F_TEXT("out-samples", O_OUT_SAMPLES, 'i', &o.out_samples, 0, 1 << 24),
+        CLI_F_END};
+    cli_args a = {.cmd = CMD, .shortopts = "hqv", .flags = flags, .cc = &o.cc, .help = help};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc >= 0)
         return rc;
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!out)
         return cli_usage_error(CMD, "--out is required");
     char list[512];

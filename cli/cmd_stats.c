@@ -111,29 +111,11 @@ int cmd_stats(int argc, char **argv)
 {
     const char *cmd = "stats";
     const char *data = NULL;
-    int rc = 0, c;
     cli_common cc = {0};
-    static const struct option long_opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        CLI_COMMON_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    cli_getopt g;
-    cli_getopt_init(&g, cmd, "hqv", long_opts, NULL, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (cli_common_arg(cmd, &cc, c, optarg, &rc))
-            continue;
-        switch (c) {
-        case 'h':
-            help();
-            return CLI_EXIT_OK;
-        case 'd':
-            data = optarg;
-            break;
-        }
-    }
-    if (rc || (rc = cli_no_operands(cmd, argc, argv)))
+    const cli_flag flags[] = {CLI_F_STR("data", 'd', &data), CLI_F_END};
+    cli_args a = {.cmd = cmd, .shortopts = "hqv", .flags = flags, .cc = &cc, .help = help};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc >= 0)
         return rc;
     if (!data)
         return cli_usage_error(cmd, "--data is required");

@@ -50,87 +50,37 @@ static int write_tsv(const char *path, const hc_interactions *x, const hc_idmap 
     return hc_afile_commit(&af);
 }
 
-enum {
-    OPT_USERS = 256,
-    OPT_ITEMS,
-    OPT_INTERACTIONS,
-    OPT_COMMUNITIES,
-    OPT_POP,
-    OPT_SIGMA,
-    OPT_STRENGTH,
-    OPT_SEED,
-    OPT_FOLLOW
-};
-
-/* Takes flag c into o (or *out). */
-static int synth_flag(hc_synth_opts *o, const char **out, int c, const char *arg)
+/* --help: the usage with the library's defaults. */
+static void help(void)
 {
-    switch (c) {
-    case 'o':
-        *out = arg;
-        return 0;
-    case OPT_USERS:
-        return cli_int("synth", "--users", arg, 1, INT32_MAX, &o->n_users);
-    case OPT_ITEMS:
-        return cli_int("synth", "--items", arg, 10, INT32_MAX, &o->n_items);
-    case OPT_INTERACTIONS:
-        return cli_i64("synth", "--interactions", arg, 1, INT64_MAX, &o->n_interactions);
-    case OPT_COMMUNITIES:
-        return cli_int("synth", "--communities", arg, 1, INT32_MAX, &o->n_communities);
-    case OPT_POP:
-        return cli_double("synth", "--pop-exponent", arg, 0.0, 4.0, &o->pop_exponent);
-    case OPT_SIGMA:
-        return cli_double("synth", "--activity-sigma", arg, 0.0, 4.0, &o->activity_sigma);
-    case OPT_STRENGTH:
-        return cli_double("synth", "--community-strength", arg, 0.0, 1.0, &o->community_strength);
-    case OPT_FOLLOW:
-        return cli_double("synth", "--bundle-follow", arg, 0.0, 1.0, &o->bundle_follow);
-    case OPT_SEED:
-        return cli_u64("synth", "--seed", arg, &o->seed);
-    default:
-        return 0;
-    }
+    hc_synth_opts d;
+    hc_synth_opts_default(&d);
+    synth_usage(stdout, &d);
 }
 
 int cmd_synth(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"users", required_argument, NULL, OPT_USERS},
-        {"items", required_argument, NULL, OPT_ITEMS},
-        {"interactions", required_argument, NULL, OPT_INTERACTIONS},
-        {"communities", required_argument, NULL, OPT_COMMUNITIES},
-        {"pop-exponent", required_argument, NULL, OPT_POP},
-        {"activity-sigma", required_argument, NULL, OPT_SIGMA},
-        {"community-strength", required_argument, NULL, OPT_STRENGTH},
-        {"bundle-follow", required_argument, NULL, OPT_FOLLOW},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"help", no_argument, NULL, 'h'},
-        CLI_COMMON_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
     const char *cmd = "synth";
-    hc_synth_opts o, defaults;
+    hc_synth_opts o;
     hc_synth_opts_default(&o);
-    defaults = o;
     const char *out = NULL;
-    int c, rc = 0;
     cli_common cc = {0};
-
-    cli_getopt g;
-    cli_getopt_init(&g, cmd, "o:hqv", longopts, NULL, 1);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (cli_common_arg(cmd, &cc, c, optarg, &rc))
-            continue;
-        if (c == 'h') {
-            synth_usage(stdout, &defaults);
-            return CLI_EXIT_OK;
-        }
-        rc = synth_flag(&o, &out, c, optarg);
-        if (rc)
-            return rc;
-    }
-    if (rc || (rc = cli_no_operands(cmd, argc, argv)))
+    enum { O_USERS = 256, O_ITEMS, O_INTER, O_COMM, O_POP, O_SIGMA, O_STRENGTH, O_SEED, O_FOLLOW };
+    const cli_flag flags[] = {
+        CLI_F_STR("out", 'o', &out),
+        CLI_F_INT("users", O_USERS, &o.n_users, 1, INT32_MAX),
+        CLI_F_INT("items", O_ITEMS, &o.n_items, 10, INT32_MAX),
+        CLI_F_I64("interactions", O_INTER, &o.n_interactions, 1, INT64_MAX),
+        CLI_F_INT("communities", O_COMM, &o.n_communities, 1, INT32_MAX),
+        CLI_F_DBL("pop-exponent", O_POP, &o.pop_exponent, 0.0, 4.0),
+        CLI_F_DBL("activity-sigma", O_SIGMA, &o.activity_sigma, 0.0, 4.0),
+        CLI_F_DBL("community-strength", O_STRENGTH, &o.community_strength, 0.0, 1.0),
+        CLI_F_DBL("bundle-follow", O_FOLLOW, &o.bundle_follow, 0.0, 1.0),
+        CLI_F_U64("seed", O_SEED, &o.seed),
+        CLI_F_END};
+    cli_args a = {.cmd = cmd, .shortopts = "o:hqv", .flags = flags, .cc = &cc, .help = help};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc >= 0)
         return rc;
     if (!out)
         return cli_usage_error(cmd, "--out FILE is required");

@@ -60,15 +60,6 @@ static int write_json(const cli_common *cc, const hc_traj *t, int32_t missing)
 
 int cmd_trajectory(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                         {"traj", required_argument, 0, 't'},
-                                         {"in", required_argument, 0, 'i'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"allow-partial", no_argument, 0, 'p'},
-                                         {"help", no_argument, 0, 'h'},
-                                         CLI_COMMON_OPTIONS,
-                                         {0, 0, 0, 0}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc < 2)
             return cli_usage_error(CMD, "expected show, export or import");
@@ -76,39 +67,24 @@ int cmd_trajectory(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     const char *verb = argv[1], *data = NULL, *traj = NULL, *in = NULL, *out = NULL, *name = NULL;
-    int c, rc = 0, partial = 0;
+    int partial = 0;
     int32_t missing = -1;
     cli_common cc = {0};
-    cli_getopt g;
-    cli_getopt_init(&g, CMD, "d:t:i:o:n:hqv", opts, NULL, 2);
-    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1) {
-        if (cli_common_arg(CMD, &cc, c, optarg, &rc))
-            continue;
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 't':
-            traj = optarg;
-            break;
-        case 'i':
-            in = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'p':
-            partial = 1;
-            break;
-        case 'h':
-            help();
-            return CLI_EXIT_OK;
-        }
-    }
-    if (rc || (rc = cli_no_operands(CMD, argc, argv)))
+    const cli_flag flags[] = {CLI_F_STR("data", 'd', &data),
+                              CLI_F_STR("traj", 't', &traj),
+                              CLI_F_STR("in", 'i', &in),
+                              CLI_F_STR("out", 'o', &out),
+                              CLI_F_STR("name", 'n', &name),
+                              CLI_F_SET("allow-partial", 'p', &partial),
+                              CLI_F_END};
+    cli_args a = {.cmd = CMD,
+                  .shortopts = "d:t:i:o:n:hqv",
+                  .flags = flags,
+                  .first = 2,
+                  .cc = &cc,
+                  .help = help};
+    int rc = cli_parse(&a, argc, argv);
+    if (rc >= 0)
         return rc;
     int is_show = !strcmp(verb, "show"), is_exp = !strcmp(verb, "export"),
         is_imp = !strcmp(verb, "import");

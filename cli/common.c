@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "distill/distill.h"
 #include "model/model.h"
 
 int cli_fail(int rc)
@@ -244,6 +245,17 @@ void cli_family_list(char *buf, size_t n)
         at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "," : "", hc_model_types[i]->name);
 }
 
+void cli_method_list(char *buf, size_t n)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int pass = 0; pass < 2; pass++) /* the baselines, then the method they are set against */
+        for (int i = 0; hc_distiller_types[i] && at < n; i++)
+            if ((strcmp(hc_distiller_types[i]->name, "hetcomp") == 0) == pass)
+                at += (size_t)snprintf(buf + at, n - at, "%s%s", at ? "," : "",
+                                       hc_distiller_types[i]->name);
+}
+
 int cli_common_arg(const char *cmd, cli_common *cc, int c, const char *arg, int *rc)
 {
     switch (c) {
@@ -291,4 +303,97 @@ void cli_common_help(FILE *fp)
                 "  --threads N         threads (0: all cores) (0)\n"
                 "  -q, --quiet         warnings only on stderr, no progress\n"
                 "  -v, --verbose       debug logging on stderr\n");
+}
+
+/* Checks the value of flag f (the long option "--name") into *to. */
+static int flag_check(const char *cmd, const cli_flag *f, const char *arg, void *to)
+{
+    char name[80];
+    snprintf(name, sizeof name, "--%s", f->name);
+    switch (f->kind) {
+    case 's':
+        *(const char **)to = arg;
+        return 0;
+    case 'b':
+        *(int *)to = 1;
+        return 0;
+    case 'i':
+        return cli_int(cmd, name, arg, (long)f->lo, (long)f->hi, to);
+    case 'I': /* INT64_MAX as a double is 2^63, one past the range */
+        return cli_i64(cmd, name, arg, (int64_t)f->lo, f->hi >= 0x1p63 ? INT64_MAX : (int64_t)f->hi,
+                       to);
+    case 'd':
+        return cli_double(cmd, name, arg, f->lo, f->hi, to);
+    default:
+        return cli_u64(cmd, name, arg, to);
+    }
+}
+
+/* Takes the value of flag f into its variable and, for CLI_F_TEXT, its text. */
+static int flag_value(const char *cmd, const cli_flag *f, const char *arg)
+{
+    union {
+        const char *text;
+        int set;
+        int32_t i32;
+        int64_t i64;
+        double num;
+        uint64_t u64;
+    } scratch;
+    int rc = flag_check(cmd, f, arg, f->to ? f->to : &scratch);
+    if (!rc && f->text)
+        *f->text = arg;
+    return rc;
+}
+
+/* The long options of a: its flags, --help, the common flags, then a->more. */
+static int parse_longopts(const cli_args *a, struct option *opts, size_t cap)
+{
+    static const struct option fixed[] = {{"help", no_argument, 0, 'h'}, CLI_COMMON_OPTIONS};
+    size_t n = 0, nfixed = a->cc ? sizeof fixed / sizeof fixed[0] : 1;
+    for (const cli_flag *f = a->flags; f && f->name && n < cap; f++)
+        opts[n++] =
+            (struct option){f->name, f->kind == 'b' ? no_argument : required_argument, 0, f->code};
+    for (size_t k = 0; k < nfixed && n < cap; k++)
+        opts[n++] = fixed[k];
+    for (const struct option *o = a->more; o && o->name && n < cap; o++)
+        opts[n++] = *o;
+    if (n >= cap)
+        return hc_error(HC_EINVAL, "%s: too many options", a->cmd);
+    opts[n] = (struct option){0, 0, 0, 0};
+    return HC_OK;
+}
+
+/* One option of code c: 0, CLI_EXIT_USAGE, or -2 after --help. */
+static int parse_one(const cli_args *a, int c, const char *arg)
+{
+    int rc = 0;
+    if (c == 'h') {
+        a->help();
+        return -2;
+    }
+    if (a->cc && cli_common_arg(a->cmd, a->cc, c, arg, &rc))
+        return rc;
+    for (const cli_flag *f = a->flags; f && f->name; f++)
+        if (f->code == c)
+            return flag_value(a->cmd, f, arg);
+    rc = a->other ? a->other(a->cmd, c, arg, a->ud) : -1;
+    return rc < 0 ? 0 : rc; /* getopt returns only the table's codes */
+}
+
+int cli_parse(const cli_args *a, int argc, char **argv)
+{
+    struct option opts[160];
+    int c, rc = 0;
+    if (parse_longopts(a, opts, sizeof opts / sizeof opts[0]) != HC_OK)
+        return cli_fail(HC_EINVAL);
+    cli_getopt g;
+    cli_getopt_init(&g, a->cmd, a->shortopts, opts, a->repeatable, a->first ? a->first : 1);
+    while (!rc && (c = cli_getopt_next(&g, argc, argv, &rc)) != -1)
+        rc = parse_one(a, c, optarg);
+    if (rc == -2)
+        return CLI_EXIT_OK;
+    if (!rc && !a->operands)
+        rc = cli_no_operands(a->cmd, argc, argv);
+    return rc ? rc : -1;
 }

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #define N_FLAGS hc_distill_n_params
-#define flags   hc_distill_params
+#define PARAMS  hc_distill_params
 
-int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *own)
+int cli_distill_args_init(cli_distill_args *a, int argc)
 {
     static const struct option shared[] = {{"data", required_argument, 0, 'd'},
                                            {"teachers", required_argument, 0, 't'},
@@ -32,13 +32,7 @@ int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *ow
         a->longopts[n++] = shared[k];
     if (n + (size_t)N_FLAGS + 1 >= cap)
         return hc_error(HC_EINVAL, "too many options");
-    cli_params_longopts(flags, N_FLAGS, CLI_DISTILL_OPT0, a->longopts + n);
-    n += (size_t)N_FLAGS;
-    for (; own && own->name; own++) {
-        if (n + 1 >= cap)
-            return hc_error(HC_EINVAL, "too many options");
-        a->longopts[n++] = *own;
-    }
+    cli_params_longopts(PARAMS, N_FLAGS, CLI_DISTILL_OPT0, a->longopts + n);
     a->teachers = calloc((size_t)argc + 1, sizeof *a->teachers);
     return a->teachers ? HC_OK : hc_error(HC_ENOMEM, "out of memory");
 }
@@ -67,8 +61,37 @@ int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a
     default:
         if (c < CLI_DISTILL_OPT0 || c >= CLI_DISTILL_OPT0 + N_FLAGS)
             return -1;
-        return cli_param_arg(cmd, &flags[c - CLI_DISTILL_OPT0], &a->o, arg);
+        return cli_param_arg(cmd, &PARAMS[c - CLI_DISTILL_OPT0], &a->o, arg);
     }
+}
+
+/* cli_distill_arg as a cli_args handler. */
+static int distill_other(const char *cmd, int c, const char *arg, void *ud)
+{
+    return cli_distill_arg(cmd, c, arg, ud);
+}
+
+int cli_distill_parse(const char *cmd, const char *shortopts, const cli_flag *own,
+                      void (*help)(void), cli_distill_args *a, int argc, char **argv)
+{
+    static const int repeatable[] = {'t', 0};
+    int rc = cli_distill_args_init(a, argc);
+    if (rc) {
+        cli_distill_args_free(a);
+        return cli_fail(rc);
+    }
+    cli_args p = {.cmd = cmd,
+                  .shortopts = shortopts,
+                  .flags = own,
+                  .more = a->longopts,
+                  .repeatable = repeatable,
+                  .operands = 1,
+                  .help = help,
+                  .other = distill_other,
+                  .ud = a};
+    if ((rc = cli_parse(&p, argc, argv)) >= 0)
+        cli_distill_args_free(a);
+    return rc;
 }
 
 int cli_distill_args_finish(const char *cmd, cli_distill_args *a, int argc, char **argv)
@@ -116,12 +139,12 @@ void cli_distill_flags_help(FILE *fp)
                 "                      files (not needed for bpr)\n"
                 "  --out DIR           output directory (required)\n");
     cli_common_help(fp);
-    cli_params_help(fp, flags, N_FLAGS, &o, NULL, NULL);
+    cli_params_help(fp, PARAMS, N_FLAGS, &o, NULL, NULL);
 }
 
 json_t *cli_distill_opts_json(const hc_distill_opts *o)
 {
-    return cli_params_json(flags, N_FLAGS, o, NULL, NULL);
+    return cli_params_json(PARAMS, N_FLAGS, o, NULL, NULL);
 }
 
 void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs)

@@ -24,16 +24,22 @@ typedef struct {
     char **teachers;   /* --teachers (repeatable) and the arguments left over */
     int32_t n_teachers;
     cli_common cc;               /* --quiet, --verbose, --json, --threads */
-    struct option longopts[128]; /* the shared long options, then the command's */
+    struct option longopts[128]; /* the shared long options (0-terminated) */
 } cli_distill_args;
 
-/* Defaults, room for argc teacher paths, and longopts: the shared options followed by own
- * (the command's, terminated by a zero entry). HC_ENOMEM; HC_EINVAL when own is too long. */
-int cli_distill_args_init(cli_distill_args *a, int argc, const struct option *own);
+/* Defaults, room for argc teacher paths, and longopts. HC_ENOMEM; HC_EINVAL when the table
+ * outgrows longopts. */
+int cli_distill_args_init(cli_distill_args *a, int argc);
 void cli_distill_args_free(cli_distill_args *a);
 /* Takes shared flag c (a getopt_long code) with value arg into a. Returns 0 when done,
  * CLI_EXIT_USAGE after printing a usage error, -1 when c is not a shared flag. */
 int cli_distill_arg(const char *cmd, int c, const char *arg, cli_distill_args *a);
+/* The whole argument loop of a command: cli_distill_args_init, then cli_parse over the
+ * command's own flags (own, CLI_F_END-terminated), --help and the shared flags, -t
+ * repeatable. -1 when the command goes on (then call cli_distill_args_finish), else the exit
+ * code it returns now (a freed). */
+int cli_distill_parse(const char *cmd, const char *shortopts, const cli_flag *own,
+                      void (*help)(void), cli_distill_args *a, int argc, char **argv);
 /* After getopt: the remaining arguments are teachers; --data and --out are required. Returns
  * 0 or CLI_EXIT_USAGE after printing the error. */
 int cli_distill_args_finish(const char *cmd, cli_distill_args *a, int argc, char **argv);

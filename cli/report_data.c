@@ -73,6 +73,22 @@ static report_row *add_row(report *r, const char *name, const char *label)
     return w;
 }
 
+/* A row from the stage log at rel (its best metrics and parameters), or NULL when the stage
+ * has not written it. */
+static report_row *add_log_row(report *r, const char *rel, const char *name, const char *label)
+{
+    json_t *log = report_load_json(r->dir, rel);
+    report_row *w = log ? add_row(r, name, label) : NULL;
+    if (!w) {
+        json_decref(log);
+        return NULL;
+    }
+    w->log = log;
+    log_metrics(json_object_get(log, "best"), w);
+    w->params = report_num(log, "params");
+    return w;
+}
+
 static void load_teachers(report *r)
 {
     char p[4200];
@@ -84,15 +100,7 @@ static void load_teachers(report *r)
         if (e->d_name[0] == '.' || strlen(e->d_name) >= 64)
             continue;
         snprintf(rel, sizeof rel, "teachers/%s/log.json", e->d_name);
-        json_t *log = report_load_json(r->dir, rel);
-        report_row *w = log ? add_row(r, e->d_name, "teacher") : NULL;
-        if (!w) {
-            json_decref(log);
-            continue;
-        }
-        w->log = log;
-        log_metrics(json_object_get(log, "best"), w);
-        w->params = report_num(log, "params");
+        add_log_row(r, rel, e->d_name, "teacher");
     }
     if (d)
         closedir(d);
@@ -128,16 +136,8 @@ static void load_rest(report *r)
     for (int m = 0; m < 2; m++) {
         char rel[64];
         snprintf(rel, sizeof rel, "students/%s/log.json", methods[m]);
-        json_t *log = report_load_json(r->dir, rel);
-        report_row *w = log ? add_row(r, methods[m], labels[m]) : NULL;
-        if (!w) {
-            json_decref(log);
-            continue;
-        }
-        w->log = log;
-        log_metrics(json_object_get(log, "best"), w);
-        w->params = report_num(log, "params");
-        *(m ? &r->het : &r->bpr) = r->n_rows - 1;
+        if (add_log_row(r, rel, methods[m], labels[m]))
+            *(m ? &r->het : &r->bpr) = r->n_rows - 1;
     }
     r->run = report_load_json(r->dir, "run.json");
     r->stats = report_load_json(r->dir, "stats.json");
