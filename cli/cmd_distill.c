@@ -65,10 +65,8 @@ static void say_scale(const hc_distill_opts *o, int32_t n_items)
         return;
     fprintf(stderr, "[hetcomp] %d items: ", n_items);
     if (rest)
-        fprintf(stderr,
-                "rest sets sampled (%d items per %d users, the %d most popular exactly, %s "
-                "proposal)",
-                o->rest_samples, o->rest_group, o->rest_head,
+        fprintf(stderr, "rest sets sampled (%d draws per %d users%s, %s proposal)", o->rest_samples,
+                o->rest_group, o->rest_head > 0 ? ", a head summed exactly" : "",
                 o->rest_proposal ? "popularity" : "uniform");
     if (dkc)
         fprintf(stderr, "%sDKC ranks estimated (%d draws per user)", rest ? ", " : "",
