@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# serve_lib.sh - helpers of the server tests (source after lib.sh, with T and HC set):
+# serve_lib.sh - helpers of the server tests (source after lib.sh, with HC set):
+#   serve_test_init NAME     a fresh temporary directory T (removed on exit, with the server
+#                            SRV stopped if it runs) made the working directory
 #   json FILE EXPR           evaluates a Python expression over the parsed JSON document j
 #   http METHOD PATH [ARG..] one curl request (extra curl arguments: a body, ...); the body
 #                            goes to $T/body, the status code is printed (000: no answer)
@@ -9,6 +11,21 @@
 #                            BASE
 #   stop_server              SIGTERM, then at most 10 s for a clean exit 0
 # Every wait is bounded (each request 5 s).
+
+serve_cleanup() {
+    if [ -n "$SRV" ] && kill -0 "$SRV" 2>/dev/null; then
+        kill -TERM "$SRV" 2>/dev/null || true
+        wait "$SRV" 2>/dev/null || true
+    fi
+    rm -rf "$T"
+}
+
+serve_test_init() {
+    T=$(mktemp -d "${TMPDIR:-/tmp}/hc_$1.XXXXXX")
+    SRV=""
+    trap serve_cleanup EXIT
+    cd "$T"
+}
 
 json() {
     python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

@@ -19,23 +19,11 @@ set -euo pipefail
 HC=${1:?usage: test_serve_cli.sh <hetcomp> <shared-data-dir>}
 HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC") # absolute: the script runs in $T
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/hc_serve_cli.XXXXXX")
-SRV=""
-cleanup() {
-    if [ -n "$SRV" ] && kill -0 "$SRV" 2>/dev/null; then
-        kill -TERM "$SRV" 2>/dev/null || true
-        wait "$SRV" 2>/dev/null || true
-    fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T"
-
 # shellcheck source=tests/cli/lib.sh
 . "$ROOT/tests/cli/lib.sh" # die, expect, contains, no_tmp
-
 # shellcheck source=tests/cli/serve_lib.sh
 . "$ROOT/tests/cli/serve_lib.sh" # json, http, status, start_server, stop_server
+serve_test_init serve_cli
 
 echo "- synth + split + a tiny MF teacher"
 expect 0 "$HC" synth --users 300 --items 400 --interactions 8000 --out X.tsv

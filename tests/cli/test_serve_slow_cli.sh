@@ -12,21 +12,11 @@ HC=${1:?usage: test_serve_slow_cli.sh <hetcomp> <shared-data-dir>}
 HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PROBE="python3 $ROOT/tests/cli/http_probe.py"
-T=$(mktemp -d "${TMPDIR:-/tmp}/hc_serve_slow.XXXXXX")
-SRV=""
-cleanup() {
-    if [ -n "$SRV" ] && kill -0 "$SRV" 2>/dev/null; then
-        kill -TERM "$SRV" 2>/dev/null || true
-        wait "$SRV" 2>/dev/null || true
-    fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T"
 # shellcheck source=tests/cli/lib.sh
 . "$ROOT/tests/cli/lib.sh"
 # shellcheck source=tests/cli/serve_lib.sh
 . "$ROOT/tests/cli/serve_lib.sh"
+serve_test_init serve_slow
 
 echo "- data and an MF model"
 expect 0 "$HC" synth --users 200 --items 300 --interactions 5000 --out X.tsv
