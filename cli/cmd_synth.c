@@ -70,7 +70,7 @@ int cmd_synth(int argc, char **argv)
         CLI_F_STR("out", 'o', &out),
         CLI_F_INT("users", O_USERS, &o.n_users, 1, INT32_MAX),
         CLI_F_INT("items", O_ITEMS, &o.n_items, 10, INT32_MAX),
-        CLI_F_I64("interactions", O_INTER, &o.n_interactions, 1, INT64_MAX),
+        CLI_F_I64("interactions", O_INTER, &o.n_interactions, 1, (double)INT64_MAX),
         CLI_F_INT("communities", O_COMM, &o.n_communities, 1, INT32_MAX),
         CLI_F_DBL("pop-exponent", O_POP, &o.pop_exponent, 0.0, 4.0),
         CLI_F_DBL("activity-sigma", O_SIGMA, &o.activity_sigma, 0.0, 4.0),
