@@ -228,7 +228,4 @@ extern const int cli_rec_repeatable[];
 extern const struct option cli_rec_longopts[];
 int cli_rec_arg(const char *cmd, int c, const char *arg, void *ud);
 
-/* Seconds since an arbitrary point (monotonic). */
-double cli_now(void);
-
 #endif

@@ -368,8 +368,8 @@ static int run_one(table *tb, const cli_distill_inputs *in, const cli_distill_ar
     /* on a terminal a live epoch line, in a log one line per evaluation */
     const int tty = isatty(2);
     cli_distill_progress pr = {
-        label, a->cc.quiet,     !tty,      tty,  is_bpr ? 0 : in->n_teachers, json_array(),
-        0,     a->o.max_epochs, cli_now(), in->t};
+        label, a->cc.quiet,     !tty,       tty,  is_bpr ? 0 : in->n_teachers, json_array(),
+        0,     a->o.max_epochs, hc_now_s(), in->t};
     hc_distill_hooks hooks = {cli_distill_on_epoch, cli_distill_on_eval, &pr};
     ctx.ds = &in->ds;
     ctx.n_teachers = pr.n_teachers;

@@ -101,7 +101,7 @@ int cmd_distill(int argc, char **argv)
     hc_distill_result r = {0};
     cli_distill_progress pr = {method,       a.cc.quiet,   1, isatty(2),
                                a.n_teachers, json_array(), 0, o->max_epochs,
-                               cli_now(),    NULL};
+                               hc_now_s(),   NULL};
     json_t *root = NULL;
     char path[4096];
     if ((rc = cli_distill_load(&a, &in)) != HC_OK || (rc = check_outputs(&a)) != HC_OK ||

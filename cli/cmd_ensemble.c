@@ -36,7 +36,7 @@ static int table_rows(const hc_dataset *ds, const hc_traj *const *tv, int32_t nt
     cli_print_metrics_header(stdout, "test");
     for (int32_t x = 0; x <= nt + 1; x++) {
         char name[64];
-        double t0 = cli_now();
+        double t0 = hc_now_s();
         hc_eval_result res;
         int rc;
         if (x < nt) {
@@ -52,7 +52,7 @@ static int table_rows(const hc_dataset *ds, const hc_traj *const *tv, int32_t nt
         json_t *row = json_object();
         json_object_set_new(row, "name", json_string(name));
         json_object_set_new(row, "metrics", cli_result_json(&res));
-        json_object_set_new(row, "seconds", json_real(cli_now() - t0));
+        json_object_set_new(row, "seconds", json_real(hc_now_s() - t0));
         json_array_append_new(rows, row);
     }
     return HC_OK;

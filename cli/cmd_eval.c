@@ -133,14 +133,14 @@ int cmd_eval(int argc, char **argv)
     const char *inputs[HC_REC_MAX_MODELS + 1] = {data};
     memcpy(inputs + 1, ra.path, (size_t)ra.n_paths * sizeof *inputs);
     int status = CLI_EXIT_OK;
-    double t0 = cli_now();
+    double t0 = hc_now_s();
     if ((rc = cli_out_not_input(cc.json, inputs, ra.n_paths + 1)) ||
         (rc = hc_dataset_load(data, &ds)) ||
         (!is_pop && (rc = hc_rec_spec_load(&spec, ra.path, ra.n_paths, &ds)))) {
         status = cli_fail(rc);
         goto done;
     }
-    double t1 = cli_now();
+    double t1 = hc_now_s();
     if (is_pop) {
         rc = hc_popularity_fit(&ds, &pop);
         scorer = hc_popularity_scorer(&pop);
@@ -151,7 +151,7 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     const char *model = is_pop ? "pop" : ra.n_paths > 1 ? "ensemble" : spec.models[0]->type->name;
-    double t2 = cli_now();
+    double t2 = hc_now_s();
     hc_eval_opts eo;
     hc_eval_opts_default(&eo);
     eo.block = block;
@@ -160,7 +160,7 @@ int cmd_eval(int argc, char **argv)
         status = cli_fail(rc);
         goto done;
     }
-    double t3 = cli_now();
+    double t3 = hc_now_s();
 
     cli_print_metrics_header(stdout, "split");
     cli_print_metrics_row(stdout, "valid", &res.valid);

@@ -206,10 +206,10 @@ static int bench(hc_recommender *r, const hc_rec_spec *spec, const hc_dataset *d
     for (int32_t q = 0; q < BENCH_WARMUP; q++)
         if ((rc = hc_recommend_users(r, &users[q], 1, k, bo->seen, items, scores, &got)) != HC_OK)
             goto done;
-    double t0 = cli_now(), prev = t0;
+    double t0 = hc_now_s(), prev = t0;
     for (int32_t q = 0; q < bo->n; q++) {
         rc = hc_recommend_users(r, &users[BENCH_WARMUP + q], 1, k, bo->seen, items, scores, &got);
-        double now = cli_now();
+        double now = hc_now_s();
         if (rc)
             goto done;
         lat[q] = 1e6 * (now - prev);
@@ -218,10 +218,10 @@ static int bench(hc_recommender *r, const hc_rec_spec *spec, const hc_dataset *d
     double qps = (double)bo->n / (prev - t0);
     /* then every user's top-k in blocks, as --all-users computes them (nothing written) */
     hc_recommender rb = {0};
-    double ta = cli_now();
+    double ta = hc_now_s();
     if ((rc = hc_recommend_init_spec(&rb, spec, ds, HC_RECOMMEND_BLOCK, NULL)) == HC_OK)
         rc = all_users(&rb, ds, k, bo->seen, NULL);
-    double all_s = cli_now() - ta;
+    double all_s = hc_now_s() - ta;
     hc_recommend_free(&rb);
     if (rc)
         goto done;
@@ -402,7 +402,7 @@ static int every_user(const rec_args *a, const hc_rec_spec *spec, const hc_datas
         return rc;
     if (a->out)
         fp = af.fp;
-    double t0 = cli_now();
+    double t0 = hc_now_s();
     hc_recommender r = {0};
     if ((rc = hc_recommend_init_spec(&r, spec, ds, a->block, NULL)) == HC_OK) {
         if (a->header)
@@ -423,7 +423,7 @@ static int every_user(const rec_args *a, const hc_rec_spec *spec, const hc_datas
                 a->bo.seen == HC_EXCLUDE_NONE  ? "seen included"
                 : a->bo.seen == HC_EXCLUDE_ALL ? "every known item excluded"
                                                : "seen excluded",
-                what, cli_now() - t0);
+                what, hc_now_s() - t0);
     }
     return rc;
 }

@@ -377,7 +377,7 @@ int cmd_run(int argc, char **argv)
         o.import = import_abs;
     cli_log_init(o.cc.verbose, o.cc.quiet);
     cli_stages st;
-    double t0 = cli_now();
+    double t0 = hc_now_s();
     if ((rc = cli_stages_open(&st, out, o.force, o.cc.threads)) != HC_OK) {
         cli_stages_close(&st);
         return cli_fail(rc);
@@ -396,10 +396,10 @@ int cmd_run(int argc, char **argv)
                report);
     else
         hc_log(HC_LOG_INFO, "[run] finished in %.1f s (%d stages run, %d up to date); report: %s",
-               cli_now() - t0, st.n_run, st.n_skipped, report);
+               hc_now_s() - t0, st.n_run, st.n_skipped, report);
     json_t *doc = json_pack("{s:s, s:b, s:i, s:i, s:f, s:s}", "out", out, "finished", !failed,
                             "stages_run", st.n_run, "stages_up_to_date", st.n_skipped, "seconds",
-                            cli_now() - t0, "report", report);
+                            hc_now_s() - t0, "report", report);
     int jrc = cli_common_json(&o.cc, doc);
     if (jrc != HC_OK && !rc)
         rc = cli_fail(jrc);

@@ -61,7 +61,7 @@ static void on_epoch(void *ud, int32_t epoch, int32_t max_epochs, double loss, d
 {
     progress *p = ud;
     if (p->tty && !p->quiet)
-        cli_progress_bar(p->name, epoch, max_epochs, loss, secs, cli_now() - p->t0);
+        cli_progress_bar(p->name, epoch, max_epochs, loss, secs, hc_now_s() - p->t0);
 }
 
 static void on_eval(void *ud, const hc_fit_eval *e)
@@ -262,7 +262,7 @@ int cmd_teacher(int argc, char **argv)
     hc_fit_result fr = {0};
     hc_traj tj = {0};
     json_t *root = NULL;
-    progress pr = {a.type->name, isatty(2), a.cc.quiet, cli_now(), json_array(), 0};
+    progress pr = {a.type->name, isatty(2), a.cc.quiet, hc_now_s(), json_array(), 0};
     char path[4096];
     if ((rc = hc_dataset_load(a.data, &ds)) != HC_OK || (rc = cli_make_dir(a.out)) != HC_OK ||
         (rc = hc_model_create(a.type, &ds, &a.hp, &m)) != HC_OK)

@@ -190,13 +190,6 @@ void cli_threads(int n)
     hc_set_threads(n);
 }
 
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int cli_out_not_input(const char *out, const char *const *inputs, int n)
 {
     struct stat so, si;

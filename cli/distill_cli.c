@@ -152,7 +152,7 @@ void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs)
     cli_distill_progress *p = ud;
     if (p->quiet || !p->tty)
         return;
-    cli_progress_bar(p->label, epoch + 1, p->max_epochs, loss, secs, cli_now() - p->t0);
+    cli_progress_bar(p->label, epoch + 1, p->max_epochs, loss, secs, hc_now_s() - p->t0);
 }
 
 void cli_distill_on_eval(void *ud, const hc_distill_eval *e)

@@ -69,7 +69,7 @@ typedef struct {
     json_t *rows;            /* array (owned by the caller) */
     int sample_said;         /* the sampled-users note was printed */
     int32_t max_epochs;      /* the bar's cap */
-    double t0;               /* start (cli_now) */
+    double t0;               /* start (hc_now_s) */
     const hc_traj *teachers; /* n_teachers, for their names beside the checkpoints */
 } cli_distill_progress;
 void cli_distill_on_epoch(void *ud, int32_t epoch, double loss, double secs);

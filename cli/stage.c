@@ -231,11 +231,11 @@ int cli_stage_run(cli_stages *s, const char *name, const char *const *args,
     json_object_del(stages, name);
     if ((rc = save_state(s)) != HC_OK)
         return rc;
-    double t0 = cli_now();
+    double t0 = hc_now_s();
     int status = 0;
     if ((rc = spawn_stage(s, args, log, &status)) != HC_OK)
         return rc;
-    double secs = cli_now() - t0;
+    double secs = hc_now_s() - t0;
     if (status != 0)
         return hc_error(HC_EIO, "stage %s failed (%s %d) after %.1f s; its output is in %s", name,
                         status > 0 ? "exit" : "signal", status > 0 ? status : -status, secs, log);

@@ -27,6 +27,11 @@ int hc_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Emits one log line (printf-style) through the sink of hc_log_set when level is high enough. */
 void hc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ======================================================================== Clock */
+
+/* Seconds on the monotonic clock (an arbitrary origin: for differences only). */
+double hc_now_s(void);
+
 /* ======================================================================== RNG */
 
 /* xoshiro256** seeded through splitmix64: hc_rng_init(r, seed, stream) gives independent,

@@ -96,13 +96,6 @@ void hc_distill_result_free(hc_distill_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Every rank's student gets each user's row from the user's owner (dist_owns). */
 static void gather_user_rows(hc_kd_ctx *ctx)
 {
@@ -166,10 +159,10 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
         goto done;
     double since_eval = 0.0;
     for (int32_t ep = 0; ep < o->max_epochs; ep++) {
-        double t0 = now_s(), loss = 0.0;
+        double t0 = hc_now_s(), loss = 0.0;
         if ((rc = t->epoch(d, ep, &loss)) != HC_OK)
             goto done;
-        double dt = now_s() - t0;
+        double dt = hc_now_s() - t0;
         since_eval += dt;
         r->train_s += dt;
         r->epochs = ep + 1;
@@ -189,7 +182,7 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
         }
         hc_distill_eval *e = &r->evals[r->n_evals];
         memset(e, 0, sizeof *e);
-        double t1 = now_s();
+        double t1 = hc_now_s();
         hc_model *st = ctx->student;
         if (st->type->prepare && (rc = st->type->prepare(st, ds)) != HC_OK)
             goto done;
@@ -210,7 +203,7 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
         e->epoch = ep;
         e->loss = loss;
         e->train_s = since_eval;
-        e->eval_s = now_s() - t1;
+        e->eval_s = hc_now_s() - t1;
         since_eval = 0.0;
         r->n_evals++;
         if ((rc = hc_keeper_offer(&keep, st, ds, e->res.valid.recall[HC_EVAL_NK - 1])) < 0)

@@ -160,9 +160,6 @@ static int init_sampled(hetcomp_kd *h)
     const hc_kd_ctx *ctx = h->base.ctx;
     const hc_distill_opts *o = &ctx->opts;
     hc_factor_model *f = student(h);
-    if (o->rest_head >= ctx->ds->n_items)
-        return hc_error(HC_EINVAL, "hetcomp: --rest-head %d of a catalog of %d items", o->rest_head,
-                        ctx->ds->n_items);
     int rc = hc_proposal_init_head(&h->prop, o->rest_proposal, ctx->ds, o->rest_head);
     if (rc == HC_OK)
         rc = hc_akt_sampler_init(&h->smp, f->P, h->U, f->Q, h->I, o->dim, o->rest_samples,

@@ -12,13 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void hc_fit_opts_default(hc_fit_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -100,7 +93,7 @@ static int evaluate_into(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o
     int rc = grow(r, cap);
     if (rc)
         return rc;
-    double t0 = now_s();
+    double t0 = hc_now_s();
     if (m->type->prepare && (rc = m->type->prepare(m, ds)) != HC_OK)
         return rc;
     hc_eval_opts eo;
@@ -134,7 +127,7 @@ static int evaluate_into(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o
     e->epoch = epoch;
     e->loss = loss;
     e->train_s = train_s;
-    e->eval_s = now_s() - t0;
+    e->eval_s = hc_now_s() - t0;
     r->n_evals++;
     return HC_OK;
 }
@@ -151,20 +144,20 @@ int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_resul
     r->record_k = o->record_k;
     r->best = -1;
     int32_t cap = 0;
-    double t_start = now_s(), since_eval = 0.0;
+    double t_start = hc_now_s(), since_eval = 0.0;
     hc_keeper keep = {0};
     int rc = HC_OK;
     for (int32_t ep = 1; ep <= o->max_epochs; ep++) {
-        double t0 = now_s(), loss = 0.0;
+        double t0 = hc_now_s(), loss = 0.0;
         if ((rc = m->type->train_epoch(m, ds, ep, &loss)) != HC_OK)
             goto fail;
-        double dt = now_s() - t0;
+        double dt = hc_now_s() - t0;
         r->train_s += dt;
         since_eval += dt;
         r->epochs = ep;
         if (o->on_epoch)
             o->on_epoch(o->ud, ep, o->max_epochs, loss, dt);
-        int last = ep == o->max_epochs || (o->time_cap > 0 && now_s() - t_start > o->time_cap);
+        int last = ep == o->max_epochs || (o->time_cap > 0 && hc_now_s() - t_start > o->time_cap);
         if (ep == 1 || ep % o->eval_every == 0 || last) {
             if ((rc = evaluate_into(m, ds, o, r, &cap, ep, loss, since_eval)) != HC_OK)
                 goto fail;

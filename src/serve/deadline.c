@@ -14,9 +14,7 @@
 
 long long hc_deadlines_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)(hc_now_s() * 1000.0);
 }
 
 int hc_deadlines_init(hc_deadlines *d, int timeout_s)

@@ -90,13 +90,6 @@ typedef struct {
     int too_big; /* 1: the body passed max_body */
 } req_state;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void hc_server_opts_default(hc_server_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -528,7 +521,7 @@ static void metrics_extra(hc_server *s, int32_t w, hc_srv_metrics_extra *x)
     x->model_version = g->version;
     x->model_loaded_at = g->loaded_at;
     hc_live_leave(&s->live, w);
-    x->uptime_s = now_s() - s->t_start;
+    x->uptime_s = hc_now_s() - s->t_start;
     x->connections = atomic_load(&s->n_conn);
     x->request_timeouts = atomic_load(&s->dl.n_expired);
 }
@@ -684,7 +677,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rq) { /* headers in: answer once the request is complete */
         if (!(rq = calloc(1, sizeof *rq)))
             return MHD_NO;
-        rq->t0 = now_s();
+        rq->t0 = hc_now_s();
         rq->ep = HC_EP_OTHER;
         atomic_fetch_add(&s->in_flight, 1);
         *con_cls = rq;
@@ -717,7 +710,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!rq)
         return;
     if (rq->status) /* else the connection died before an answer: not a request */
-        hc_srv_metrics_latency(&s->met, rq->ep, now_s() - rq->t0);
+        hc_srv_metrics_latency(&s->met, rq->ep, hc_now_s() - rq->t0);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -770,8 +763,8 @@ int hc_server_drain(hc_server *s, double timeout_s)
     if (!atomic_exchange(&s->draining, 1)) /* closed after MHD_stop_daemon (its rule) */
         s->quiesced = MHD_quiesce_daemon(s->daemon);
     const struct timespec nap = {0, 2000000}; /* 2 ms */
-    double t_end = now_s() + timeout_s;
-    while (atomic_load(&s->in_flight) > 0 && now_s() < t_end)
+    double t_end = hc_now_s() + timeout_s;
+    while (atomic_load(&s->in_flight) > 0 && hc_now_s() < t_end)
         nanosleep(&nap, NULL);
     return (int)atomic_load(&s->in_flight);
 }
@@ -928,7 +921,7 @@ int hc_server_start(const char *const *paths, int32_t n_paths, const hc_dataset 
     s->quiesced = MHD_INVALID_SOCKET;
     s->n_workers = o->threads;
     s->rows = rows_for(ds, o->max_k);
-    s->t_start = now_s();
+    s->t_start = hc_now_s();
     hc_rec_spec tmpl;
     hc_rec_spec_default(&tmpl);
     if ((rc = hc_srv_metrics_init(&s->met)) != HC_OK)
