@@ -9,12 +9,12 @@
  * sum of users x dim floats.
  */
 #include "distill/distill.h"
+#include "core/train_loop.h"
 #include "dist/dist.h"
 #include "model/factor.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 extern const hc_distiller_type hc_distiller_hetcomp, hc_distiller_bpr, hc_distiller_rd,
     hc_distiller_cd, hc_distiller_rrd, hc_distiller_mtd, hc_distiller_cldrd, hc_distiller_dcd;
@@ -76,7 +76,6 @@ void hc_distill_opts_default(hc_distill_opts *o)
     o->rest = HC_REST_AUTO;
     o->rest_samples = 1000;
     o->rest_group = 32;
-    o->rest_head = 0;
     o->rest_proposal = 1; /* HC_PROPOSAL_POPULARITY */
     o->dkc_rank = HC_REST_AUTO;
     o->dkc_samples = 1000;
@@ -110,8 +109,7 @@ static int check_opts(const hc_kd_ctx *ctx)
         o->batch <= 0 || !(o->lr > 0.0f) || o->wd < 0.0f || o->k < 10 || o->k > 512 ||
         !(o->temperature > 0.0f) || o->dkc_every <= 0 || o->rest < 0 || o->rest > 2 ||
         o->dkc_rank < 0 || o->dkc_rank > 2 || o->rest_samples < 1 || o->rest_group < 1 ||
-        o->rest_head < 0 || o->rest_head >= o->rest_samples || o->dkc_samples < 1 ||
-        o->rest_proposal < 0 || o->rest_proposal > 1 || o->eval_users < 0)
+        o->dkc_samples < 1 || o->rest_proposal < 0 || o->rest_proposal > 1 || o->eval_users < 0)
         return hc_error(HC_EINVAL, "distill: invalid options (dim %d, k %d, batch %d)", o->dim,
                         o->k, o->batch);
     if (ctx->n_teachers > HC_DISTILL_MAX_TEACHERS)
@@ -123,15 +121,112 @@ static int check_opts(const hc_kd_ctx *ctx)
     return HC_OK;
 }
 
-int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_hooks *hooks,
-                   hc_distill_result *r)
+/* The loop's callbacks (core/train_loop.h) over one method and its student. */
+typedef struct {
+    const hc_distiller_type *t;
+    hc_distiller *d;
+    hc_kd_ctx *ctx;
+    const hc_distill_hooks *hooks;
+    hc_distill_result *r;
+    int32_t cap;
+    int32_t *top50; /* n_users x 50 when the method asks for the student's lists */
+    hc_keeper keep;
+} run_state;
+
+static int run_epoch(void *ud, int32_t epoch, double *loss)
 {
-    memset(r, 0, sizeof *r);
-    r->best = -1;
-    int rc = check_opts(ctx);
+    run_state *s = ud;
+    return s->t->epoch(s->d, epoch, loss);
+}
+
+/* Room for one more evaluation in s->r. */
+static int grow(run_state *s)
+{
+    if (s->r->n_evals < s->cap)
+        return HC_OK;
+    int32_t nc = s->cap ? s->cap * 2 : 32;
+    hc_distill_eval *ne = realloc(s->r->evals, (size_t)nc * sizeof *ne);
+    if (!ne)
+        return hc_error(HC_ENOMEM, "distill: out of memory");
+    s->r->evals = ne;
+    s->cap = nc;
+    return HC_OK;
+}
+
+/* Evaluates the student (recording its top-50 lists when the method wants them this epoch),
+ * then hands them to the method's after_eval and takes its status. */
+static int run_evaluate(void *ud, int32_t epoch, double loss, double train_s, double *score)
+{
+    run_state *s = ud;
+    const hc_distiller_type *t = s->t;
+    const hc_dataset *ds = s->ctx->ds;
+    int rc = grow(s);
     if (rc)
         return rc;
-    const hc_dataset *ds = ctx->ds;
+    hc_distill_eval *e = &s->r->evals[s->r->n_evals];
+    memset(e, 0, sizeof *e);
+    double t1 = hc_now_s();
+    hc_model *st = s->ctx->student;
+    if (st->type->prepare && (rc = st->type->prepare(st, ds)) != HC_OK)
+        return rc;
+    hc_eval_opts eo;
+    hc_eval_opts_default(&eo);
+    int want = t->needs_top50 && t->needs_top50(s->d, epoch);
+    eo.record_k = want ? HC_EVAL_MAXK : 0;
+    eo.record_top = want ? s->top50 : NULL;
+    eo.max_users = s->ctx->opts.eval_users;
+    eo.user_seed = s->ctx->opts.seed;
+    hc_scorer sc = hc_model_scorer(st);
+    if ((rc = hc_evaluate(ds, &sc, &eo, &e->res)) != HC_OK)
+        return rc;
+    if (t->after_eval && (rc = t->after_eval(s->d, epoch, want ? s->top50 : NULL)) != HC_OK)
+        return rc;
+    if (t->status)
+        t->status(s->d, &e->st);
+    e->epoch = epoch;
+    e->loss = loss;
+    e->train_s = train_s;
+    e->eval_s = hc_now_s() - t1;
+    s->r->n_evals++;
+    *score = e->res.valid.recall[HC_EVAL_NK - 1];
+    return HC_OK;
+}
+
+static int run_snapshot(void *ud)
+{
+    run_state *s = ud;
+    return hc_keeper_take(&s->keep, s->ctx->student, s->ctx->ds);
+}
+
+/* The best student back, every user's row from its owner. */
+static int run_restore(void *ud)
+{
+    run_state *s = ud;
+    int rc = hc_keeper_restore(&s->keep, s->ctx->student);
+    if (rc == HC_OK)
+        gather_user_rows(s->ctx);
+    return rc;
+}
+
+static void run_on_epoch(void *ud, int32_t epoch, double loss, double secs)
+{
+    run_state *s = ud;
+    if (s->hooks && s->hooks->on_epoch)
+        s->hooks->on_epoch(s->hooks->ud, epoch, loss, secs);
+}
+
+static void run_on_eval(void *ud, int improved)
+{
+    run_state *s = ud;
+    hc_distill_eval *e = &s->r->evals[s->r->n_evals - 1];
+    e->improved = improved;
+    if (s->hooks && s->hooks->on_eval)
+        s->hooks->on_eval(s->hooks->ud, e);
+}
+
+/* The student: an "mf" model of the options' dimension, learning rate and seed. */
+static int create_student(hc_kd_ctx *ctx)
+{
     const hc_distill_opts *o = &ctx->opts;
     hc_hparams hp;
     const hc_model_type *mf = hc_model_type_find("mf");
@@ -142,93 +237,47 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
     hp.batch = o->batch;
     hp.init_std = o->init_std;
     hp.seed = o->seed;
-    if ((rc = hc_model_create(mf, ds, &hp, &ctx->student)) != HC_OK)
+    return hc_model_create(mf, ctx->ds, &hp, &ctx->student);
+}
+
+int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_hooks *hooks,
+                   hc_distill_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->best = -1;
+    int rc = check_opts(ctx);
+    if (rc || (rc = create_student(ctx)) != HC_OK)
         return rc;
-    hc_distiller *d = calloc(1, t->size);
-    hc_keeper keep = {0};
-    int32_t *top50 = NULL, cap = 0;
+    const hc_distill_opts *o = &ctx->opts;
+    run_state s = {t, calloc(1, t->size), ctx, hooks, r, 0, NULL, {0}};
     if (t->needs_top50)
-        top50 = malloc((size_t)ds->n_users * HC_EVAL_MAXK * sizeof *top50);
-    if (!d || (t->needs_top50 && !top50)) {
+        s.top50 = malloc((size_t)ctx->ds->n_users * HC_EVAL_MAXK * sizeof *s.top50);
+    if (!s.d || (t->needs_top50 && !s.top50)) {
         rc = hc_error(HC_ENOMEM, "distill: out of memory");
         goto done;
     }
-    d->type = t;
-    d->ctx = ctx;
-    if ((rc = t->init(d)) != HC_OK)
+    s.d->type = t;
+    s.d->ctx = ctx;
+    if ((rc = t->init(s.d)) != HC_OK)
         goto done;
-    double since_eval = 0.0;
-    for (int32_t ep = 0; ep < o->max_epochs; ep++) {
-        double t0 = hc_now_s(), loss = 0.0;
-        if ((rc = t->epoch(d, ep, &loss)) != HC_OK)
-            goto done;
-        double dt = hc_now_s() - t0;
-        since_eval += dt;
-        r->train_s += dt;
-        r->epochs = ep + 1;
-        if (hooks && hooks->on_epoch)
-            hooks->on_epoch(hooks->ud, ep, loss, dt);
-        if (ep % o->eval_every != 0 && ep != o->max_epochs - 1)
-            continue;
-        if (r->n_evals == cap) {
-            int32_t nc = cap ? cap * 2 : 32;
-            hc_distill_eval *ne = realloc(r->evals, (size_t)nc * sizeof *ne);
-            if (!ne) {
-                rc = hc_error(HC_ENOMEM, "distill: out of memory");
-                goto done;
-            }
-            r->evals = ne;
-            cap = nc;
-        }
-        hc_distill_eval *e = &r->evals[r->n_evals];
-        memset(e, 0, sizeof *e);
-        double t1 = hc_now_s();
-        hc_model *st = ctx->student;
-        if (st->type->prepare && (rc = st->type->prepare(st, ds)) != HC_OK)
-            goto done;
-        hc_eval_opts eo;
-        hc_eval_opts_default(&eo);
-        int want = t->needs_top50 && t->needs_top50(d, ep);
-        eo.record_k = want ? HC_EVAL_MAXK : 0;
-        eo.record_top = want ? top50 : NULL;
-        eo.max_users = o->eval_users;
-        eo.user_seed = o->seed;
-        hc_scorer sc = hc_model_scorer(st);
-        if ((rc = hc_evaluate(ds, &sc, &eo, &e->res)) != HC_OK)
-            goto done;
-        if (t->after_eval && (rc = t->after_eval(d, ep, want ? top50 : NULL)) != HC_OK)
-            goto done;
-        if (t->status)
-            t->status(d, &e->st);
-        e->epoch = ep;
-        e->loss = loss;
-        e->train_s = since_eval;
-        e->eval_s = hc_now_s() - t1;
-        since_eval = 0.0;
-        r->n_evals++;
-        if ((rc = hc_keeper_offer(&keep, st, ds, e->res.valid.recall[HC_EVAL_NK - 1])) < 0)
-            goto done;
-        if (rc == 1) {
-            r->best = r->n_evals - 1;
-            e->improved = 1;
-        }
-        rc = HC_OK;
-        if (hooks && hooks->on_eval)
-            hooks->on_eval(hooks->ud, e);
-        if (keep.bad >= o->patience)
-            break;
-    }
-    if ((rc = hc_keeper_restore(&keep, ctx->student)) == HC_OK)
-        gather_user_rows(ctx);
+    const hc_loop_opts lo = {0, o->max_epochs, o->eval_every, o->patience, 0.0};
+    const hc_loop_ops ops = {
+        run_epoch, run_evaluate, run_snapshot, run_restore, run_on_epoch, run_on_eval, &s};
+    hc_loop_result lr;
+    if ((rc = hc_train_loop(&lo, &ops, &lr)) != HC_OK)
+        goto done;
+    r->best = lr.best;
+    r->epochs = lr.epochs;
+    r->train_s = lr.train_s;
     if (dist_size() > 1) /* the figure docs/distributed.md's formula predicts */
         hc_log(HC_LOG_INFO, "distill: rank %d of %d reduced %llu payload bytes in %d epochs",
                dist_rank(), dist_size(), (unsigned long long)dist_bytes_reduced(), r->epochs);
 done:
-    if (d && d->type && t->free_fn)
-        t->free_fn(d);
-    free(d);
-    free(top50);
-    hc_keeper_free(&keep);
+    if (s.d && s.d->type && t->free_fn)
+        t->free_fn(s.d);
+    free(s.d);
+    free(s.top50);
+    hc_keeper_free(&s.keep);
     if (rc)
         hc_distill_result_free(r);
     return rc;

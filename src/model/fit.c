@@ -6,11 +6,11 @@
  * trajectory; the checkpoint choice happens once training has ended (traj/trajectory.c).
  */
 #include "model/fit.h"
+#include "core/train_loop.h"
 
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
-#include <time.h>
 
 void hc_fit_opts_default(hc_fit_opts *o)
 {
@@ -132,64 +132,87 @@ static int evaluate_into(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o
     return HC_OK;
 }
 
+/* The loop's callbacks (core/train_loop.h) over one teacher. */
+typedef struct {
+    hc_model *m;
+    const hc_dataset *ds;
+    const hc_fit_opts *o;
+    hc_fit_result *r;
+    int32_t cap;
+    hc_keeper keep;
+} fit_state;
+
+static int fit_epoch(void *ud, int32_t epoch, double *loss)
+{
+    fit_state *s = ud;
+    return s->m->type->train_epoch(s->m, s->ds, epoch, loss);
+}
+
+static int fit_evaluate(void *ud, int32_t epoch, double loss, double train_s, double *score)
+{
+    fit_state *s = ud;
+    int rc = evaluate_into(s->m, s->ds, s->o, s->r, &s->cap, epoch, loss, train_s);
+    if (rc == HC_OK)
+        *score = s->r->evals[s->r->n_evals - 1].res.valid.recall[HC_EVAL_NK - 1];
+    return rc;
+}
+
+static int fit_snapshot(void *ud)
+{
+    fit_state *s = ud;
+    return hc_keeper_take(&s->keep, s->m, s->ds);
+}
+
+/* The best parameters back, prepared for scoring. */
+static int fit_restore(void *ud)
+{
+    fit_state *s = ud;
+    if (!s->keep.copy)
+        return HC_OK;
+    int rc = hc_keeper_restore(&s->keep, s->m);
+    if (rc == HC_OK && s->m->type->prepare)
+        rc = s->m->type->prepare(s->m, s->ds);
+    return rc;
+}
+
+static void fit_on_epoch(void *ud, int32_t epoch, double loss, double secs)
+{
+    fit_state *s = ud;
+    if (s->o->on_epoch)
+        s->o->on_epoch(s->o->ud, epoch, s->o->max_epochs, loss, secs);
+}
+
+static void fit_on_eval(void *ud, int improved)
+{
+    fit_state *s = ud;
+    hc_fit_eval *e = &s->r->evals[s->r->n_evals - 1];
+    e->improved = improved;
+    if (s->o->on_eval)
+        s->o->on_eval(s->o->ud, e);
+}
+
 int hc_fit(hc_model *m, const hc_dataset *ds, const hc_fit_opts *o, hc_fit_result *r)
 {
     memset(r, 0, sizeof *r);
-    if (o->max_epochs < 1 || o->eval_every < 1 || o->patience < 1 || o->record_k < 0 ||
-        o->eval_users < 0)
-        return hc_error(HC_EINVAL,
-                        "fit: max_epochs %d, eval_every %d and patience %d must be >= 1, "
-                        "record_k %d and eval_users %d >= 0",
-                        o->max_epochs, o->eval_every, o->patience, o->record_k, o->eval_users);
+    if (o->record_k < 0 || o->eval_users < 0)
+        return hc_error(HC_EINVAL, "fit: record_k %d and eval_users %d must be >= 0", o->record_k,
+                        o->eval_users);
     r->record_k = o->record_k;
     r->best = -1;
-    int32_t cap = 0;
-    double t_start = hc_now_s(), since_eval = 0.0;
-    hc_keeper keep = {0};
-    int rc = HC_OK;
-    for (int32_t ep = 1; ep <= o->max_epochs; ep++) {
-        double t0 = hc_now_s(), loss = 0.0;
-        if ((rc = m->type->train_epoch(m, ds, ep, &loss)) != HC_OK)
-            goto fail;
-        double dt = hc_now_s() - t0;
-        r->train_s += dt;
-        since_eval += dt;
-        r->epochs = ep;
-        if (o->on_epoch)
-            o->on_epoch(o->ud, ep, o->max_epochs, loss, dt);
-        int last = ep == o->max_epochs || (o->time_cap > 0 && hc_now_s() - t_start > o->time_cap);
-        if (ep == 1 || ep % o->eval_every == 0 || last) {
-            if ((rc = evaluate_into(m, ds, o, r, &cap, ep, loss, since_eval)) != HC_OK)
-                goto fail;
-            since_eval = 0.0;
-            hc_fit_eval *e = &r->evals[r->n_evals - 1];
-            if ((rc = hc_keeper_offer(&keep, m, ds, e->res.valid.recall[HC_EVAL_NK - 1])) < 0)
-                goto fail;
-            if (rc == 1) {
-                r->best = r->n_evals - 1;
-                e->improved = 1;
-            }
-            rc = HC_OK;
-            if (o->on_eval)
-                o->on_eval(o->ud, e);
-            if (keep.bad >= o->patience) {
-                r->stopped_early = 1;
-                break;
-            }
-        }
-        if (last)
-            break;
+    fit_state s = {m, ds, o, r, 0, {0}};
+    const hc_loop_opts lo = {1, o->max_epochs, o->eval_every, o->patience, o->time_cap};
+    const hc_loop_ops ops = {
+        fit_epoch, fit_evaluate, fit_snapshot, fit_restore, fit_on_epoch, fit_on_eval, &s};
+    hc_loop_result lr;
+    int rc = hc_train_loop(&lo, &ops, &lr);
+    hc_keeper_free(&s.keep);
+    if (rc) {
+        hc_fit_result_free(r);
+        return rc;
     }
-    if (keep.copy) {
-        if ((rc = hc_keeper_restore(&keep, m)) != HC_OK)
-            goto fail;
-        if (m->type->prepare && (rc = m->type->prepare(m, ds)) != HC_OK)
-            goto fail;
-    }
-    hc_keeper_free(&keep);
+    r->best = lr.best;
+    r->epochs = lr.epochs;
+    r->train_s = lr.train_s;
+    r->stopped_early = lr.stopped_early;
     return HC_OK;
-fail:
-    hc_keeper_free(&keep);
-    hc_fit_result_free(r);
-    return rc;
 }

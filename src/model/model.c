@@ -507,20 +507,11 @@ int hc_model_clone(hc_model *src, const hc_dataset *ds, hc_model **out)
     return rc;
 }
 
-int hc_keeper_offer(hc_keeper *k, hc_model *m, const hc_dataset *ds, double score)
+int hc_keeper_take(hc_keeper *k, hc_model *m, const hc_dataset *ds)
 {
-    if (k->copy && !(score > k->best)) {
-        k->bad++;
-        return 0;
-    }
     hc_model_free(k->copy);
     k->copy = NULL;
-    int rc = hc_model_clone(m, ds, &k->copy);
-    if (rc)
-        return rc;
-    k->best = score;
-    k->bad = 0;
-    return 1;
+    return hc_model_clone(m, ds, &k->copy);
 }
 
 int hc_keeper_restore(const hc_keeper *k, hc_model *m)

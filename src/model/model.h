@@ -111,17 +111,14 @@ int hc_model_copy_params(hc_model *dst, hc_model *src);
 /* A new model of src's family holding a copy of src's parameters (no training state). */
 int hc_model_clone(hc_model *src, const hc_dataset *ds, hc_model **out);
 
-/* Early stopping's memory: the best validation score so far, the evaluations since, and a
- * copy of the model at the best one. Zero-initialise; free with hc_keeper_free. */
+/* Early stopping's memory (core/train_loop.h judges the scores): a copy of the model at the
+ * best evaluation. Zero-initialise; free with hc_keeper_free. */
 typedef struct {
-    double best;    /* best score offered (valid only when copy != NULL) */
-    int32_t bad;    /* offers since the last improvement */
-    hc_model *copy; /* parameters at the best score */
+    hc_model *copy; /* parameters at the best score (NULL before the first) */
 } hc_keeper;
-/* Offers the model's current validation score: returns 1 (and keeps a copy of m) when it
- * beats every earlier offer, 0 otherwise, or a negative status. */
-int hc_keeper_offer(hc_keeper *k, hc_model *m, const hc_dataset *ds, double score);
-/* Copies the kept parameters back into m (no-op without an offer). */
+/* Replaces the kept copy by one of m's current parameters (one clone of m). */
+int hc_keeper_take(hc_keeper *k, hc_model *m, const hc_dataset *ds);
+/* Copies the kept parameters back into m (no-op without a copy). */
 int hc_keeper_restore(const hc_keeper *k, hc_model *m);
 void hc_keeper_free(hc_keeper *k);
 
