@@ -1,6 +1,8 @@
 /* test_core.c - status messages, RNG streams, atomic files (and the targets and parent
- * directories they refuse or create), large arrays, CSR and id maps. */
+ * directories they refuse or create), large arrays, CSR, id maps and the shared training loop
+ * (scripted scores: which epochs it evaluates, what it keeps, when patience stops it). */
 #include "testutil.h"
+#include "core/train_loop.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -228,13 +230,134 @@ static void test_idmap(void **state)
     hc_idmap_free(NULL);
 }
 
+/* A scripted model for hc_train_loop: evaluation k scores score[k]; it records what the loop
+ * asked of it. */
+typedef struct {
+    const double *score;
+    int32_t n_epochs, n_evals, eval_epoch[16], snap_at[16], n_snaps, restored, improved[16];
+    int fail_epoch; /* epoch whose training fails (HC_EIO), or -1 */
+} script;
+
+static int s_epoch(void *ud, int32_t epoch, double *loss)
+{
+    script *s = ud;
+    s->n_epochs++;
+    *loss = 1.0;
+    return epoch == s->fail_epoch ? HC_EIO : HC_OK;
+}
+
+static int s_evaluate(void *ud, int32_t epoch, double loss, double train_s, double *score)
+{
+    script *s = ud;
+    (void)loss;
+    (void)train_s;
+    s->eval_epoch[s->n_evals] = epoch;
+    *score = s->score[s->n_evals++];
+    return HC_OK;
+}
+
+static int s_snapshot(void *ud)
+{
+    script *s = ud;
+    s->snap_at[s->n_snaps++] = s->n_evals - 1;
+    return HC_OK;
+}
+
+static int s_restore(void *ud)
+{
+    ((script *)ud)->restored++;
+    return HC_OK;
+}
+
+static void s_on_eval(void *ud, int improved)
+{
+    script *s = ud;
+    s->improved[s->n_evals - 1] = improved;
+}
+
+static int run_script(script *s, int32_t first, int32_t max, int32_t every, int32_t patience,
+                      hc_loop_result *r)
+{
+    const hc_loop_opts o = {first, max, every, patience, 0.0};
+    const hc_loop_ops ops = {s_epoch, s_evaluate, s_snapshot, s_restore, NULL, s_on_eval, s};
+    return hc_train_loop(&o, &ops, r);
+}
+
+/* Teachers' numbering (from 1): evaluations after epoch 1, every 5th and the last; the best
+ * kept; patience 2 stops after two evaluations without a better score. */
+static void test_train_loop_teacher(void **state)
+{
+    (void)state;
+    static const double sc[] = {0.1, 0.3, 0.2, 0.3, 0.25};
+    script s = {.score = sc, .fail_epoch = -1};
+    hc_loop_result r;
+    TU_OK(run_script(&s, 1, 100, 5, 2, &r));
+    /* epochs 1, 5, 10, 15: 0.2 and 0.3 (not better than 0.3) use up the patience */
+    assert_int_equal(s.n_evals, 4);
+    assert_int_equal(s.eval_epoch[0], 1);
+    assert_int_equal(s.eval_epoch[3], 15);
+    assert_int_equal(r.epochs, 15);
+    assert_int_equal(r.n_evals, 4);
+    assert_int_equal(r.best, 1);
+    assert_int_equal(r.stopped_early, 1);
+    assert_int_equal(s.n_snaps, 2);
+    assert_int_equal(s.snap_at[0], 0);
+    assert_int_equal(s.snap_at[1], 1);
+    assert_true(s.improved[0] && s.improved[1] && !s.improved[2] && !s.improved[3]);
+    assert_int_equal(s.restored, 1);
+}
+
+/* Students' numbering (from 0): evaluations at 0, 10, 20, ... and the last epoch (max - 1). */
+static void test_train_loop_student(void **state)
+{
+    (void)state;
+    static const double sc[] = {0.1, 0.2, 0.3, 0.4, 0.5};
+    script s = {.score = sc, .fail_epoch = -1};
+    hc_loop_result r;
+    TU_OK(run_script(&s, 0, 25, 10, 5, &r));
+    assert_int_equal(s.n_evals, 4);
+    assert_int_equal(s.eval_epoch[0], 0);
+    assert_int_equal(s.eval_epoch[2], 20);
+    assert_int_equal(s.eval_epoch[3], 24);
+    assert_int_equal(r.epochs, 25);
+    assert_int_equal(r.best, 3);
+    assert_int_equal(r.stopped_early, 0);
+    assert_int_equal(s.n_snaps, 4);
+    assert_int_equal(s.restored, 1);
+}
+
+/* Bad options are refused before any epoch; a failing epoch ends the loop with its status
+ * and no restore. */
+static void test_train_loop_errors(void **state)
+{
+    (void)state;
+    static const double sc[] = {0.1, 0.2, 0.3};
+    script s = {.score = sc, .fail_epoch = -1};
+    hc_loop_result r;
+    assert_int_equal(run_script(&s, 1, 10, 0, 5, &r), HC_EINVAL);
+    assert_int_equal(run_script(&s, 1, 0, 5, 5, &r), HC_EINVAL);
+    assert_int_equal(run_script(&s, 1, 10, 5, 0, &r), HC_EINVAL);
+    assert_int_equal(s.n_epochs, 0);
+    s.fail_epoch = 3;
+    assert_int_equal(run_script(&s, 1, 10, 1, 5, &r), HC_EIO);
+    assert_int_equal(s.n_epochs, 3);
+    assert_int_equal(s.n_evals, 2);
+    assert_int_equal(s.restored, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status),       cmocka_unit_test(test_rng_streams),
-        cmocka_unit_test(test_afile),        cmocka_unit_test(test_afile_targets),
-        cmocka_unit_test(test_alloc_floats), cmocka_unit_test(test_csr_vs_dense),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_rng_streams),
+        cmocka_unit_test(test_afile),
+        cmocka_unit_test(test_afile_targets),
+        cmocka_unit_test(test_alloc_floats),
+        cmocka_unit_test(test_csr_vs_dense),
         cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_train_loop_teacher),
+        cmocka_unit_test(test_train_loop_student),
+        cmocka_unit_test(test_train_loop_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
