@@ -76,6 +76,7 @@ void hc_distill_opts_default(hc_distill_opts *o)
     o->rest = HC_REST_AUTO;
     o->rest_samples = 1000;
     o->rest_group = 32;
+    o->rest_head = 0;
     o->rest_proposal = 1; /* HC_PROPOSAL_POPULARITY */
     o->dkc_rank = HC_REST_AUTO;
     o->dkc_samples = 1000;
@@ -109,7 +110,8 @@ static int check_opts(const hc_kd_ctx *ctx)
         o->batch <= 0 || !(o->lr > 0.0f) || o->wd < 0.0f || o->k < 10 || o->k > 512 ||
         !(o->temperature > 0.0f) || o->dkc_every <= 0 || o->rest < 0 || o->rest > 2 ||
         o->dkc_rank < 0 || o->dkc_rank > 2 || o->rest_samples < 1 || o->rest_group < 1 ||
-        o->dkc_samples < 1 || o->rest_proposal < 0 || o->rest_proposal > 1 || o->eval_users < 0)
+        o->rest_head < 0 || o->rest_head >= o->rest_samples || o->dkc_samples < 1 ||
+        o->rest_proposal < 0 || o->rest_proposal > 1 || o->eval_users < 0)
         return hc_error(HC_EINVAL, "distill: invalid options (dim %d, k %d, batch %d)", o->dim,
                         o->k, o->batch);
     if (ctx->n_teachers > HC_DISTILL_MAX_TEACHERS)
