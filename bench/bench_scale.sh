@@ -16,8 +16,10 @@
 #   --teacher-epochs  epochs per teacher (10; trajectories of 2 checkpoints)
 #   --exact-epochs    epochs of the exact distiller (2; an epoch takes ~1 min at 48k)
 #   --sampled-epochs  epochs of the sampled distiller (10)
-# At 1m the exact distiller is skipped (an epoch would take hours) and the teachers use
-# d = 32 (their trajectory snapshots rank 10^12 pairs).
+# At 1m the exact distiller is skipped (an epoch would take hours), the teachers use d = 32
+# (their trajectory snapshots rank 10^12 pairs) and LightGCN takes batches of 65,536 at
+# learning rate 0.01: each of its steps propagates over the whole graph, so the default
+# batch of 1,024 (6,700 steps) would take hours an epoch.
 set -euo pipefail
 # shellcheck source=bench/common.sh source-path=SCRIPTDIR/..
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -85,9 +87,9 @@ for sz in "${sizes[@]}"; do
     W=$BC_WORK/$sz
     mkdir -p "$W"
     if [ "$sz" = 48k ]; then
-        nu=48000 ni=82000 nx=600000 dim_flag=()
+        nu=48000 ni=82000 nx=600000 dim_flag=() gnn_flag=()
     else
-        nu=1000000 ni=1000000 nx=10000000 dim_flag=(--dim 32)
+        nu=1000000 ni=1000000 nx=10000000 dim_flag=(--dim 32) gnn_flag=(--batch 65536 --lr 0.01)
     fi
     echo
     echo "## $sz: synth --users $nu --items $ni --interactions $nx (threads $T)"
@@ -97,9 +99,12 @@ for sz in "${sizes[@]}"; do
     stage split "$W/split" "$BC_BIN" split --data "$W/data.tsv" --out "$W/data.hcd"
     tdirs=()
     for m in $teachers; do
+        fam_flag=()
+        [ "$m" = gnn ] && fam_flag=("${gnn_flag[@]}")
         stage "teacher $m ($t_epochs ep)" "$W/t_$m" "$BC_BIN" teacher --model "$m" \
             --data "$W/data.hcd" --out "$W/t/$m" --epochs "$t_epochs" \
-            --eval-every "$t_epochs" --checkpoints 2 "${dim_flag[@]}" --threads "$T" --quiet
+            --eval-every "$t_epochs" --checkpoints 2 "${dim_flag[@]}" "${fam_flag[@]}" \
+            --threads "$T" --quiet
         tdirs+=("$W/t/$m")
     done
     stage ensemble "$W/ens" "$BC_BIN" ensemble --data "$W/data.hcd" --teachers "${tdirs[@]}" \
