@@ -9,24 +9,24 @@
  * run, so an interrupted comparison keeps what it has), and <method>-seed<k>/log.json per run
  * (the `hetcomp distill` log) named by the run's seed, --seed + k.
  *
- * Resuming: each run's log carries a key (XXH3 of the hetcomp version, the dataset's and the
- * teachers' file contents, the method and every option, the seed included). A run whose log
+ * Resuming: each run's log carries a key, made as `run` keys its stages (stage.h): the hetcomp
+ * version, the student stage's name for the method ("student-hetcomp"), every option (the
+ * seed included) and the dataset's and teachers' file contents. A run whose log
  * in DIR has the key it would get is not trained again but read back, so an interrupted
  * comparison continues where it stopped, and runs of one comparison can be trained by
  * several `compare` processes (e.g. different --methods) into one DIR and tabulated together
  * by a last one with every method. --rerun trains every run regardless.
  */
-#include <inttypes.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "cli.h"
 #include "distill_cli.h"
+#include "stage.h"
 
 static const char *CMD = "compare";
 
@@ -114,8 +114,10 @@ typedef struct {
     const hc_distill_opts *o;
     int have_ens;
     hc_eval_result ens;
-    run_result *runs;     /* n_methods x n_seeds */
-    uint64_t inputs_key;  /* version, dataset and teachers' file contents */
+    run_result *runs; /* n_methods x n_seeds */
+    /* contents' hashes of the dataset and each teacher's trajectory file, in that order */
+    uint64_t input_hashes[HC_DISTILL_MAX_TEACHERS + 1];
+    int32_t n_inputs;
     int rerun;            /* --rerun */
     const cli_common *cc; /* --json and the other common flags */
 } table;
@@ -276,49 +278,40 @@ static int eval_ensemble(const hc_dataset *ds, const hc_traj *const *tv, int32_t
     return rc;
 }
 
-/* XXH3 of the version and the contents of the dataset and the teachers' trajectory files. */
-static int inputs_key(const char *data, char **teachers, int32_t n, uint64_t *out)
+/* The contents' hashes of the dataset and the teachers' trajectory files into tb. */
+static int input_hashes(table *tb, const char *data, char **teachers, int32_t n)
 {
-    XXH3_state_t *st = XXH3_createState();
-    if (!st)
-        return hc_error(HC_ENOMEM, "out of memory");
-    XXH3_64bits_reset(st);
-    XXH3_64bits_update(st, HC_VERSION_STRING, sizeof HC_VERSION_STRING);
-    uint64_t h;
-    int rc = cli_file_hash(data, &h);
-    if (!rc)
-        XXH3_64bits_update(st, &h, sizeof h);
+    if (n > HC_DISTILL_MAX_TEACHERS)
+        return hc_error(HC_EINVAL, "compare: %d teachers, at most %d", n, HC_DISTILL_MAX_TEACHERS);
+    int rc = cli_file_hash(data, &tb->input_hashes[0]);
     for (int32_t x = 0; !rc && x < n; x++) {
         char buf[4096];
-        if (!(rc = cli_file_hash(cli_teacher_file(teachers[x], buf, sizeof buf), &h)))
-            XXH3_64bits_update(st, &h, sizeof h);
+        rc =
+            cli_file_hash(cli_teacher_file(teachers[x], buf, sizeof buf), &tb->input_hashes[x + 1]);
     }
-    *out = XXH3_64bits_digest(st);
-    XXH3_freeState(st);
+    tb->n_inputs = n + 1;
     return rc;
 }
 
-/* The run's key as 16 hex digits: the inputs, the method and every option (seed included). */
+/* The run's key, as `run` keys its stages (stage.h): the student stage's name for the
+ * method, every option (seed included) and the inputs' contents. */
 static int run_key(const table *tb, const char *method, const hc_distill_opts *o, char key[17])
 {
     json_t *oj = cli_distill_opts_json(o);
     char *dump = oj ? json_dumps(oj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(oj);
-    if (!dump)
-        return hc_error(HC_ENOMEM, "out of memory");
-    XXH3_state_t *st = XXH3_createState();
-    if (!st) {
-        free(dump);
-        return hc_error(HC_ENOMEM, "out of memory");
+    char name[96];
+    cli_stage_name(name, sizeof name, CLI_STAGE_STUDENT, method);
+    cli_key k;
+    int rc = dump ? cli_key_begin(&k, name) : hc_error(HC_ENOMEM, "out of memory");
+    if (rc == HC_OK) {
+        cli_key_text(&k, dump);
+        for (int32_t x = 0; x < tb->n_inputs; x++)
+            cli_key_hash(&k, tb->input_hashes[x]);
+        cli_key_end(&k, key);
     }
-    XXH3_64bits_reset(st);
-    XXH3_64bits_update(st, &tb->inputs_key, sizeof tb->inputs_key);
-    XXH3_64bits_update(st, method, strlen(method) + 1);
-    XXH3_64bits_update(st, dump, strlen(dump) + 1);
-    snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits_digest(st));
-    XXH3_freeState(st);
     free(dump);
-    return HC_OK;
+    return rc;
 }
 
 /* Reads back a finished run from its log when the log has this key; 1 if it did. */
@@ -460,7 +453,7 @@ int cmd_compare(int argc, char **argv)
         goto done;
     }
     if ((rc = cli_distill_load(&a, &in)) != HC_OK ||
-        (rc = inputs_key(a.data, a.teachers, a.n_teachers, &tb.inputs_key)) != HC_OK)
+        (rc = input_hashes(&tb, a.data, a.teachers, a.n_teachers)) != HC_OK)
         goto done;
     tb.teachers = in.t;
     tb.n_teachers = in.n_teachers;

@@ -225,7 +225,7 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
         snprintf(ttraj[x], sizeof ttraj[x], "teachers/%s/trajectory.hct", fam[x]);
         snprintf(tmodel[x], sizeof tmodel[x], "teachers/%s/model.hcm", fam[x]);
         snprintf(tlog[x], sizeof tlog[x], "teachers/%s/log.json", fam[x]);
-        snprintf(name, sizeof name, "teacher-%s", fam[x]);
+        cli_stage_name(name, sizeof name, CLI_STAGE_TEACHER, fam[x]);
         const char *a[64] = {"teacher", "--model", fam[x],    "--data", "data.hcd",
                              "--out",   tdir[x],   "--quiet", NULL};
         push_opt(a, "--epochs", o->teacher_epochs);
@@ -254,7 +254,7 @@ static int run_pipeline(cli_stages *st, const run_opts *o, char **fam, int nf)
     static const char *methods[] = {"bpr", "hetcomp"};
     for (int m = 0; m < 2; m++) {
         char name[64], dir[64], model[96], log[96];
-        snprintf(name, sizeof name, "student-%s", methods[m]);
+        cli_stage_name(name, sizeof name, CLI_STAGE_STUDENT, methods[m]);
         snprintf(dir, sizeof dir, "students/%s", methods[m]);
         snprintf(model, sizeof model, "%s/model.hcm", dir);
         snprintf(log, sizeof log, "%s/log.json", dir);

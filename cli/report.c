@@ -381,10 +381,11 @@ static void print_table(FILE *fp, const report *r)
     for (int i = 0; i < r->n_rows; i++) {
         const report_row *w = &r->rows[i];
         char name[64], params[32], spe[32], lat[32];
-        snprintf(name, sizeof name, "%s%s", i < r->n_teachers ? "teacher-" : "",
-                 i < r->n_teachers || i == r->ens || i == r->pop ? w->name
-                 : i == r->bpr                                   ? "student-bpr"
-                                                                 : "student-hetcomp");
+        if (i < r->n_teachers || i == r->bpr || i == r->het)
+            cli_stage_name(name, sizeof name,
+                           i < r->n_teachers ? CLI_STAGE_TEACHER : CLI_STAGE_STUDENT, w->name);
+        else
+            snprintf(name, sizeof name, "%s", w->name);
         snprintf(params, sizeof params, "%.0f", w->params);
         double sp = i == r->ens ? -1.0 : report_num(w->log, "train_s_per_epoch");
         double p50 = report_num(w->lat, "p50_us");

@@ -83,31 +83,58 @@ static int is_input(const char *arg, const char *const *inputs)
     return 0;
 }
 
-/* The stage key as 16 hex digits. */
+void cli_stage_name(char *buf, size_t n, const char *kind, const char *name)
+{
+    snprintf(buf, n, "%s-%s", kind, name);
+}
+
+int cli_key_begin(cli_key *k, const char *name)
+{
+    k->st = XXH3_createState();
+    if (!k->st)
+        return hc_error(HC_ENOMEM, "out of memory");
+    XXH3_64bits_reset(k->st);
+    cli_key_text(k, HC_VERSION_STRING);
+    cli_key_text(k, name);
+    return HC_OK;
+}
+
+void cli_key_text(cli_key *k, const char *text)
+{
+    XXH3_64bits_update(k->st, text, strlen(text) + 1);
+}
+
+void cli_key_hash(cli_key *k, uint64_t h)
+{
+    XXH3_64bits_update(k->st, &h, sizeof h);
+}
+
+void cli_key_end(cli_key *k, char key[17])
+{
+    snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits_digest(k->st));
+    XXH3_freeState(k->st);
+    k->st = NULL;
+}
+
+/* The stage key: its name, its arguments (an input path by content only) and its inputs'
+ * contents. */
 static int stage_key(const cli_stages *s, const char *name, const char *const *args,
                      const char *const *inputs, char key[17])
 {
-    XXH3_state_t *st = XXH3_createState();
-    if (!st)
-        return hc_error(HC_ENOMEM, "out of memory");
-    XXH3_64bits_reset(st);
-    const char *v = HC_VERSION_STRING;
-    XXH3_64bits_update(st, v, strlen(v) + 1);
-    XXH3_64bits_update(st, name, strlen(name) + 1);
-    for (int i = 0; args[i]; i++) {
-        const char *a = is_input(args[i], inputs) ? "<input>" : args[i];
-        XXH3_64bits_update(st, a, strlen(a) + 1);
-    }
-    int rc = HC_OK;
+    cli_key k;
+    int rc = cli_key_begin(&k, name);
+    if (rc)
+        return rc;
+    for (int i = 0; args[i]; i++)
+        cli_key_text(&k, is_input(args[i], inputs) ? "<input>" : args[i]);
     for (int i = 0; !rc && inputs && inputs[i]; i++) {
         char p[4200];
         run_path(s, inputs[i], p, sizeof p);
         uint64_t h;
         if (!(rc = cli_file_hash(p, &h)))
-            XXH3_64bits_update(st, &h, sizeof h);
+            cli_key_hash(&k, h);
     }
-    snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits_digest(st));
-    XXH3_freeState(st);
+    cli_key_end(&k, key);
     return rc;
 }
 

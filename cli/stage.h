@@ -15,6 +15,8 @@
 #define HC_CLI_STAGE_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     char dir[2048]; /* the run directory */
@@ -24,6 +26,24 @@ typedef struct {
     int n_run, n_skipped;
     char self[4096]; /* this executable */
 } cli_stages;
+
+/* Stage names from the registries' names: kind "teacher" or "student" and a family or method
+ * name give "teacher-mf", "student-hetcomp" (run's stages, the report's rows, compare's keys). */
+#define CLI_STAGE_TEACHER "teacher"
+#define CLI_STAGE_STUDENT "student"
+void cli_stage_name(char *buf, size_t n, const char *kind, const char *name);
+
+/* Content keys: XXH3-64 over the hetcomp version, a name, then texts and 64-bit hashes of file
+ * contents (cli_file_hash) in the caller's order, as 16 hex digits. A stage's key is its name,
+ * its arguments and its inputs' contents; `compare` keys a run by the same means. Begin fails
+ * only for out of memory; end frees the state. */
+typedef struct {
+    void *st; /* XXH3_state_t */
+} cli_key;
+int cli_key_begin(cli_key *k, const char *name);
+void cli_key_text(cli_key *k, const char *text);
+void cli_key_hash(cli_key *k, uint64_t h);
+void cli_key_end(cli_key *k, char key[17]);
 
 /* Opens (creating dir and dir/logs) the run directory and reads its run.json if any. */
 int cli_stages_open(cli_stages *s, const char *dir, int force, int threads);
