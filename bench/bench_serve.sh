@@ -13,7 +13,8 @@
 #      corrupt copy once (must be refused, the old model serving): zero non-200 answers.
 #   4. with --catalog-items N: a synthetic catalog of about N items (hetcomp synth, uniform
 #      popularity so that nearly every item occurs), an mf d = 6 model trained for 1 epoch,
-#      and its single-user p50/p99 in process and over HTTP.
+#      and its single-user p50/p99 in process and over HTTP (one connection, then the
+#      largest --connections count).
 #
 # usage: bench/bench_serve.sh --student S/model.hcm [--teachers T1/model.hcm T2 ...] [options]
 #   --data DS.hcd        dataset the models were trained on (default: the CiteULike-t
@@ -374,11 +375,14 @@ if [ "$catalog" -gt 0 ]; then
     bench_ip catalog "$W/cat.hcd" "$queries" "$W/cat-mf/model.hcm"
     start_srv "$W/cat-serve" --model "$W/cat-mf/model.hcm" --data "$W/cat.hcd"
     curl -s --max-time 5 -o "$W/cat-health.json" "$BASE/healthz"
+    wrk_out 1 "$duration" "$W/cat.lua" "$W/cat-wrk1"
+    wrk_read catalog1 "$W/cat-wrk1"
     wrk_out "$maxc" "$duration" "$W/cat.lua" "$W/cat-wrk"
     wrk_read catalog "$W/cat-wrk"
     stop_server
     echo "catalog: $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["items"], "items,", j["users"], "users")' "$W/cat-health.json");" \
         "in process p50 ${R[ip50,catalog]} us, p99 ${R[ip99,catalog]} us;" \
+        "HTTP c=1 p50 ${R[hp50,catalog1]} us, p99 ${R[hp99,catalog1]} us;" \
         "HTTP c=$maxc p50 ${R[hp50,catalog]} us, p99 ${R[hp99,catalog]} us," \
         "${R[hrps,catalog]} requests/s, ${R[herr,catalog]} errors"
 fi
