@@ -1,7 +1,7 @@
 /*
  * trajectory.h - what the library adds to the public trajectory (include/hetcomp.h: the
- * struct, its files and imports): choosing the checkpoints of a training run and building the
- * trajectory from it.
+ * struct, its files and imports): choosing the checkpoints of a training run, building the
+ * trajectory from it, and loading one rank's share of a file.
  */
 #ifndef HC_TRAJECTORY_H
 #define HC_TRAJECTORY_H
@@ -20,5 +20,15 @@ int32_t hc_traj_select(const double *valid_r50, int32_t n, int32_t C, int32_t *p
  * hc_fit run, which must have recorded snapshots (record_k > 0). out is overwritten. */
 int hc_traj_from_fit(const hc_fit_result *r, const hc_dataset *ds, const char *model, int32_t C,
                      hc_traj *out);
+
+/* hc_traj_load keeping only the lists of the users u with u % size == rank (0 <= rank <
+ * size): out is a partial trajectory (include/hetcomp.h, part_rank / part_size; size 1 is
+ * hc_traj_load). The file is read in chunks and every list and checksum checked as by
+ * hc_traj_load, so a corrupt file is refused with the same message on every rank. ds is
+ * needed to share observed lists (HC_EINVAL without). Memory: the share's lists and a 1 MB
+ * read buffer. */
+int hc_traj_load_part(const char *path, const hc_dataset *ds, int rank, int size, hc_traj *out);
+/* Bytes of lists, epochs and offsets t holds (for a share, about 1 / size of a whole load's). */
+uint64_t hc_traj_bytes(const hc_traj *t);
 
 #endif
