@@ -501,7 +501,9 @@ int hc_train_teacher(const hc_dataset *ds, const char *family, const char *const
 /* The rank-importance ensemble of n trajectories' final checkpoints (docs/method.md §3):
  * weight (n values, NULL: 1 each), temperature T (> 0) and list length k. lists (may be
  * NULL) receives the ensemble as a one-checkpoint trajectory named "ensemble"; res (may be
- * NULL) its full-ranking metrics on ds. O(users x n K log(n K)). */
+ * NULL) its full-ranking metrics on ds. O(users x n K log(n K)). Teachers that are one
+ * rank's share under MPI (docs/distributed.md) give each rank its users' lists, and rank 0
+ * every user's (gathered). */
 int hc_ensemble_build(const hc_dataset *ds, const hc_traj *const *traj, int32_t n,
                       const float *weight, float temperature, int32_t k, hc_traj *lists,
                       hc_eval_result *res);

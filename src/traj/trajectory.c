@@ -490,9 +490,7 @@ static int parse_header(const char *path, const unsigned char *p, size_t len, co
     return HC_OK;
 }
 
-/* Sets out up to hold the users u % size == rank (every user when size is 1) and allocates
- * its arrays; a share's observed offsets come from the dataset's train rows. */
-static int alloc_share(hc_traj *out, int has_obs, const hc_dataset *ds, int rank, int size)
+int hc_traj_alloc_share(hc_traj *out, int has_obs, const hc_dataset *ds, int rank, int size)
 {
     if (size > 1) {
         out->part_rank = rank;
@@ -523,7 +521,7 @@ static int load_body(const char *path, body_stream *s, const traj_header *h, con
     size_t C = (size_t)out->n_ckpt, row = (size_t)out->k * sizeof(int32_t);
     size_t cap = row > READ_CHUNK ? row : READ_CHUNK;
     int32_t *spare = NULL;
-    int rc = alloc_share(out, (int)h->has_obs, ds, rank, size);
+    int rc = hc_traj_alloc_share(out, (int)h->has_obs, ds, rank, size);
     if (!rc)
         rc = checker_init(&ck, out, ds, path);
     if (!rc) {
@@ -607,13 +605,13 @@ int hc_traj_load_mem(const char *path, const void *data, size_t len, const hc_da
     return rc;
 }
 
-uint64_t hc_traj_bytes(const hc_traj *t)
+uint64_t hc_traj_bytes(const hc_traj *t, int whole)
 {
-    uint64_t C = (uint64_t)t->n_ckpt, rows = (uint64_t)hc_traj_rows(t);
+    uint64_t C = (uint64_t)t->n_ckpt, rows = (uint64_t)(whole ? t->n_users : hc_traj_rows(t));
     uint64_t b = 8 * C + 4 * C * rows * (uint64_t)t->k;
     if (t->observed)
-        b += 4 * C * (uint64_t)hc_traj_obs_len(t);
-    if (t->part_obs)
+        b += 4 * C * (uint64_t)(whole ? t->train_nnz : hc_traj_obs_len(t));
+    if (t->part_obs && !whole)
         b += 8 * (rows + 1);
     return b;
 }

@@ -28,7 +28,11 @@ int hc_traj_from_fit(const hc_fit_result *r, const hc_dataset *ds, const char *m
  * needed to share observed lists (HC_EINVAL without). Memory: the share's lists and a 1 MB
  * read buffer. */
 int hc_traj_load_part(const char *path, const hc_dataset *ds, int rank, int size, hc_traj *out);
-/* Bytes of lists, epochs and offsets t holds (for a share, about 1 / size of a whole load's). */
-uint64_t hc_traj_bytes(const hc_traj *t);
+/* hc_traj_alloc for a share: sets t (counts already set) up to hold the users u % size ==
+ * rank (every user when size is 1), the observed offsets from ds's train rows. */
+int hc_traj_alloc_share(hc_traj *t, int with_observed, const hc_dataset *ds, int rank, int size);
+/* Bytes of lists, epochs and offsets t holds (a share: about 1 / size of a whole load's), or
+ * with whole, the bytes a whole load of its file holds. */
+uint64_t hc_traj_bytes(const hc_traj *t, int whole);
 
 #endif
