@@ -120,13 +120,17 @@ static int check_opts(const hc_distiller_type *t, const hc_kd_ctx *ctx)
         if (ctx->teachers[x]->ds_checksum != ctx->ds->checksum)
             return hc_error(HC_EMISMATCH, "distill: teacher '%s' was trained on another dataset",
                             ctx->teachers[x]->model);
-    for (int32_t x = 0; x < ctx->n_teachers; x++)
-        if (ctx->teachers[x]->part_size > 1 && !t->shares_teachers)
+    for (int32_t x = 0; x < ctx->n_teachers; x++) {
+        const hc_traj *tr = ctx->teachers[x];
+        if (tr->part_size > 1 && !t->shares_teachers)
             return hc_error(HC_EINVAL,
                             "distill: method '%s' reads every user's lists, but teacher '%s' holds "
                             "rank %d of %d's users only",
-                            t->name, ctx->teachers[x]->model, ctx->teachers[x]->part_rank,
-                            ctx->teachers[x]->part_size);
+                            t->name, tr->model, tr->part_rank, tr->part_size);
+        int rc = hc_traj_share_check(tr, "distill");
+        if (rc)
+            return rc;
+    }
     return HC_OK;
 }
 

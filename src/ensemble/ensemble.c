@@ -37,12 +37,9 @@ int hc_ensemble_init(hc_ensemble *e, const hc_traj *const *traj, int32_t n_teach
                             traj[0]->model, t->model);
         if (t->k > maxk)
             maxk = t->k;
-        if (share_size(t) != share_size(traj[0]) || t->part_rank != traj[0]->part_rank)
-            return hc_error(HC_EINVAL,
-                            "ensemble: teachers '%s' and '%s' hold different users' lists (shares "
-                            "%d of %d and %d of %d)",
-                            traj[0]->model, t->model, traj[0]->part_rank, share_size(traj[0]),
-                            t->part_rank, share_size(t));
+        int rc = hc_traj_share_check(t, "ensemble");
+        if (rc)
+            return rc;
     }
     if (weight)
         for (int32_t x = 0; x < n_teachers; x++)

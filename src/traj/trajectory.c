@@ -605,6 +605,16 @@ int hc_traj_load_mem(const char *path, const void *data, size_t len, const hc_da
     return rc;
 }
 
+int hc_traj_share_check(const hc_traj *t, const char *who)
+{
+    if (t->part_size <= 1 || (t->part_size == dist_size() && t->part_rank == dist_rank()))
+        return HC_OK;
+    return hc_error(HC_EINVAL,
+                    "%s: teacher '%s' holds the users of rank %d of %d, not this rank's (%d of "
+                    "%d)",
+                    who, t->model, t->part_rank, t->part_size, dist_rank(), dist_size());
+}
+
 uint64_t hc_traj_bytes(const hc_traj *t, int whole)
 {
     uint64_t C = (uint64_t)t->n_ckpt, rows = (uint64_t)(whole ? t->n_users : hc_traj_rows(t));

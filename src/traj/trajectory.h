@@ -31,6 +31,9 @@ int hc_traj_load_part(const char *path, const hc_dataset *ds, int rank, int size
 /* hc_traj_alloc for a share: sets t (counts already set) up to hold the users u % size ==
  * rank (every user when size is 1), the observed offsets from ds's train rows. */
 int hc_traj_alloc_share(hc_traj *t, int with_observed, const hc_dataset *ds, int rank, int size);
+/* HC_OK when t holds every user or this rank's share of this run (dist_rank / dist_size),
+ * the users the code under MPI reads; else HC_EINVAL naming who (e.g. "ensemble"). */
+int hc_traj_share_check(const hc_traj *t, const char *who);
 /* Bytes of lists, epochs and offsets t holds (a share: about 1 / size of a whole load's), or
  * with whole, the bytes a whole load of its file holds. */
 uint64_t hc_traj_bytes(const hc_traj *t, int whole);
