@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -23,6 +24,9 @@ const char *cli_teacher_file(const char *p, char *buf, size_t size)
 
 int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, int share, hc_traj **out)
 {
+    /* HC_TRAJ_WHOLE=1 loads whole files at any rank count, for comparisons (docs/distributed.md) */
+    const char *whole_env = getenv("HC_TRAJ_WHOLE");
+    share = share && !(whole_env && !strcmp(whole_env, "1"));
     const int rank = share ? dist_rank() : 0, size = share ? dist_size() : 1;
     *out = NULL;
     if (n <= 0)
