@@ -204,7 +204,7 @@ void cli_print_metrics_row(FILE *fp, const char *name, const hc_metrics *m);
 
 /* Loads n teachers' trajectories (files, or directories holding trajectory.hct) made on ds
  * (teachers.c). *out: n trajectories, freed with cli_free_teachers. */
-int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, hc_traj **out);
+int cli_load_teachers(const hc_dataset *ds, char **paths, int32_t n, int share, hc_traj **out);
 /* The trajectory file a teacher argument names (p itself, or p/trajectory.hct in buf). */
 const char *cli_teacher_file(const char *p, char *buf, size_t size);
 void cli_free_teachers(hc_traj *t, int32_t n);

@@ -452,7 +452,7 @@ int cmd_compare(int argc, char **argv)
         rc = hc_error(HC_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = cli_distill_load(&a, &in)) != HC_OK ||
+    if ((rc = cli_distill_load(&a, 0, &in)) != HC_OK ||
         (rc = input_hashes(&tb, a.data, a.teachers, a.n_teachers)) != HC_OK)
         goto done;
     tb.teachers = in.t;

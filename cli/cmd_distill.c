@@ -104,8 +104,8 @@ int cmd_distill(int argc, char **argv)
                                hc_now_s(),   NULL};
     json_t *root = NULL;
     char path[4096];
-    if ((rc = cli_distill_load(&a, &in)) != HC_OK || (rc = check_outputs(&a)) != HC_OK ||
-        (rc = cli_make_dir(a.out)) != HC_OK)
+    if ((rc = cli_distill_load(&a, type->shares_teachers, &in)) != HC_OK ||
+        (rc = check_outputs(&a)) != HC_OK || (rc = cli_make_dir(a.out)) != HC_OK)
         goto done;
     pr.teachers = in.t;
     if (!a.cc.quiet && !strcmp(method, "hetcomp"))

@@ -126,7 +126,7 @@ int cmd_ensemble(int argc, char **argv)
             rc = cli_out_not_input(path, (const char *const *)tp, nt);
     }
     if (rc || (rc = hc_dataset_load(data, &ds)) != HC_OK ||
-        (rc = cli_load_teachers(&ds, tp, nt, &t)) != HC_OK)
+        (rc = cli_load_teachers(&ds, tp, nt, 1, &t)) != HC_OK)
         goto done;
     for (int32_t x = 0; x < nt; x++)
         tv[x] = &t[x];

@@ -103,7 +103,7 @@ int cli_distill_args_finish(const char *cmd, cli_distill_args *a, int argc, char
     return 0;
 }
 
-int cli_distill_load(const cli_distill_args *a, cli_distill_inputs *in)
+int cli_distill_load(const cli_distill_args *a, int share, cli_distill_inputs *in)
 {
     memset(in, 0, sizeof *in);
     int rc;
@@ -111,7 +111,7 @@ int cli_distill_load(const cli_distill_args *a, cli_distill_inputs *in)
     if (!in->tv)
         rc = hc_error(HC_ENOMEM, "out of memory");
     else if ((rc = hc_dataset_load(a->data, &in->ds)) == HC_OK && a->n_teachers > 0)
-        rc = cli_load_teachers(&in->ds, a->teachers, a->n_teachers, &in->t);
+        rc = cli_load_teachers(&in->ds, a->teachers, a->n_teachers, share, &in->t);
     if (rc) {
         cli_distill_inputs_free(in);
         return rc;

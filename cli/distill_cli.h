@@ -54,8 +54,10 @@ typedef struct {
     const hc_traj **tv; /* pointers to them, as hc_kd_ctx takes them */
     int32_t n_teachers;
 } cli_distill_inputs;
-/* Loads a->data and a->teachers (on error in is freed and zeroed). */
-int cli_distill_load(const cli_distill_args *a, cli_distill_inputs *in);
+/* Loads a->data and a->teachers, with share: this rank's share of the users under MPI (for
+ * methods that read only their own users', hc_distiller_type.shares_teachers). On error in
+ * is freed and zeroed. */
+int cli_distill_load(const cli_distill_args *a, int share, cli_distill_inputs *in);
 void cli_distill_inputs_free(cli_distill_inputs *in);
 /* The options as a JSON object (flag names as keys). */
 json_t *cli_distill_opts_json(const hc_distill_opts *o);

@@ -356,15 +356,43 @@ typedef struct hc_traj {
     int64_t train_nnz; /* ds->train.nnz */
     int32_t *observed; /* n_ckpt x train_nnz: each user's train items in the teacher's order
                           (aligned with train.indptr), or NULL when not known */
+    /* A partial load (one rank's share under MPI, docs/distributed.md) holds only the users u
+     * with u % part_size == part_rank, in user order: top is n_ckpt x hc_traj_rows x k (user
+     * u at row u / part_size), and each checkpoint's observed lists are those users' lists
+     * back to back, owned user j's from part_obs[j] (part_obs: hc_traj_rows + 1 offsets).
+     * part_size 0 or 1: every user, the layouts above (part_obs NULL). */
+    int32_t part_rank, part_size;
+    int64_t *part_obs;
 } hc_traj;
 
 void hc_traj_free(hc_traj *t);
 /* Allocates the arrays for t's counts (n_ckpt, n_users, k, train_nnz already set). */
 int hc_traj_alloc(hc_traj *t, int with_observed);
-/* Top list of user u at checkpoint c (k entries, -1 padded). */
+/* The number of users t holds lists for (n_users unless a partial load). */
+static inline int32_t hc_traj_rows(const hc_traj *t)
+{
+    if (t->part_size <= 1)
+        return t->n_users;
+    return t->n_users > t->part_rank ? (t->n_users - t->part_rank - 1) / t->part_size + 1 : 0;
+}
+/* Top list of user u at checkpoint c (k entries, -1 padded); u must be held (partial loads). */
 static inline const int32_t *hc_traj_top(const hc_traj *t, int32_t c, int32_t u)
 {
-    return t->top + ((int64_t)c * t->n_users + u) * t->k;
+    int32_t row = t->part_size > 1 ? u / t->part_size : u;
+    return t->top + ((int64_t)c * hc_traj_rows(t) + row) * t->k;
+}
+/* Observed entries per checkpoint: train_nnz, or the held users' share. */
+static inline int64_t hc_traj_obs_len(const hc_traj *t)
+{
+    return t->part_obs ? t->part_obs[hc_traj_rows(t)] : t->train_nnz;
+}
+/* User u's observed list at checkpoint c (train row length entries; t->observed must be set
+ * and u held); train is the dataset's train matrix. */
+static inline const int32_t *hc_traj_observed(const hc_traj *t, const hc_csr *train, int32_t c,
+                                              int32_t u)
+{
+    int64_t at = t->part_obs ? t->part_obs[u / t->part_size] : train->indptr[u];
+    return t->observed + (int64_t)c * hc_traj_obs_len(t) + at;
 }
 /* A trajectory of a teacher trained anywhere, from arrays: top holds n_ckpt x n_users x k
  * item indices (best first, -1 padded; copied), epochs n_ckpt values or NULL. Checks every
@@ -473,7 +501,9 @@ int hc_train_teacher(const hc_dataset *ds, const char *family, const char *const
 /* The rank-importance ensemble of n trajectories' final checkpoints (docs/method.md §3):
  * weight (n values, NULL: 1 each), temperature T (> 0) and list length k. lists (may be
  * NULL) receives the ensemble as a one-checkpoint trajectory named "ensemble"; res (may be
- * NULL) its full-ranking metrics on ds. O(users x n K log(n K)). */
+ * NULL) its full-ranking metrics on ds. O(users x n K log(n K)). Teachers that are one
+ * rank's share under MPI (docs/distributed.md) give each rank its users' lists, and rank 0
+ * every user's (gathered). */
 int hc_ensemble_build(const hc_dataset *ds, const hc_traj *const *traj, int32_t n,
                       const float *weight, float temperature, int32_t k, hc_traj *lists,
                       hc_eval_result *res);

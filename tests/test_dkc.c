@@ -181,7 +181,7 @@ static void test_rule(void **state)
     double last[2 * NU];
     for (int k = 0; k < 2 * NU; k++)
         last[k] = -7.0; /* untouched marker */
-    hc_dkc_state st = {2, NU, v, last, tv};
+    hc_dkc_state st = {2, NU, v, last, tv, 0, 1};
     /* users 5, 6: A at checkpoint 2 and 3 (the last) to start with; user 6 at B's last */
     v[5] = 2;
     v[6] = 3;
@@ -326,7 +326,7 @@ static void test_rule_walk(void **state)
     const hc_traj *tv[1] = {&A};
     int32_t v[NU] = {0};
     double last[NU] = {0};
-    hc_dkc_state st = {1, NU, v, last, tv};
+    hc_dkc_state st = {1, NU, v, last, tv, 0, 1};
     int32_t top[NU * D];
     /* every user's list is snapshot v+1 exactly at every call */
     for (int u = 0; u < NU; u++)
@@ -643,7 +643,7 @@ static void test_estimated_ranks(void **state)
     double last[2 * LU];
     for (int k = 0; k < 2 * LU; k++)
         v[k] = k % 2; /* checkpoints 0 and 1 */
-    hc_dkc_state st = {2, LU, v, last, tv};
+    hc_dkc_state st = {2, LU, v, last, tv, 0, 1};
     hc_proposal prop;
     TU_OK(hc_proposal_init(&prop, HC_PROPOSAL_UNIFORM, ds));
     hc_dkc_sampled_ranks sr = {P, Q, DIM, &ds->train, &prop, 10 * LI, 5};

@@ -466,6 +466,11 @@ static void test_refused(void **state)
     B.n_items++;
     assert_int_equal(hc_ensemble_init(&e, tv, 2, NULL, 10.0f, 10), HC_EMISMATCH);
     B.n_items--;
+    /* a share of another run's users (hc_traj_load_part at 2 ranks; this run has one) */
+    B.part_size = 2;
+    assert_int_equal(hc_ensemble_init(&e, tv, 2, NULL, 10.0f, 10), HC_EINVAL);
+    assert_non_null(strstr(hc_errmsg(), "rank 0 of 2"));
+    B.part_size = 0;
     /* bad parameters */
     assert_int_equal(hc_ensemble_init(&e, tv, 0, NULL, 10.0f, 10), HC_EINVAL);
     assert_int_equal(hc_ensemble_init(&e, tv, 2, NULL, 0.0f, 10), HC_EINVAL);

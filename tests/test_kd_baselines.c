@@ -896,6 +896,17 @@ static void test_refused(void **state)
     o.cl_list = 1;
     assert_int_equal(run(f, "cldrd", &o, &r), HC_EINVAL);
     hc_model_free(f->ctx.student);
+    /* a teacher that is one rank's share (docs/distributed.md): a method reading every
+     * user's lists refuses it, and so does HetComp, since this run is not that rank's */
+    loop_opts(&o);
+    f->teach[1].part_size = 2;
+    f->teach[1].part_rank = 1;
+    assert_int_equal(run(f, "mtd", &o, &r), HC_EINVAL);
+    assert_non_null(strstr(hc_errmsg(), "every user's lists"));
+    assert_int_equal(run(f, "hetcomp", &o, &r), HC_EINVAL);
+    assert_non_null(strstr(hc_errmsg(), "rank 1 of 2"));
+    f->teach[1].part_size = f->teach[1].part_rank = 0;
+    hc_model_free(f->ctx.student);
     f->ctx.student = NULL;
 }
 

@@ -1,7 +1,8 @@
 /*
  * test_traj.c - trajectories (src/traj): checkpoint choice on constructed validation curves,
  * construction from a real (short) hc_fit run of the MF teacher, the binary "HCTJ" file (round
- * trip, refusal of truncated, corrupt, foreign and inconsistent files) and the text form
+ * trip, refusal of truncated, corrupt, foreign and inconsistent files, one rank's share of
+ * the users against the whole load) and the text form
  * (export -> import identity, hand-written imports, and one error per problem naming its
  * file and line).
  *
@@ -450,6 +451,112 @@ static void test_binary_refused(void **state)
     assert_int_equal(hc_traj_load(tu_path(tu_tmpdir(), "none.hct"), &f->ds, &back), HC_EIO);
 }
 
+/* One rank's share (hc_traj_load_part) at rank / size combinations: the kept rows are the
+ * whole load's rows of the users u % size == rank, compacted; size 1 is the whole load. */
+static void test_binary_share(void **state)
+{
+    fixture *f = *state;
+    const char *path = tu_path(tu_tmpdir(), "share.hct");
+    TU_OK(hc_traj_save(&f->t, path));
+    hc_traj whole, p;
+    TU_OK(hc_traj_load(path, &f->ds, &whole));
+    const int sizes[] = {1, 2, 3, 7, 59, 64}; /* 64 > 60 users: some ranks hold none */
+    const int32_t C = whole.n_ckpt, U = whole.n_users;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int size = sizes[k];
+        uint64_t top_bytes = 0;
+        for (int rank = 0; rank < size; rank++) {
+            TU_OK(hc_traj_load_part(path, &f->ds, rank, size, &p));
+            if (size == 1) {
+                assert_int_equal(p.part_size, 0);
+                assert_traj_equal(&whole, &p);
+            }
+            assert_string_equal(p.model, whole.model);
+            assert_memory_equal(p.epochs, whole.epochs, (size_t)C * sizeof *p.epochs);
+            assert_memory_equal(p.valid_r50, whole.valid_r50, (size_t)C * sizeof *p.valid_r50);
+            int32_t rows = U > rank ? (U - rank + size - 1) / size : 0;
+            assert_int_equal(hc_traj_rows(&p), rows);
+            int64_t nnz = 0;
+            for (int32_t u = rank; u < U; u += size) {
+                int32_t n = hc_csr_row_len(&f->ds.train, u);
+                nnz += n;
+                for (int32_t c = 0; c < C; c++) {
+                    assert_memory_equal(hc_traj_top(&p, c, u), hc_traj_top(&whole, c, u),
+                                        (size_t)FX_K * sizeof(int32_t));
+                    if (n)
+                        assert_memory_equal(hc_traj_observed(&p, &f->ds.train, c, u),
+                                            hc_traj_observed(&whole, &f->ds.train, c, u),
+                                            (size_t)n * sizeof(int32_t));
+                }
+            }
+            assert_int_equal(hc_traj_obs_len(&p), nnz);
+            top_bytes += (uint64_t)C * (uint64_t)rows * FX_K * 4;
+            assert_true(hc_traj_bytes(&p, 0) >= (uint64_t)C * (uint64_t)rows * FX_K * 4);
+            assert_true(hc_traj_bytes(&p, 1) == hc_traj_bytes(&whole, 0));
+            hc_traj_free(&p);
+        }
+        assert_true(top_bytes == (uint64_t)C * (uint64_t)U * FX_K * 4); /* the shares tile */
+    }
+    /* observed lists are shared out by the dataset's train rows: refused without it */
+    assert_int_equal(hc_traj_load_part(path, NULL, 0, 2, &p), HC_EINVAL);
+    expect_msg("share.hct");
+    hc_traj noobs = whole;
+    noobs.observed = NULL;
+    TU_OK(hc_traj_save(&noobs, path));
+    TU_OK(hc_traj_load_part(path, NULL, 1, 2, &p));
+    assert_null(p.observed);
+    assert_memory_equal(hc_traj_top(&p, 1, 3), hc_traj_top(&whole, 1, 3), FX_K * sizeof(int32_t));
+    /* a share is not saved */
+    assert_int_equal(hc_traj_save(&p, path), HC_EINVAL);
+    expect_msg("share");
+    hc_traj_free(&p);
+    /* no such share */
+    assert_int_equal(hc_traj_load_part(path, &f->ds, 2, 2, &p), HC_EINVAL);
+    assert_int_equal(hc_traj_load_part(path, &f->ds, -1, 2, &p), HC_EINVAL);
+    assert_int_equal(hc_traj_load_part(path, &f->ds, 0, 0, &p), HC_EINVAL);
+    hc_traj_free(&whole);
+}
+
+/* A corrupt or truncated file is refused by every share with the whole load's message,
+ * whichever user's list the damage is in: the checksum covers the whole body. */
+static void test_binary_share_refused(void **state)
+{
+    fixture *f = *state;
+    const char *path = tu_path(tu_tmpdir(), "badshare.hct");
+    TU_OK(hc_traj_save(&f->t, path));
+    char *data;
+    size_t len;
+    TU_OK(hc_file_read_all(path, &data, &len));
+    size_t C = (size_t)f->t.n_ckpt, top0 = 100 + 8 * C, row = FX_K * 4;
+    /* user 4's list at checkpoint 0 (rank 1 of 3 owns it), user 5's at checkpoint 2, the
+     * last observed entry */
+    const size_t flips[] = {top0 + 4 * row + 8, top0 + (2 * FX_USERS + 5) * row, len - 2};
+    hc_traj back;
+    char whole_msg[512];
+    for (size_t k = 0; k < sizeof flips / sizeof flips[0]; k++) {
+        data[flips[k]] ^= 0x04;
+        write_bytes(path, data, len);
+        assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_ECORRUPT);
+        expect_msg("checksum mismatch");
+        snprintf(whole_msg, sizeof whole_msg, "%s", hc_errmsg());
+        for (int r = 0; r < 3; r++) {
+            assert_int_equal(hc_traj_load_part(path, &f->ds, r, 3, &back), HC_ECORRUPT);
+            assert_string_equal(hc_errmsg(), whole_msg);
+            assert_null(back.top);
+        }
+        data[flips[k]] ^= 0x04;
+    }
+    const size_t cuts[] = {50, 100, len / 2, len - 1};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        write_bytes(path, data, cuts[k]);
+        assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_ECORRUPT);
+        snprintf(whole_msg, sizeof whole_msg, "%s", hc_errmsg());
+        assert_int_equal(hc_traj_load_part(path, &f->ds, 1, 2, &back), HC_ECORRUPT);
+        assert_string_equal(hc_errmsg(), whole_msg);
+    }
+    free(data);
+}
+
 /* Files with a valid checksum whose lists break the invariants are refused too. */
 static void test_binary_inconsistent(void **state)
 {
@@ -492,6 +599,14 @@ static void test_binary_inconsistent(void **state)
         TU_OK(hc_traj_save(&t, path));
         assert_int_equal(hc_traj_load(path, &f->ds, &back), HC_ECORRUPT);
         expect_msg(what);
+        /* every rank's share refuses it with the same message, owning user u or not */
+        char whole_msg[512];
+        snprintf(whole_msg, sizeof whole_msg, "%s", hc_errmsg());
+        for (int r = 0; r < 3; r++) {
+            assert_int_equal(hc_traj_load_part(path, &f->ds, r, 3, &back), HC_ECORRUPT);
+            assert_string_equal(hc_errmsg(), whole_msg);
+            assert_null(back.top);
+        }
     }
     free(t.top);
     free(t.observed);
@@ -812,6 +927,8 @@ int main(void)
         cmocka_unit_test(test_binary_roundtrip),
         cmocka_unit_test(test_binary_refused),
         cmocka_unit_test(test_binary_inconsistent),
+        cmocka_unit_test(test_binary_share),
+        cmocka_unit_test(test_binary_share_refused),
         cmocka_unit_test(test_binary_huge_catalog),
         cmocka_unit_test(test_text_roundtrip),
         cmocka_unit_test(test_text_minimal),

@@ -1,5 +1,6 @@
 /*
- * fileio.c - atomic output (temp file + rename), whole-file reads and content checksums.
+ * fileio.c - atomic output (temp file + rename), opening and whole-file reads, and content
+ * checksums.
  *
  * Outputs are never left half-written: hc_afile_open() creates "<path>.tmp.<pid>" beside the
  * target, and only hc_afile_commit() - after every write, fflush, fsync and fclose succeeded -
@@ -200,19 +201,31 @@ void hc_afile_abort(hc_afile *af)
     af->path = af->tmp_path = NULL;
 }
 
+int hc_file_open_read(const char *path, FILE **fp, size_t *size)
+{
+    *fp = fopen(path, "rb");
+    if (!*fp)
+        return hc_error(HC_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(*fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(*fp);
+        *fp = NULL;
+        return hc_error(HC_EIO, "%s: not a regular file", path);
+    }
+    *size = (size_t)st.st_size;
+    return HC_OK;
+}
+
 int hc_file_read_all(const char *path, char **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return hc_error(HC_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return hc_error(HC_EIO, "%s: not a regular file", path);
-    }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    FILE *fp;
+    size_t size;
+    int rc = hc_file_open_read(path, &fp, &size);
+    if (rc)
+        return rc;
+    size_t cap = size + 1, n = 0;
     char *buf = malloc(cap);
     if (!buf) {
         fclose(fp);

@@ -80,6 +80,9 @@ void hc_afile_abort(hc_afile *af);
  * not be created, or when dir exists and is not a directory. */
 int hc_make_dirs(const char *dir);
 
+/* Opens path for reading when it is a regular file (else HC_EIO naming it); *size receives
+ * its size. */
+int hc_file_open_read(const char *path, FILE **fp, size_t *size);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated; *len excludes the NUL). */
 int hc_file_read_all(const char *path, char **data, size_t *len);
 /* 64-bit content checksum (XXH3). */

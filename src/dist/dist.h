@@ -1,6 +1,7 @@
 /*
  * dist.h - the one door to MPI (docs/distributed.md): rank, size, in-place sum allreduce of
- * doubles and floats, broadcast, barrier, and abort with a message. Two implementations of
+ * doubles and floats, max and or reductions, a gather onto one rank, broadcast, barrier, and
+ * abort with a message. Two implementations of
  * this header: dist_mpi.c (built with -DHC_MPI=ON) and dist_none.c (the default build: one
  * rank, every reduce leaves the buffer as it is), so the rest of the library calls dist_* and
  * never tests for MPI itself.
@@ -30,6 +31,12 @@ static inline int dist_owns(int64_t i, int rank, int size)
 {
     return i % size == rank;
 }
+/* How many of rows 0..n-1 this rank owns: rows rank, rank + size, ... (row j of a rank's
+ * compact share is row rank + j * size). */
+static inline int64_t dist_n_owned(int64_t n, int rank, int size)
+{
+    return n > rank ? (n - rank - 1) / size + 1 : 0;
+}
 /* buf[0..n) <- the sum over ranks of every rank's buf[0..n) (the same on every rank). The
  * sum is taken in rank order on rank 0 and broadcast, so every rank gets the same bits and a
  * value held by one rank with zeros elsewhere comes back exactly. */
@@ -39,6 +46,10 @@ void dist_sum_floats(float *buf, size_t n);
 void dist_max_ints(int32_t *buf, size_t n);
 /* buf[0..n) <- the bitwise or over ranks, on every rank (a union of sets held as bitmaps). */
 void dist_or_words(uint64_t *buf, size_t n);
+/* Concatenates every rank's mine[0..n) (n may differ between ranks) in rank order into all on
+ * root, which sizes all for the total; all is not touched (may be NULL) elsewhere. Only root
+ * holds the whole: the one-writer outputs of sharded work (docs/distributed.md). */
+void dist_gather_ints(const int32_t *mine, size_t n, int32_t *all, int root);
 /* Copies root's bytes[0..n) to every rank. */
 void dist_bcast(void *bytes, size_t n, int root);
 void dist_barrier(void);
@@ -52,6 +63,15 @@ _Noreturn void dist_abort(const char *fmt, ...) __attribute__((format(printf, 1,
 /* Payload bytes this rank has handed to reductions and broadcasts since the start (the sum
  * of n x sizeof(value) over calls; docs/distributed.md converts it to bytes on the wire). */
 uint64_t dist_bytes_reduced(void);
+
+/* Whether flag is non-zero on every rank (one word or-reduced: "some rank's is zero"), so
+ * every rank takes the same branch on a test of its own users. */
+static inline int dist_all(int flag)
+{
+    uint64_t none = !flag;
+    dist_or_words(&none, 1);
+    return !none;
+}
 
 /* rows (n x width) <- every row from its owner (dist_owns), on every rank: the other rows
  * are zeroed and the tables summed, exact since each entry has one non-zero term. */

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int started;  /* this module called MPI_Init_thread */
 static int finished; /* dist_finalize ran */
@@ -142,6 +143,45 @@ void dist_max_ints(int32_t *buf, size_t n)
 void dist_or_words(uint64_t *buf, size_t n)
 {
     allreduce(buf, n, sizeof *buf, MPI_UINT64_T, MPI_BOR, 0);
+}
+
+/* Point to point, in INT_MAX pieces: each rank sends its count, then its ints, to root, which
+ * receives them in rank order (no displacement array, so no int limit on the total). */
+void dist_gather_ints(const int32_t *mine, size_t n, int32_t *all, int root)
+{
+    bytes_reduced += n * sizeof *mine;
+    if (!live() || dist_size() == 1) {
+        if (n && all != mine)
+            memcpy(all, mine, n * sizeof *all);
+        return;
+    }
+    const int rank = dist_rank(), size = dist_size();
+    uint64_t count = n;
+    if (rank != root) {
+        MPI_Send(&count, 1, MPI_UINT64_T, root, 0, MPI_COMM_WORLD);
+        for (size_t done = 0; done < n;) {
+            size_t m = n - done < (size_t)INT_MAX ? n - done : (size_t)INT_MAX;
+            MPI_Send(mine + done, (int)m, MPI_INT32_T, root, 0, MPI_COMM_WORLD);
+            done += m;
+        }
+        return;
+    }
+    int32_t *at = all;
+    for (int r = 0; r < size; r++) {
+        if (r == root) {
+            if (n)
+                memcpy(at, mine, n * sizeof *at);
+            at += n;
+            continue;
+        }
+        MPI_Recv(&count, 1, MPI_UINT64_T, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        for (uint64_t done = 0; done < count;) {
+            uint64_t m = count - done < (uint64_t)INT_MAX ? count - done : (uint64_t)INT_MAX;
+            MPI_Recv(at + done, (int)m, MPI_INT32_T, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            done += m;
+        }
+        at += count;
+    }
 }
 
 void dist_bcast(void *bytes, size_t n, int root)

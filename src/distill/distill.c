@@ -103,7 +103,7 @@ static void gather_user_rows(hc_kd_ctx *ctx)
     dist_gather_rows(f->P, ctx->ds->n_users, (size_t)ctx->opts.dim);
 }
 
-static int check_opts(const hc_kd_ctx *ctx)
+static int check_opts(const hc_distiller_type *t, const hc_kd_ctx *ctx)
 {
     const hc_distill_opts *o = &ctx->opts;
     if (o->dim <= 0 || o->max_epochs <= 0 || o->eval_every <= 0 || o->patience <= 0 ||
@@ -120,6 +120,17 @@ static int check_opts(const hc_kd_ctx *ctx)
         if (ctx->teachers[x]->ds_checksum != ctx->ds->checksum)
             return hc_error(HC_EMISMATCH, "distill: teacher '%s' was trained on another dataset",
                             ctx->teachers[x]->model);
+    for (int32_t x = 0; x < ctx->n_teachers; x++) {
+        const hc_traj *tr = ctx->teachers[x];
+        if (tr->part_size > 1 && !t->shares_teachers)
+            return hc_error(HC_EINVAL,
+                            "distill: method '%s' reads every user's lists, but teacher '%s' holds "
+                            "rank %d of %d's users only",
+                            t->name, tr->model, tr->part_rank, tr->part_size);
+        int rc = hc_traj_share_check(tr, "distill");
+        if (rc)
+            return rc;
+    }
     return HC_OK;
 }
 
@@ -247,7 +258,7 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
 {
     memset(r, 0, sizeof *r);
     r->best = -1;
-    int rc = check_opts(ctx);
+    int rc = check_opts(t, ctx);
     if (rc || (rc = create_student(ctx)) != HC_OK)
         return rc;
     const hc_distill_opts *o = &ctx->opts;

@@ -102,6 +102,9 @@ typedef struct hc_distiller_type {
     const char *name;
     const char *title;
     size_t size; /* sizeof the method's struct (base first) */
+    /* 1 when the method reads only the lists of the users a rank owns, so its teachers may be
+     * shares (hc_traj_load_part, docs/distributed.md); 0: it needs every user's. */
+    int shares_teachers;
     /* Sets up the method's state (teacher lists, optimiser) once the context is filled. */
     int (*init)(hc_distiller *d);
     /* One epoch (epoch counts from 0); *loss receives the summed loss. */

@@ -1,7 +1,8 @@
 /*
  * dkc.c - discrepancy and checkpoint moves of dynamic knowledge construction (see dkc.h).
  * Pairs are independent, so users are spread over OpenMP threads, each with its own mark
- * array; the result does not depend on the thread count.
+ * array; the result does not depend on the thread count. Under MPI a state covers one rank's
+ * users (hc_dkc_state.rank / size), whose snapshots are all its teachers' shares hold.
  */
 #include "distill/dkc.h"
 
@@ -9,6 +10,7 @@
 #include <omp.h>
 #include <stdlib.h>
 
+#include "dist/dist.h"
 #include "topk/scored.h"
 
 /* Gains over the student's positions and their normaliser, computed once. */
@@ -77,6 +79,15 @@ static void free_marks(marker *m)
     free(m);
 }
 
+/* How many users st covers; the j-th is first + j * step. */
+static int32_t covered(const hc_dkc_state *st, int32_t *first, int32_t *step)
+{
+    int size = st->size > 1 ? st->size : 1, rank = size > 1 ? st->rank : 0;
+    *first = rank;
+    *step = size;
+    return (int32_t)dist_n_owned(st->U, rank, size);
+}
+
 static double dist_to(const hc_dkc_state *st, marker *mk, int32_t x, int32_t c, int32_t u,
                       const int32_t *top50)
 {
@@ -92,8 +103,10 @@ int hc_dkc_record(hc_dkc_state *st, const int32_t *top50)
     int rc = with_marks(st, &mk);
     if (rc)
         return rc;
+    int32_t u0, du, n_users = covered(st, &u0, &du);
 #pragma omp parallel for schedule(dynamic, 64)
-    for (int32_t u = 0; u < st->U; u++) {
+    for (int32_t j = 0; j < n_users; j++) {
+        int32_t u = u0 + j * du;
         marker *m = &mk[omp_get_thread_num()];
         for (int32_t x = 0; x < st->M; x++) {
             int64_t k = (int64_t)x * st->U + u;
@@ -114,8 +127,10 @@ int hc_dkc_step(hc_dkc_state *st, const int32_t *top50, double th, int *moved)
     if (rc)
         return rc;
     int total = 0;
+    int32_t u0, du, n_users = covered(st, &u0, &du);
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : total)
-    for (int32_t u = 0; u < st->U; u++) {
+    for (int32_t j = 0; j < n_users; j++) {
+        int32_t u = u0 + j * du;
         marker *m = &mk[omp_get_thread_num()];
         for (int32_t x = 0; x < st->M; x++) {
             int64_t k = (int64_t)x * st->U + u;
@@ -238,8 +253,10 @@ int hc_dkc_estimate_top(const hc_dkc_state *st, const hc_dkc_sampled_ranks *sr, 
         free_marks(mk);
         return hc_error(HC_ENOMEM, "dkc: out of memory for the rank estimate");
     }
+    int32_t u0, du, n_users = covered(st, &u0, &du);
 #pragma omp parallel for schedule(dynamic, 64)
-    for (int32_t u = 0; u < st->U; u++) {
+    for (int32_t j = 0; j < n_users; j++) {
+        int32_t u = u0 + j * du;
         int t = omp_get_thread_num();
         hc_scored *cand = (hc_scored *)(void *)(scratch + (size_t)t * per);
         double *above = (double *)(void *)(cand + max_cand);

@@ -15,6 +15,7 @@ typedef struct {
     int32_t *v;   /* M x U checkpoint per (teacher, user) */
     double *last; /* M x U distance recorded at the last move */
     const hc_traj *const *traj;
+    int rank, size; /* the users covered: u % size == rank (size 0 or 1: every user) */
 } hc_dkc_state;
 
 /* dist = 1 - sum_t 1[s_t in S] g_t / log2(t+2) / sum_t g_t / log2(t+2), t < 50, with
@@ -29,7 +30,8 @@ double hc_dkc_dist(const int32_t *s, int32_t n_s, const int32_t *snap, int32_t n
 int hc_dkc_record(hc_dkc_state *st, const int32_t *top50);
 /* Later calls: every pair with v below its last checkpoint moves when last/now > th,
  * last/now < 1 or now == 0; a moved pair records last = dist(student, snapshot min(v+1, C-1)).
- * *moved receives the number of moves. top50: n_users x 50, -1 padded. */
+ * *moved receives the number of moves (of the users covered). top50: n_users x 50, -1 padded
+ * (only the covered users' rows are read). */
 int hc_dkc_step(hc_dkc_state *st, const int32_t *top50, double th, int *moved);
 
 /* The estimated student top-50 for DKC at catalog scale (docs/distillation.md, "DKC at

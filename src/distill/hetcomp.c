@@ -11,22 +11,22 @@
  * BLAS call would spend more time packing than computing), exp and masked sums, the loss and
  * score gradient, dp_u = g Q and the item gradients dQ += g^T p_u into a per-thread d x I
  * accumulator, summed over threads in thread order after the step. Memory: O(threads x d x I)
- * for the step, the teachers' top lists (M x C x U x K ints) and the current lists (U x K);
- * never users x items. Results depend on the thread count only through float summation
- * order.
- * The student's Adam is dense (every row moves every step), as the reference's is; with
- * d = 6 a step's update is (U + I) x 6 floats.
+ * for the step, the teachers' top lists (M x C x U x K ints) and the current lists (U x K),
+ * each rank holding its own users' share of both (about 1 / ranks); never users x items. Results
+ * depend on the thread count only through float summation order. The student's Adam is dense (every
+ * row moves every step), as the reference's is; with d = 6 a step's update is (U + I) x 6 floats.
  *
  * Ranks (docs/distributed.md), exact path: every rank draws the same epoch stream and takes
  * the same steps, but a step's users are only those it owns (u % size == rank); the item
  * gradient gQ is sum-reduced over ranks before Adam, so every rank applies the same update
  * to Q, while a user's row of P is right only on its owner (the other ranks' copies see a
  * zero gradient; the evaluation scores each user on its owner, and the loop gathers the
- * rows at the end). Evaluation records every user's top-50 on every rank, so DKC runs the
- * same on all ranks. One rank is the serial code bit for bit. The sampled path shards the
- * users alike; its item gradients are reduced over the touched items only (akt_sampled.h),
- * and the estimated DKC ranks first gather every user's row from its owner, so every rank
- * estimates the same ranks.
+ * rows at the end). The teachers may be shares (hc_traj_load_part): a rank builds the lists
+ * of, and runs DKC on, its own users only; the phase switch (every pair final) is an and
+ * over ranks and the status's mean checkpoints a sum, so every rank decides and reports the
+ * same. One rank is the serial code bit for bit. The sampled path shards the users alike;
+ * its item gradients are reduced over the touched items only (akt_sampled.h), and the
+ * estimated DKC ranks of a user read its own row of P, right on its owner.
  *
  * DKC (docs/method.md §6): v[x][u] is teacher x's checkpoint for user u, starting at 0. At the
  * evaluation of every p-th epoch from epoch p on, the first time records
@@ -57,8 +57,8 @@ typedef struct {
     double *last;           /* M x U distance at the last move */
     int dkc_started;
     int phase;
-    int32_t *T, *nT; /* U x K current ensemble lists and their lengths */
-    int32_t *P, *nP; /* U x KP observed lists */
+    int32_t *T, *nT; /* rows x K current ensemble lists of this rank's users, and lengths */
+    int32_t *P, *nP; /* rows x KP observed lists */
     /* optimiser */
     hc_adam adam;
     float *mP, *vP, *mQ, *vQ, *gP, *gQ;
@@ -73,7 +73,8 @@ typedef struct {
     unsigned char *work; /* n_threads x work_stride: the kernel's work memory */
     size_t work_stride;
     int n_threads;
-    int rank, size; /* users owned: u % size == rank */
+    int rank, size; /* users owned: u % size == rank, user u at row u / size */
+    int32_t rows;   /* users owned */
     /* sampled rest sets and estimated DKC ranks (docs/distillation.md) */
     int sampled, dkc_estimated;
     hc_proposal prop;       /* the rest sets' draws (with the head), and DKC's without one */
@@ -89,7 +90,13 @@ static hc_factor_model *student(hetcomp_kd *h)
     return (hc_factor_model *)h->base.ctx->student;
 }
 
-/* Rebuilds the ensemble lists of every user from the current checkpoints. */
+/* The j-th user this rank owns. */
+static inline int32_t owned_user(const hetcomp_kd *h, int32_t j)
+{
+    return h->rank + j * h->size;
+}
+
+/* Rebuilds the ensemble lists of this rank's users from the current checkpoints. */
 static int rebuild_lists(hetcomp_kd *h)
 {
     int rc = HC_OK;
@@ -103,12 +110,13 @@ static int rebuild_lists(hetcomp_kd *h)
             rc = HC_ENOMEM;
         }
 #pragma omp for schedule(dynamic, 64)
-        for (int32_t u = 0; u < h->U; u++) {
+        for (int32_t j = 0; j < h->rows; j++) {
             if (!ok)
                 continue;
+            int32_t u = owned_user(h, j);
             for (int32_t x = 0; x < h->M; x++)
                 ck[x] = h->v[(int64_t)x * h->U + u];
-            h->nT[u] = hc_ensemble_user(&h->ens, u, ck, &s, h->T + (int64_t)u * h->K, NULL);
+            h->nT[j] = hc_ensemble_user(&h->ens, u, ck, &s, h->T + (int64_t)j * h->K, NULL);
         }
         if (ok)
             hc_ensemble_scratch_free(&s);
@@ -117,15 +125,17 @@ static int rebuild_lists(hetcomp_kd *h)
     return rc ? hc_error(HC_ENOMEM, "hetcomp: out of memory building lists") : HC_OK;
 }
 
+/* Whether every (teacher, user) pair is at its last checkpoint: each rank tests its own
+ * users, and all ranks agree (an and over ranks), so the phase switches everywhere at once. */
 static int all_final(const hetcomp_kd *h)
 {
-    for (int32_t x = 0; x < h->M; x++) {
+    int all = 1;
+    for (int32_t x = 0; x < h->M && all; x++) {
         int32_t last = h->ens.traj[x]->n_ckpt - 1;
-        for (int32_t u = 0; u < h->U; u++)
-            if (h->v[(int64_t)x * h->U + u] < last)
-                return 0;
+        for (int32_t j = 0; j < h->rows && all; j++)
+            all = h->v[(int64_t)x * h->U + owned_user(h, j)] >= last;
     }
-    return 1;
+    return h->size > 1 ? dist_all(all) : all;
 }
 
 /* The exact path's buffers: dense Adam state, the transposed items, per-thread item
@@ -192,15 +202,16 @@ static int hetcomp_init(hc_distiller *d)
     h->sampled = hc_distill_rest_sampled(o->rest, h->I);
     h->rank = dist_rank();
     h->size = dist_size();
+    h->rows = (int32_t)dist_n_owned(h->U, h->rank, h->size);
     h->dkc_estimated = !o->no_dkc && hc_distill_rest_sampled(
                                          o->dkc_rank == HC_REST_AUTO ? o->rest : o->dkc_rank, h->I);
-    size_t MU = (size_t)h->M * (size_t)h->U, UK = (size_t)h->U * (size_t)h->K;
+    size_t MU = (size_t)h->M * (size_t)h->U, RK = (size_t)h->rows * (size_t)h->K;
     h->v = calloc(MU, sizeof *h->v);
     h->last = calloc(MU, sizeof *h->last);
-    h->T = malloc(UK * sizeof *h->T);
-    h->nT = calloc((size_t)h->U, sizeof *h->nT);
-    h->P = malloc((size_t)h->U * (size_t)h->KP * sizeof *h->P);
-    h->nP = calloc((size_t)h->U, sizeof *h->nP);
+    h->T = malloc(RK * sizeof *h->T + 1);
+    h->nT = calloc((size_t)h->rows + 1, sizeof *h->nT);
+    h->P = malloc((size_t)h->rows * (size_t)h->KP * sizeof *h->P + 1);
+    h->nP = calloc((size_t)h->rows + 1, sizeof *h->nP);
     h->step_users = malloc((size_t)o->batch * sizeof *h->step_users);
     h->seen = malloc((size_t)h->U * sizeof *h->seen);
     if (!h->v || !h->last || !h->T || !h->nT || !h->P || !h->nP || !h->step_users || !h->seen)
@@ -228,8 +239,9 @@ static int hetcomp_init(hc_distiller *d)
     hc_ensemble_scratch s;
     if ((rc = hc_ensemble_scratch_init(&h->ens, &s)) != HC_OK)
         return rc;
-    for (int32_t u = 0; u < h->U; u++)
-        h->nP[u] = hc_ensemble_observed(&h->ens, ctx->ds, u, h->KP, &s, h->P + (int64_t)u * h->KP);
+    for (int32_t j = 0; j < h->rows; j++)
+        h->nP[j] = hc_ensemble_observed(&h->ens, ctx->ds, owned_user(h, j), h->KP, &s,
+                                        h->P + (int64_t)j * h->KP);
     hc_ensemble_scratch_free(&s);
     hc_adam_init(&h->adam, o->lr, o->wd);
     return HC_OK;
@@ -245,16 +257,17 @@ static void transpose_items(hetcomp_kd *h)
             h->Qt[(int64_t)j * I + i] = Q[(int64_t)i * d + j];
 }
 
-/* The lists of user u. */
+/* The lists of user u (one this rank owns). */
 static hc_akt_lists user_lists(const hetcomp_kd *h, int32_t u)
 {
     const hc_dataset *ds = h->base.ctx->ds;
+    int32_t j = u / h->size;
     hc_akt_lists l = {hc_csr_row(&ds->train, u),
                       hc_csr_row_len(&ds->train, u),
-                      h->P + (int64_t)u * h->KP,
-                      h->nP[u],
-                      h->T + (int64_t)u * h->K,
-                      h->nT[u],
+                      h->P + (int64_t)j * h->KP,
+                      h->nP[j],
+                      h->T + (int64_t)j * h->K,
+                      h->nT[j],
                       h->K};
     return l;
 }
@@ -391,12 +404,13 @@ static int hetcomp_after_eval(hc_distiller *d, int32_t epoch, const int32_t *top
         h->phase = 2;
         return HC_OK;
     }
-    hc_dkc_state st = {h->M, h->U, h->v, h->last, d->ctx->teachers};
+    /* DKC moves this rank's users only (their rows of P are right here, their lists are
+     * here): nothing global depends on who moved, each rank rebuilds its own lists */
+    hc_dkc_state st = {h->M, h->U, h->v, h->last, d->ctx->teachers, h->rank, h->size};
     int moved = 0;
     int rc;
     if (h->dkc_estimated) {
         hc_factor_model *f = student(h);
-        dist_gather_rows(f->P, h->U, (size_t)o->dim); /* each user's row from its owner */
         hc_dkc_sampled_ranks sr = {f->P,
                                    f->Q,
                                    o->dim,
@@ -437,12 +451,16 @@ static void hetcomp_status(hc_distiller *d, hc_distill_status *st)
 {
     hetcomp_kd *h = (hetcomp_kd *)d;
     st->phase = h->phase;
-    for (int32_t x = 0; x < h->M && x < HC_DISTILL_MAX_TEACHERS; x++) {
-        double s = 0.0;
-        for (int32_t u = 0; u < h->U; u++)
-            s += h->v[(int64_t)x * h->U + u];
-        st->mean_ckpt[x] = h->U > 0 ? s / h->U : 0.0;
-    }
+    /* sums of integers, exact in any order: the same bits at any rank count */
+    int32_t M = h->M < HC_DISTILL_MAX_TEACHERS ? h->M : HC_DISTILL_MAX_TEACHERS;
+    double s[HC_DISTILL_MAX_TEACHERS] = {0};
+    for (int32_t x = 0; x < M; x++)
+        for (int32_t j = 0; j < h->rows; j++)
+            s[x] += h->v[(int64_t)x * h->U + owned_user(h, j)];
+    if (h->size > 1)
+        dist_sum_doubles(s, (size_t)M);
+    for (int32_t x = 0; x < M; x++)
+        st->mean_ckpt[x] = h->U > 0 ? s[x] / h->U : 0.0;
 }
 
 static void hetcomp_free(hc_distiller *d)
@@ -479,6 +497,7 @@ const hc_distiller_type hc_distiller_hetcomp = {
     .name = "hetcomp",
     .title = "HetComp: dynamic knowledge construction + adaptive knowledge transfer",
     .size = sizeof(hetcomp_kd),
+    .shares_teachers = 1,
     .init = hetcomp_init,
     .epoch = hetcomp_epoch,
     .after_eval = hetcomp_after_eval,

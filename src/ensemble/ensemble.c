@@ -10,6 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/dist.h"
+
+/* The number of shares t's users were dealt into (1: t holds every user). */
+static int share_size(const hc_traj *t)
+{
+    return t->part_size > 1 ? t->part_size : 1;
+}
+
 int hc_ensemble_init(hc_ensemble *e, const hc_traj *const *traj, int32_t n_teachers,
                      const float *weight, float temperature, int32_t k)
 {
@@ -29,6 +37,9 @@ int hc_ensemble_init(hc_ensemble *e, const hc_traj *const *traj, int32_t n_teach
                             traj[0]->model, t->model);
         if (t->k > maxk)
             maxk = t->k;
+        int rc = hc_traj_share_check(t, "ensemble");
+        if (rc)
+            return rc;
     }
     if (weight)
         for (int32_t x = 0; x < n_teachers; x++)
@@ -187,8 +198,7 @@ int32_t hc_ensemble_observed(const hc_ensemble *e, const hc_dataset *ds, int32_t
         const hc_traj *t = e->traj[x];
         if (!t->observed)
             continue;
-        const int32_t *o =
-            t->observed + (int64_t)(t->n_ckpt - 1) * t->train_nnz + ds->train.indptr[u];
+        const int32_t *o = hc_traj_observed(t, &ds->train, t->n_ckpt - 1, u);
         float w = e->weight ? e->weight[x] : 1.0f;
         for (int32_t r = 0; r < n; r++) {
             const int32_t *hit = bsearch(&o[r], row, (size_t)n, sizeof *row, cmp_i32);
@@ -263,8 +273,61 @@ int hc_ensemble_eval(const hc_dataset *ds, const hc_traj *const *traj, int32_t n
     return rc;
 }
 
+/* Rank 0 receives every rank's share (in rank order, then dealt back to user order) as the
+ * whole trajectory *out, the one it saves; the other ranks keep their share. One gather at
+ * write time: the output is one checkpoint of K items, and its file's header holds the
+ * body's checksum, so rank 0 writes it in one piece (docs/distributed.md). */
+static int gather_share(const hc_dataset *ds, hc_traj *out)
+{
+    const int rank = out->part_rank, size = out->part_size;
+    const size_t K = (size_t)out->k;
+    hc_traj whole = *out; /* the counts; arrays of its own */
+    whole.part_rank = whole.part_size = 0;
+    whole.part_obs = NULL;
+    whole.epochs = NULL;
+    whole.valid_r50 = NULL;
+    whole.top = whole.observed = NULL;
+    int32_t *tops = NULL, *obs = NULL;
+    int rc = HC_OK;
+    if (rank == 0) {
+        rc = hc_traj_alloc(&whole, out->observed != NULL);
+        tops = malloc((size_t)ds->n_users * K * sizeof *tops + 1);
+        obs = out->observed ? malloc((size_t)ds->train.nnz * sizeof *obs + 1) : NULL;
+        if (!rc && (!tops || (out->observed && !obs)))
+            rc = hc_error(HC_ENOMEM, "ensemble: out of memory gathering the lists");
+    }
+    /* every rank learns whether rank 0 can take them, so none sends to a failed one */
+    if ((rc = dist_agree(rc)) == HC_OK) {
+        dist_gather_ints(out->top, (size_t)hc_traj_rows(out) * K, tops, 0);
+        if (out->observed)
+            dist_gather_ints(out->observed, (size_t)hc_traj_obs_len(out), obs, 0);
+    }
+    if (rank == 0 && rc == HC_OK) {
+        size_t at = 0, at_obs = 0;
+        for (int r = 0; r < size; r++)
+            for (int32_t u = r; u < ds->n_users; u += size) {
+                memcpy(whole.top + (size_t)u * K, tops + at, K * sizeof *tops);
+                at += K;
+                size_t n = (size_t)hc_csr_row_len(&ds->train, u);
+                if (obs)
+                    memcpy(whole.observed + ds->train.indptr[u], obs + at_obs, n * sizeof *obs);
+                at_obs += n;
+            }
+        whole.epochs[0] = out->epochs[0];
+        whole.valid_r50[0] = out->valid_r50[0];
+        hc_traj_free(out);
+        *out = whole;
+    } else if (rank == 0) {
+        hc_traj_free(&whole);
+    }
+    free(tops);
+    free(obs);
+    return rc;
+}
+
 /* e's final-checkpoint lists (and observed orders when any teacher has them) as the
- * one-checkpoint trajectory out. */
+ * one-checkpoint trajectory out: of every user, or, when the teachers are shares, of this
+ * rank's users, gathered whole onto rank 0. */
 static int ensemble_lists(const hc_dataset *ds, const hc_ensemble *e, hc_traj *out)
 {
     memset(out, 0, sizeof *out);
@@ -278,24 +341,27 @@ static int ensemble_lists(const hc_dataset *ds, const hc_ensemble *e, hc_traj *o
     int with_obs = 0;
     for (int32_t x = 0; x < e->n_teachers; x++)
         with_obs |= e->traj[x]->observed != NULL;
+    const int rank = e->traj[0]->part_rank, size = share_size(e->traj[0]);
     hc_ensemble_scratch s;
-    int rc = hc_traj_alloc(out, with_obs);
+    int rc = hc_traj_alloc_share(out, with_obs, ds, rank, size);
     if (rc != HC_OK || (rc = hc_ensemble_scratch_init(e, &s)) != HC_OK) {
         hc_traj_free(out);
         return rc;
     }
     out->epochs[0] = -1;
     out->valid_r50[0] = 0.0f;
-    for (int32_t u = 0; u < ds->n_users; u++) {
-        int32_t *top = out->top + (int64_t)u * e->k;
+    for (int32_t u = rank; u < ds->n_users; u += size) {
+        int32_t *top = (int32_t *)hc_traj_top(out, 0, u);
         for (int32_t r = hc_ensemble_user(e, u, NULL, &s, top, NULL); r < e->k; r++)
             top[r] = -1;
         if (with_obs)
             hc_ensemble_observed(e, ds, u, hc_csr_row_len(&ds->train, u), &s,
-                                 out->observed + ds->train.indptr[u]);
+                                 (int32_t *)hc_traj_observed(out, &ds->train, 0, u));
     }
     hc_ensemble_scratch_free(&s);
-    return HC_OK;
+    if (size > 1 && (rc = gather_share(ds, out)) != HC_OK)
+        hc_traj_free(out);
+    return rc;
 }
 
 int hc_ensemble_build(const hc_dataset *ds, const hc_traj *const *traj, int32_t n,

@@ -7,10 +7,15 @@
 #    for bit (same --threads 1); at 2 and 3 ranks its test R@50 is within 0.02 of 1 rank's
 #    (fixed seed 0; only the item-gradient summation order differs); BPR at 2 ranks likewise;
 #  - the same for sampled rest sets (the users sharded, the touched items' gradients reduced);
+#  - at 2 and 3 ranks each rank reads only its users' share of the teachers' trajectories:
+#    the students are those of whole loads (HC_TRAJ_WHOLE=1) bit for bit, each rank's logged
+#    trajectory bytes are about 1/R of the whole files', and the ensemble (lists gathered
+#    onto rank 0) is the serial build's file and table exactly;
+#  - a corrupt trajectory is refused by every rank's partial load, naming the file;
 #  - one file is written, by rank 0 alone, with no temporary file left;
 #  - a bad dataset on one rank (rank 1) ends the job with a message naming the file and
 #    rank, non-zero status, and no output directory.
-# Runs in about 20 s on 2 cores (ranks oversubscribed, one thread each).
+# Runs in about 40 s on 2 cores (ranks oversubscribed, one thread each).
 set -euo pipefail
 HC=${1:?usage: test_mpi.sh <hetcomp-mpi> [hetcomp-serial]}
 HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC")
@@ -50,16 +55,34 @@ for np in 1 2 3; do
     cmp -s e0.txt e$np.txt || die "eval at $np ranks differs: $(cat e$np.txt)"
 done
 
-check_distill() { # check_distill TAG distill-args...: 1 rank = serial, 2 and 3 within 0.02
-    local tag=$1
+held_ok() { # held_ok NP LOG: every rank's "holds N of W trajectory bytes" line, N about W/NP
+    local np=$1 log=$2
+    [ "$(grep -c "holds .* trajectory bytes (its users' share)" "$log")" = "$np" ] ||
+        die "no share line per rank at $np ranks: $(cat "$log")"
+    awk -v np="$np" '/trajectory bytes/ { n = $7; w = $9; sum += n
+            if (n > 1.1 * w / np) { print "rank holds " n " of " w; bad = 1 } }
+        END { if (sum < w) { print "shares hold " sum " < " w; bad = 1 }; exit bad }' "$log" ||
+        die "a rank holds more than its share at $np ranks"
+}
+
+check_distill() { # check_distill TAG distill-args...: 1 rank = serial, 2 and 3 within 0.02,
+    local tag=$1 # and at 2 and 3 ranks partial loads = whole loads, bit for bit
     shift
     if [ -n "$SER" ]; then
         "$SER" "$@" --out ${tag}0 >/dev/null 2>&1 || die "$tag: serial distill"
     fi
     for np in 1 2 3; do
-        run $np "$HC" "$@" --out $tag$np >/dev/null 2>&1 || die "$tag: distill at $np ranks"
+        run $np "$HC" "$@" --out $tag$np >/dev/null 2>$tag$np.log || die "$tag: distill at $np ranks"
         [ -s $tag$np/model.hcm ] || die "$tag: no model at $np ranks"
         ls $tag$np | grep -q tmp && die "$tag: temporary file left at $np ranks"
+    done
+    for np in 2 3; do
+        held_ok $np $tag$np.log
+        HC_TRAJ_WHOLE=1 run $np "$HC" "$@" --out ${tag}w$np >/dev/null 2>${tag}w$np.log ||
+            die "$tag: distill at $np ranks, whole loads"
+        grep -q "trajectory bytes (whole)" ${tag}w$np.log || die "$tag: HC_TRAJ_WHOLE not taken"
+        cmp -s $tag$np/model.hcm ${tag}w$np/model.hcm ||
+            die "$tag: $np ranks, partial loads differ from whole loads"
     done
     if [ -n "$SER" ]; then
         cmp -s ${tag}0/model.hcm ${tag}1/model.hcm ||
@@ -83,6 +106,36 @@ B=(distill --method bpr --threads 1 --data ds.hcd --epochs 40)
 run 1 "$HC" "${B[@]}" --out B1 >/dev/null 2>&1 || die "bpr at 1 rank"
 run 2 "$HC" "${B[@]}" --out B2 >/dev/null 2>&1 || die "bpr at 2 ranks"
 cmp -s B1/model.hcm B2/model.hcm || die "bpr (replicated) differs between 1 and 2 ranks"
+
+echo "- ensemble: the serial build's lists and table at 1, 2 and 3 ranks"
+"$REF" ensemble --data ds.hcd --teachers mf gnn --out E0 2>/dev/null | cut -f1-13 >E0.txt
+for np in 1 2 3; do
+    run $np "$HC" ensemble --data ds.hcd --teachers mf gnn --out E$np 2>E$np.log |
+        cut -f1-13 >E$np.txt || die "ensemble at $np ranks"
+    cmp -s E0/ensemble.hct E$np/ensemble.hct || die "ensemble.hct at $np ranks differs"
+    cmp -s E0.txt E$np.txt || die "the ensemble table at $np ranks differs: $(cat E$np.txt)"
+    [ $np = 1 ] || held_ok $np E$np.log
+done
+
+echo "- a corrupt trajectory is refused by every rank's partial load"
+cp mf/trajectory.hct corrupt.hct
+len=$(stat -c %s corrupt.hct)
+byte=$(od -An -tu1 -j $((len / 2)) -N1 corrupt.hct)
+printf "\\x$(printf %02x $((byte ^ 1)))" | dd of=corrupt.hct bs=1 seek=$((len / 2)) conv=notrunc \
+    status=none
+cmp -s corrupt.hct mf/trajectory.hct && die "the corrupt copy is intact"
+for cmd in "distill --epochs 60" ensemble; do
+    set +e
+    run 2 "$HC" $cmd --threads 1 --data ds.hcd --teachers corrupt.hct gnn --out BADT \
+        >badt.out 2>badt.err
+    rc=$?
+    set -e
+    [ $rc -ne 0 ] || die "$cmd: a corrupt trajectory exited 0"
+    [ "$(grep -c "corrupt.hct: checksum mismatch (file is corrupt)" badt.err)" -ge 1 ] ||
+        die "$cmd: no checksum message naming the file: $(cat badt.err)"
+    grep -q "rank [01] of 2" badt.err || die "$cmd: no message naming the rank: $(cat badt.err)"
+    [ ! -e BADT ] || die "$cmd: output directory BADT exists after the failure"
+done
 
 echo "- a bad file on rank 1 ends the job, no output"
 printf 'HCDS garbage\n' >bad.hcd
