@@ -338,6 +338,7 @@ static int check_observed(checker *ck, int32_t c, int32_t u, const int32_t *o, i
  * (<= cap) bytes contiguously and adds them to the checksum: every byte is hashed, in
  * order, kept or not. */
 #define READ_CHUNK ((size_t)1 << 20)
+#define MEM_CHUNK  ((size_t)1 << 14) /* the spare list's piece for a body in memory */
 typedef struct {
     const unsigned char *mem; /* the body in memory, or NULL: read from fp */
     FILE *fp;
@@ -519,7 +520,9 @@ static int load_body(const char *path, body_stream *s, const traj_header *h, con
 {
     checker ck = {0};
     size_t C = (size_t)out->n_ckpt, row = (size_t)out->k * sizeof(int32_t);
-    size_t cap = row > READ_CHUNK ? row : READ_CHUNK;
+    /* in memory the spare list only needs a piece: a small one keeps a load (and a fuzz
+     * input) off the large-allocation path */
+    size_t chunk = s->mem ? MEM_CHUNK : READ_CHUNK, cap = row > chunk ? row : chunk;
     int32_t *spare = NULL;
     int rc = hc_traj_alloc_share(out, (int)h->has_obs, ds, rank, size);
     if (!rc)
