@@ -357,6 +357,8 @@ static int32_t list_runs(hc_akt_sampler *s)
 static void step_items_ranks(hc_akt_sampler *s, const hc_adam *adam, int nt, float c1, float c2)
 {
     const int32_t nr = list_runs(s), d = s->d;
+    s->n_reduced++;
+    s->rows_reduced += s->n_rows; /* n_t of docs/distributed.md's payload formula */
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t r = 0; r < nr; r++)
         sum_thread_rows(s, s->run_start[r], s->run_len[r], s->gbuf + (int64_t)s->run_off[r] * d);

@@ -45,9 +45,10 @@ typedef struct {
     int32_t *run_start, *run_len, *run_off; /* I each: runs of consecutive touched items */
     float *gbuf;                            /* I x d: their gradients, packed */
     int32_t n_rows;
-    hc_akt_drawset *ds;  /* n_threads */
-    int64_t dq_len;      /* floats of one thread's draw gradients (whole tiles) */
-    unsigned char *work; /* n_threads x work_stride: kernel work, coefficients, dq */
+    int64_t n_reduced, rows_reduced; /* steps reduced over ranks, their touched items summed */
+    hc_akt_drawset *ds;              /* n_threads */
+    int64_t dq_len;                  /* floats of one thread's draw gradients (whole tiles) */
+    unsigned char *work;             /* n_threads x work_stride: kernel work, coefficients, dq */
     size_t work_stride;
     double *uloss; /* per-user losses of a step, summed in order */
 } hc_akt_sampler;

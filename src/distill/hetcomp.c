@@ -487,6 +487,13 @@ static void hetcomp_free(hc_distiller *d)
     free(h->uloss);
     free(h->step_lists);
     free(h->top50);
+    if (h->smp.n_reduced > 0)
+        hc_log(HC_LOG_INFO,
+               "hetcomp: rank %d of %d: %lld sampled steps reduced %lld touched items (n_t: %.1f "
+               "a step)",
+               dist_rank(), dist_size(), (long long)h->smp.n_reduced,
+               (long long)h->smp.rows_reduced,
+               (double)h->smp.rows_reduced / (double)h->smp.n_reduced);
     hc_akt_sampler_free(&h->smp);
     hc_proposal_free(&h->prop);
     hc_proposal_free(&h->dkc_plain);
