@@ -122,7 +122,7 @@ int cmd_distill(int argc, char **argv)
         goto done;
     const hc_distill_eval *best = &r.evals[r.best];
     double spe = r.train_s / (r.epochs > 0 ? r.epochs : 1);
-    root = cli_distill_log(method, in.t, in.n_teachers, o, ctx.student, &r, pr.rows);
+    root = cli_distill_log(method, in.t, in.n_teachers, &ctx.opts, ctx.student, &r, pr.rows);
     snprintf(path, sizeof path, "%s/log.json", a.out);
     if ((rc = cli_json_write(root, path)) != HC_OK || (rc = cli_common_json(&a.cc, root)) != HC_OK)
         goto done;

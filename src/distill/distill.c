@@ -38,7 +38,7 @@ void hc_distill_opts_default(hc_distill_opts *o)
     o->dim = 6;
     o->max_epochs = 1000;
     o->eval_every = 10;
-    o->patience = 5;
+    o->patience = 0; /* the method's: HC_DISTILL_PATIENCE unless it says */
     o->batch = 1024;
     o->lr = 1e-3f;
     o->wd = 1e-5f;
@@ -106,7 +106,7 @@ static void gather_user_rows(hc_kd_ctx *ctx)
 static int check_opts(const hc_distiller_type *t, const hc_kd_ctx *ctx)
 {
     const hc_distill_opts *o = &ctx->opts;
-    if (o->dim <= 0 || o->max_epochs <= 0 || o->eval_every <= 0 || o->patience <= 0 ||
+    if (o->dim <= 0 || o->max_epochs <= 0 || o->eval_every <= 0 || o->patience < 0 ||
         o->batch <= 0 || !(o->lr > 0.0f) || o->wd < 0.0f || o->k < 10 || o->k > 512 ||
         !(o->temperature > 0.0f) || o->dkc_every <= 0 || o->rest < 0 || o->rest > 2 ||
         o->dkc_rank < 0 || o->dkc_rank > 2 || o->rest_samples < 1 || o->rest_group < 1 ||
@@ -273,6 +273,8 @@ int hc_distill_run(const hc_distiller_type *t, hc_kd_ctx *ctx, const hc_distill_
     s.d->ctx = ctx;
     if ((rc = t->init(s.d)) != HC_OK)
         goto done;
+    if (ctx->opts.patience == 0) /* resolved here, so the caller's log shows the one used */
+        ctx->opts.patience = t->patience ? t->patience(s.d) : HC_DISTILL_PATIENCE;
     const hc_loop_opts lo = {0, o->max_epochs, o->eval_every, o->patience, 0.0};
     const hc_loop_ops ops = {
         run_epoch, run_evaluate, run_snapshot, run_restore, run_on_epoch, run_on_eval, &s};

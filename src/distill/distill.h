@@ -25,7 +25,7 @@ typedef struct {
     int32_t dim;        /* student dimension (6) */
     int32_t max_epochs; /* 1000 */
     int32_t eval_every; /* 10 (evaluations at epoch 0, 10, 20, ...) */
-    int32_t patience;   /* evaluations without a better valid R@50 (5) */
+    int32_t patience;   /* evaluations without a better valid R@50 (0: the method's default) */
     int32_t batch;      /* train interactions per step; the step's users are their unique users */
     float lr, wd;       /* Adam (1e-3, 1e-5, coupled L2) */
     float init_std;     /* student init N(0, std) (0.01) */
@@ -98,6 +98,10 @@ typedef struct {
     double mean_ckpt[HC_DISTILL_MAX_TEACHERS]; /* mean DKC checkpoint per teacher */
 } hc_distill_status;
 
+/* Evaluations without a better validation R@50 before a student stops, unless the method or
+ * the options say otherwise (docs/distillation.md). */
+#define HC_DISTILL_PATIENCE 5
+
 typedef struct hc_distiller_type {
     const char *name;
     const char *title;
@@ -117,6 +121,8 @@ typedef struct hc_distiller_type {
     int (*needs_top50)(hc_distiller *d, int32_t epoch);
     /* Fills the status (may be NULL). */
     void (*status)(hc_distiller *d, hc_distill_status *st);
+    /* The patience when the options leave it 0 (after init). NULL: HC_DISTILL_PATIENCE. */
+    int32_t (*patience)(hc_distiller *d);
     void (*free_fn)(hc_distiller *d);
 } hc_distiller_type;
 

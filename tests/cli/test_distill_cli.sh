@@ -195,12 +195,25 @@ log = json.load(open(sys.argv[1]))
 o = log["options"]
 assert o["rest"] == "sampled" and o["rest-samples"] == 100, o
 assert o["rest-proposal"] == "uniform" and o["dkc-rank"] == "auto", o
+assert o["patience"] == 10, o  # HetComp's patience with sampled rest sets
 for e in log["evaluations"]:
     v = e["metrics"]["valid"]
     assert v["n_users"] == 50 and v["of_users"] > 50, v
 EOF
 expect 0 "$HC" distill --data ds.hcd --teachers A B --k 50 --epochs 1 --out R2
 [ "$(grep -c "rest sets sampled" "$T/err")" = 0 ] || die "the exact default said it sampled"
+echo "- patience: 5 exact, 10 sampled (above), as given when given, 5 for the baselines"
+patience_is() { # LOG N
+    python3 -c 'import json,sys; p = json.load(open(sys.argv[1]))["options"]["patience"]
+assert p == int(sys.argv[2]), p' "$1" "$2" || die "$1: patience is not $2"
+}
+patience_is R2/log.json 5
+expect 0 "$HC" distill --data ds.hcd --teachers A B --k 50 --epochs 1 --rest sampled \
+    --rest-samples 100 --patience 3 --out R4
+patience_is R4/log.json 3
+expect 0 "$HC" distill --method rd --data ds.hcd --teachers A B --k 50 --epochs 1 \
+    --rest sampled --out R5
+patience_is R5/log.json 5
 expect 2 "$HC" distill --data ds.hcd --teachers A B --rest approximate --out R3
 contains "$T/err" "--rest takes one of auto|exact|sampled, not 'approximate'"
 expect 2 "$HC" distill --data ds.hcd --teachers A B --rest-samples 0 --out R3
