@@ -189,6 +189,10 @@ bc_machine_info() {
     echo "# machine   $(nproc) cores, ${cpu:-unknown CPU}," \
         "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
     echo "# load      $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; a busy machine skews ratios)"
+    # with autogroup scheduling every session gets a fair share of the cores, so a nice 19 job
+    # started elsewhere still takes half of them from a benchmark (bench/README.md)
+    [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] &&
+        echo "# sched     autogroup on: other sessions' jobs share the cores whatever their nice"
     echo "# commit    $commit"
     echo "# hetcomp   $BC_BIN ($("$BC_BIN" --version 2>/dev/null | head -n 1 || echo '?'))"
     echo "# threads   $BC_THREADS (hetcomp --threads; reference torch 2 + OPENBLAS_NUM_THREADS)"
