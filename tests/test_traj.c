@@ -340,6 +340,13 @@ static void test_fit_opts(void **state)
 
 /* ------------------------------------------------------------------ binary file */
 
+/* Saves t to path and reads the file's bytes back into *data (freed by the caller). */
+static void save_bytes(const hc_traj *t, const char *path, char **data, size_t *len)
+{
+    TU_OK(hc_traj_save(t, path));
+    TU_OK(hc_file_read_all(path, data, len));
+}
+
 static void test_binary_roundtrip(void **state)
 {
     fixture *f = *state;
@@ -363,8 +370,7 @@ static void test_binary_roundtrip(void **state)
     /* the file is exactly header (100 bytes) + body */
     char *data;
     size_t len;
-    TU_OK(hc_traj_save(&f->t, path));
-    TU_OK(hc_file_read_all(path, &data, &len));
+    save_bytes(&f->t, path, &data, &len);
     size_t C = (size_t)f->t.n_ckpt;
     assert_int_equal(len, 100 + C * 8 + C * FX_USERS * FX_K * 4 + C * (size_t)f->t.train_nnz * 4);
     assert_memory_equal(data, "HCTJ", 4);
@@ -375,10 +381,9 @@ static void test_binary_refused(void **state)
 {
     fixture *f = *state;
     const char *path = tu_path(tu_tmpdir(), "bad.hct");
-    TU_OK(hc_traj_save(&f->t, path));
     char *data;
     size_t len;
-    TU_OK(hc_file_read_all(path, &data, &len));
+    save_bytes(&f->t, path, &data, &len);
     hc_traj back;
     /* truncated: empty, inside the magic, inside the header, header only, mid body, one
      * byte short */
@@ -523,10 +528,9 @@ static void test_binary_share_refused(void **state)
 {
     fixture *f = *state;
     const char *path = tu_path(tu_tmpdir(), "badshare.hct");
-    TU_OK(hc_traj_save(&f->t, path));
     char *data;
     size_t len;
-    TU_OK(hc_file_read_all(path, &data, &len));
+    save_bytes(&f->t, path, &data, &len);
     size_t C = (size_t)f->t.n_ckpt, top0 = 100 + 8 * C, row = FX_K * 4;
     /* user 4's list at checkpoint 0 (rank 1 of 3 owns it), user 5's at checkpoint 2, the
      * last observed entry */
