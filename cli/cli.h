@@ -100,8 +100,9 @@ typedef struct {
 } cli_common;
 /* 1 when option code c is a common flag (taken into cc; *rc set on a bad value), else 0. */
 int cli_common_arg(const char *cmd, cli_common *cc, int c, const char *arg, int *rc);
-/* Routes the logs and sets the threads as the flags say. */
-void cli_common_start(const cli_common *cc);
+/* Routes the logs and sets the threads as the flags say. Under mpirun the ranks past 0 keep
+ * their log lines but show no progress (cc->quiet set): one display, rank 0's. */
+void cli_common_start(cli_common *cc);
 /* Writes doc to --json FILE when given ("-": stdout; HC_OK without --json); doc is not
  * consumed. */
 int cli_common_json(const cli_common *cc, json_t *doc);

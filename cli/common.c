@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "cli.h"
+#include "dist/dist.h"
 #include "distill/distill.h"
 #include "model/model.h"
 
@@ -269,9 +270,11 @@ int cli_common_arg(const char *cmd, cli_common *cc, int c, const char *arg, int 
     }
 }
 
-void cli_common_start(const cli_common *cc)
+void cli_common_start(cli_common *cc)
 {
     cli_log_init(cc->verbose, cc->quiet);
+    if (dist_rank() > 0)
+        cc->quiet = 1;
     cli_threads(cc->threads);
 }
 

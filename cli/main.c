@@ -59,12 +59,16 @@ static void tune_malloc(void)
 /* Runs a command on every rank under mpirun (docs/distributed.md): only rank 0 prints
  * results (the others' stdout goes to /dev/null; files are rank 0's alone, core/fileio.c),
  * and a rank that fails ends the whole job, so no rank waits for it and nothing half-done is
- * published. Without MPI: the command as it is. */
+ * published. stderr is line-buffered there: mpirun merges the ranks' streams as bytes
+ * arrive, and a line written in pieces would be spliced into another rank's. Without MPI:
+ * the command as it is. */
 static int run_ranked(const cli_command *c, int argc, char **argv)
 {
     dist_init(&argc, &argv);
     if (dist_rank() > 0 && !freopen("/dev/null", "w", stdout))
         dist_abort("cannot silence stdout");
+    if (dist_size() > 1)
+        setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
     int rc = c->run(argc, argv);
     if (rc != CLI_EXIT_OK && dist_size() > 1)
         dist_abort("'%s' failed (exit status %d); ending every rank", c->name, rc);

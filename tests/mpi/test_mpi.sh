@@ -11,6 +11,7 @@
 #    the students are those of whole loads (HC_TRAJ_WHOLE=1) bit for bit, each rank's logged
 #    trajectory bytes are about 1/R of the whole files', and the ensemble (lists gathered
 #    onto rank 0) is the serial build's file and table exactly;
+#  - the progress is shown once (rank 0's), every line whole (stderr line-buffered);
 #  - a corrupt trajectory is refused by every rank's partial load, naming the file;
 #  - one file is written, by rank 0 alone, with no temporary file left;
 #  - a bad dataset on one rank (rank 1) ends the job with a message naming the file and
@@ -56,14 +57,18 @@ for np in 1 2 3; do
 done
 
 held_ok() { # held_ok NP LOG: every rank's "holds N of W trajectory bytes" line, N about W/NP
-    local np=$1 log=$2
-    [ "$(grep -c "holds .* trajectory bytes (its users' share)" "$log")" = "$np" ] ||
-        die "no share line per rank at $np ranks: $(cat "$log")"
-    awk -v np="$np" '/trajectory bytes/ { n = $7; w = $9; sum += n
-            if (n > 1.1 * w / np) { print "rank holds " n " of " w; bad = 1 } }
-        END { if (sum < w) { print "shares hold " sum " < " w; bad = 1 }; exit bad }' "$log" ||
-        die "a rank holds more than its share at $np ranks"
+    local np=$1 log=$2 held
+    held=$(grep -o "rank [0-9]* of $np holds [0-9]* of [0-9]* trajectory bytes (its users' share)" \
+        "$log" | sort -u) || true
+    [ "$(echo "$held" | grep -c .)" = "$np" ] ||
+        die "not one share line per rank at $np ranks: $(cat "$log")"
+    echo "$held" | awk -v np="$np" '{ n = $6; w = $8; sum += n
+            if (n > 1.1 * w / np) { print "rank " $2 " holds " n " of " w; bad = 1 } }
+        END { if (sum < w) { print "shares hold " sum " < " w; bad = 1 }; exit bad }' ||
+        die "a rank holds more than its share at $np ranks: $(cat "$log")"
 }
+
+epochs() { grep -c '^\[hetcomp\] epoch' "$1"; } # the progress lines in a log
 
 check_distill() { # check_distill TAG distill-args...: 1 rank = serial, 2 and 3 within 0.02,
     local tag=$1 # and at 2 and 3 ranks partial loads = whole loads, bit for bit
@@ -78,6 +83,8 @@ check_distill() { # check_distill TAG distill-args...: 1 rank = serial, 2 and 3 
     done
     for np in 2 3; do
         held_ok $np $tag$np.log
+        [ "$(epochs $tag$np.log)" = "$(epochs ${tag}1.log)" ] ||
+            die "$tag: the progress is not shown once (rank 0's) at $np ranks: $(cat $tag$np.log)"
         HC_TRAJ_WHOLE=1 run $np "$HC" "$@" --out ${tag}w$np >/dev/null 2>${tag}w$np.log ||
             die "$tag: distill at $np ranks, whole loads"
         grep -q "trajectory bytes (whole)" ${tag}w$np.log || die "$tag: HC_TRAJ_WHOLE not taken"
