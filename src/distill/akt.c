@@ -476,6 +476,18 @@ HC_CLONES __attribute__((noinline)) static void weigh(float *restrict E, const f
         E[i] *= w[i];
 }
 
+/* E[k] <- 0 for every draw k of the n items (the shared draws' chains). */
+static void unmask_items(const hc_akt_shared_draws *dr, const int32_t *items, int32_t n, float *E)
+{
+    for (int32_t j = 0; j < n; j++) {
+        int32_t it = items[j];
+        if (dr->drawn && !(dr->drawn[it >> 6] >> (it & 63) & 1))
+            continue;
+        for (int32_t k = dr->first[it]; k >= 0; k = dr->next[k])
+            E[k] = 0.0f;
+    }
+}
+
 double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lists *l,
                           const hc_akt_shared_draws *dr, int phase, float scale, void *work,
                           float *gp, float *coef, float *dq)
@@ -490,12 +502,8 @@ double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_list
     }
     weigh(E, dr->draws.w, n);
     /* the user's train and listed items are not in the rest set */
-    for (int32_t j = 0; j < l->n_train; j++)
-        for (int32_t k = dr->first[l->train[j]]; k >= 0; k = dr->next[k])
-            E[k] = 0.0f;
-    for (int32_t r = 0; r < l->n_t; r++)
-        for (int32_t k = dr->first[l->T[r]]; k >= 0; k = dr->next[k])
-            E[k] = 0.0f;
+    unmask_items(dr, l->train, l->n_train, E);
+    unmask_items(dr, l->T, l->n_t, E);
     float c0;
     double loss = sampled_list_part(l, p, pb->Q, d, abs_sum(E, n), phase, scale, coef, &c0);
     float dp_acc[HC_AKT_MAX_D * 8];

@@ -95,9 +95,11 @@ double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lis
  * rounding, to hc_akt_sampled_user with the same draws. */
 typedef struct {
     hc_akt_draws draws;
-    const float *Qt;      /* d x n: the drawn items' factors, transposed (row stride n) */
-    const int32_t *first; /* n_items: the first draw of each item, -1 when not drawn */
-    const int32_t *next;  /* n: the next draw of the same item, -1 after the last */
+    const float *Qt;       /* d x n: the drawn items' factors, transposed (row stride n) */
+    const int32_t *first;  /* n_items: the first draw of each item, -1 when not drawn */
+    const int32_t *next;   /* n: the next draw of the same item, -1 after the last */
+    const uint64_t *drawn; /* (n_items + 63) / 64 words: a bit per drawn item, or NULL. Read
+                            * before first: it stays in L1 where first (4 bytes an item) misses. */
 } hc_akt_shared_draws;
 
 /* Bytes of work memory hc_akt_shared_user needs for n draws (64-byte aligned). */

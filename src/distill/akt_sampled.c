@@ -5,16 +5,16 @@
  * depend on the thread count; sharing them among a group's users turns each user's rest sums
  * into two vectorised passes over the draws' transposed factors (the fused exact kernel's
  * passes over a catalog of S items), while fresh draws per group let every item take a rest
- * gradient far more often than one set per step would. Results depend on the thread count only
- * through the order in which the threads' gradients are summed (fixed: thread order), as in
- * the exact kernel.
+ * gradient far more often than one set per step would.
  *
- * A step is one parallel region: the threads' user shares, a barrier, then each thread sums
- * the threads' gradients of the items it owns (words of 64 items of the threads' touched-item
- * bitmaps, dealt round-robin) in thread order and takes their Adam steps, in item order, so
- * the rows stream forwards; then those of its own users' rows (users are unique in a step).
- * No serial merge or update stands between two steps; reading the bitmaps costs I / 64 words
- * a thread and a step.
+ * A step is one parallel region in two phases. Users: the groups are dealt to the threads as
+ * they come free (a slow core takes fewer), and a group's work lands in its own record (its
+ * draws' gradients, its users' listed-item gradients, each user's gradient row of P and its
+ * Adam step), never in a table shared with other groups. Items: after a barrier, the catalog
+ * in chunks of 1,024 items is dealt alike; a chunk sums every group's gradients of its items
+ * in group order into the one I x d table (rows that fit in L2, where scattering the lists
+ * over a whole table missed the cache), then takes their Adam steps. The sums' order is fixed
+ * by the groups alone, so the result does not depend on the thread count or the schedule.
  */
 #include "distill/akt_sampled.h"
 
@@ -26,8 +26,9 @@
 
 #define MAX_LIST    (HC_AKT_MAX_P + HC_AKT_MAX_K)
 #define DRAW_STREAM 0x7E57000000000000ULL
+#define CHUNK       1024 /* items of a chunk of the item phase, a multiple of 64 */
 
-/* One thread's work area: the kernel's, the listed items' coefficients, the draws' dq. */
+/* One thread's work area: the kernel's, then the listed items' coefficients. */
 static size_t kernel_bytes(int32_t S)
 {
     return (hc_akt_shared_work_size(S) + 63) & ~(size_t)63;
@@ -40,13 +41,13 @@ static size_t coef_bytes(void)
 
 static int drawset_init(hc_akt_drawset *ds, int32_t S, int32_t I, int32_t d)
 {
-    ds->items = malloc((size_t)S * sizeof *ds->items);
     ds->next = malloc((size_t)S * sizeof *ds->next);
     ds->first = malloc((size_t)I * sizeof *ds->first);
+    ds->drawn = calloc(((size_t)I + 63) / 64, sizeof *ds->drawn);
     ds->w = malloc((size_t)S * sizeof *ds->w);
     ds->Qt = malloc((size_t)S * (size_t)d * sizeof *ds->Qt);
     ds->u = malloc((size_t)S * sizeof *ds->u);
-    if (!ds->items || !ds->next || !ds->first || !ds->w || !ds->Qt || !ds->u)
+    if (!ds->next || !ds->first || !ds->drawn || !ds->w || !ds->Qt || !ds->u)
         return HC_ENOMEM;
     for (int32_t i = 0; i < I; i++)
         ds->first[i] = -1;
@@ -55,12 +56,50 @@ static int drawset_init(hc_akt_drawset *ds, int32_t S, int32_t I, int32_t d)
 
 static void drawset_free(hc_akt_drawset *ds)
 {
-    free(ds->items);
     free(ds->next);
     free(ds->first);
+    free(ds->drawn);
     free(ds->w);
     free(ds->Qt);
     free(ds->u);
+}
+
+/* The group records of a step of at most max_users users. */
+static int records_init(hc_akt_sampler *s, int32_t max_users)
+{
+    const size_t ng = (size_t)((max_users + s->G - 1) / s->G), nc = (size_t)s->n_chunks + 1;
+    s->g_items = malloc(ng * (size_t)s->S * sizeof *s->g_items);
+    s->g_dq = malloc(ng * (size_t)s->dq_len * sizeof *s->g_dq);
+    s->g_doff = malloc(ng * nc * sizeof *s->g_doff);
+    s->g_eoff = malloc(ng * nc * sizeof *s->g_eoff);
+    s->e_at = malloc(((size_t)max_users + 1) * sizeof *s->e_at);
+    if (!s->g_items || !s->g_dq || !s->g_doff || !s->g_eoff || !s->e_at)
+        return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %zu groups of %d draws", ng,
+                        s->S);
+    return HC_OK;
+}
+
+/* Room for n listed-item entries in the step. */
+static int entries_reserve(hc_akt_sampler *s, int64_t n)
+{
+    if (n <= s->e_cap)
+        return HC_OK;
+    int64_t cap = n + n / 2;
+    int32_t **items[] = {&s->e_item, &s->e_sitem};
+    float **vecs[] = {&s->e_vec, &s->e_svec};
+    int ok = 1;
+    for (int k = 0; k < 2; k++) {
+        int32_t *it = realloc(*items[k], (size_t)cap * sizeof *it);
+        float *v = realloc(*vecs[k], (size_t)cap * (size_t)s->d * sizeof *v);
+        *items[k] = it ? it : *items[k];
+        *vecs[k] = v ? v : *vecs[k];
+        ok &= it && v;
+    }
+    if (!ok)
+        return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %lld list entries",
+                        (long long)cap);
+    s->e_cap = cap;
+    return HC_OK;
 }
 
 int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_t I, int32_t d,
@@ -78,9 +117,10 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     s->prop = prop;
     s->seed = seed;
     s->n_threads = omp_get_max_threads();
+    s->n_chunks = (I + CHUNK - 1) / CHUNK;
     int nt = s->n_threads;
     s->dq_len = ((int64_t)S + HC_AKT_TILE - 1) / HC_AKT_TILE * HC_AKT_TILE * d;
-    s->work_stride = kernel_bytes(S) + coef_bytes() + (size_t)s->dq_len * sizeof(float);
+    s->work_stride = kernel_bytes(S) + coef_bytes();
     int rc;
     if ((rc = hc_adam_table_init(&s->tP, P, U, d)) || (rc = hc_adam_table_init(&s->tQ, Q, I, d)))
         return rc;
@@ -89,9 +129,9 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     for (int t = 0; s->gcache && t < nt; t++)
         if (!(s->gcache[t] = hc_adam_gap_cache_new()))
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory");
-    s->dQ = calloc((size_t)nt * (size_t)I * (size_t)d, sizeof(float));
+    s->dQ = calloc((size_t)I * (size_t)d, sizeof(float));
     s->words = (I + 63) / 64;
-    s->mark = calloc((size_t)nt * (size_t)s->words, sizeof *s->mark);
+    s->mark = calloc((size_t)s->words, sizeof *s->mark);
     s->ds = calloc((size_t)nt, sizeof *s->ds);
     s->uloss = malloc((size_t)max_users * sizeof *s->uloss);
     s->work = aligned_alloc(64, (size_t)nt * s->work_stride);
@@ -100,15 +140,16 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     for (int t = 0; t < nt; t++)
         if (drawset_init(&s->ds[t], S, I, d))
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d draws", S);
-    memset(s->work, 0, (size_t)nt * s->work_stride); /* the draws' dq start at zero */
+    if ((rc = records_init(s, max_users)) != HC_OK)
+        return rc;
     if (dist_size() > 1) {
-        s->gmark = malloc((size_t)s->words * sizeof *s->gmark);
         s->run_start = malloc((size_t)I * sizeof *s->run_start);
         s->run_len = malloc((size_t)I * sizeof *s->run_len);
         s->run_off = malloc((size_t)I * sizeof *s->run_off);
         s->gbuf = malloc((size_t)I * (size_t)d * sizeof *s->gbuf);
-        if (!s->gmark || !s->run_start || !s->run_len || !s->run_off || !s->gbuf)
+        if (!s->run_start || !s->run_len || !s->run_off || !s->gbuf)
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d items", I);
+        s->ranks = 1;
     }
     return HC_OK;
 }
@@ -121,8 +162,10 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
         drawset_free(&s->ds[t]);
     for (int t = 0; s->gcache && t < s->n_threads; t++)
         free(s->gcache[t]);
-    void *bufs[] = {s->gP,   s->gcache, s->dQ,        s->mark,    s->ds,      s->uloss,
-                    s->work, s->gmark,  s->run_start, s->run_len, s->run_off, s->gbuf};
+    void *bufs[] = {s->gP,     s->gcache,    s->dQ,      s->mark,    s->ds,
+                    s->uloss,  s->work,      s->g_items, s->g_dq,    s->g_doff,
+                    s->g_eoff, s->e_at,      s->e_item,  s->e_sitem, s->e_vec,
+                    s->e_svec, s->run_start, s->run_len, s->run_off, s->gbuf};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         free(bufs[k]);
     memset(s, 0, sizeof *s);
@@ -138,201 +181,190 @@ static inline void prefetch_row(const float *x, int32_t d)
     __builtin_prefetch(x + d - 1);
 }
 
-/* The rows user_step will read and write for a user with lists l on thread t: the listed
- * items' factors and gradient rows, and the draw chains of its train and listed items. */
-static void prefetch_user(const hc_akt_sampler *s, int t, const float *Q, const hc_akt_lists *l,
-                          const hc_akt_drawset *ds)
+/* The rows user_step will read for a user with lists l: the listed items' factors. */
+static void prefetch_user(const float *Q, int32_t d, const hc_akt_lists *l)
 {
-    const int32_t d = s->d;
-    const float *dq = s->dQ + (int64_t)t * s->I * d;
-    for (int32_t j = 0; j < l->n_p && j < HC_AKT_MAX_P; j++) {
+    for (int32_t j = 0; j < l->n_p && j < HC_AKT_MAX_P; j++)
         prefetch_row(Q + (int64_t)l->P[j] * d, d);
-        prefetch_row(dq + (int64_t)l->P[j] * d, d);
-    }
-    for (int32_t j = 0; j < l->n_t && j < HC_AKT_MAX_K; j++) {
+    for (int32_t j = 0; j < l->n_t && j < HC_AKT_MAX_K; j++)
         prefetch_row(Q + (int64_t)l->T[j] * d, d);
-        prefetch_row(dq + (int64_t)l->T[j] * d, d);
-        __builtin_prefetch(ds->first + l->T[j]);
-    }
-    for (int32_t j = 0; j < l->n_train; j++)
-        __builtin_prefetch(ds->first + l->train[j]);
 }
 
-/* Draws group g's items of the step into ds, their factors transposed and the item -> draws
- * chains. The stream depends on (seed, step, group) only, not on the thread drawing it. The
- * draws come in item order: the gathers here and the scatters of flush_group then walk the
- * item tables forwards instead of missing the cache once a draw. */
+/* Draws group g's items of the step into its record, their weights, transposed factors,
+ * item -> draws chains and bitmap into ds. The stream depends on (seed, step, group) only, not
+ * on the thread drawing it. The draws come in item order: the gathers here and the chunks'
+ * sums then walk the item tables forwards instead of missing the cache once a draw. */
 static void draw_group(const hc_akt_sampler *s, hc_akt_drawset *ds, const float *Q, int32_t g)
 {
     const int32_t S = s->S, d = s->d;
+    int32_t *items = s->g_items + (int64_t)g * S;
     hc_rng r;
     hc_rng_init(&r, s->seed, DRAW_STREAM + ((uint64_t)s->step << 24) + (uint64_t)g);
-    hc_proposal_draw_sorted(s->prop, &r, S, ds->items, ds->w, ds->u);
+    hc_proposal_draw_sorted(s->prop, &r, S, items, ds->w, ds->u);
     for (int32_t j = S - 1; j >= 0; j--) {
-        int32_t it = ds->items[j];
+        int32_t it = items[j];
         if (j >= DRAW_AHEAD)
-            prefetch_row(Q + (int64_t)ds->items[j - DRAW_AHEAD] * d, d);
+            prefetch_row(Q + (int64_t)items[j - DRAW_AHEAD] * d, d);
         ds->next[j] = ds->first[it];
         ds->first[it] = j;
+        ds->drawn[it >> 6] |= 1ULL << (it & 63);
         for (int32_t q = 0; q < d; q++)
             ds->Qt[(int64_t)q * S + j] = Q[(int64_t)it * d + q];
     }
 }
 
-/* Adds coef * p into thread t's row of item it, marking the item touched. */
-static inline void add_item(hc_akt_sampler *s, int t, int32_t it, float coef, const float *p)
+/* The step's user k (users[k] = u, of group g) on thread t: its loss; its gradient into gP's
+ * row (users are unique in a step), the draws' into the group's dq, and each listed item's,
+ * coef p_u, as entry e_at[k] + j (item -1 when the coefficient is zero). */
+static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
+                        const hc_akt_shared_draws *dr, int32_t g, int32_t u, int32_t k,
+                        const hc_akt_lists *l, int phase, float scale)
 {
     const int32_t d = s->d;
-    s->mark[(int64_t)t * s->words + (it >> 6)] |= 1ULL << (it & 63);
-    float *dq = s->dQ + ((int64_t)t * s->I + it) * d;
-    for (int32_t q = 0; q < d; q++)
-        dq[q] += coef * p[q];
-}
-
-static float *thread_dq(const hc_akt_sampler *s, int t)
-{
-    return (float *)(void *)(s->work + (size_t)t * s->work_stride + kernel_bytes(s->S) +
-                             coef_bytes());
-}
-
-/* User u's loss and gradients on thread t: gP's row directly (users are unique in a step),
- * the draws' into the thread's dq, the listed items' into the thread's table. */
-static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
-                        const hc_akt_shared_draws *dr, int32_t u, const hc_akt_lists *l, int phase,
-                        float scale)
-{
     unsigned char *w = s->work + (size_t)t * s->work_stride;
     float *coef = (float *)(void *)(w + kernel_bytes(s->S));
-    double loss = hc_akt_shared_user(pb, u, l, dr, phase, scale, w, s->gP + (int64_t)u * s->d, coef,
-                                     thread_dq(s, t));
-    const float *p = pb->P + (int64_t)u * s->d;
+    double loss = hc_akt_shared_user(pb, u, l, dr, phase, scale, w, s->gP + (int64_t)u * d, coef,
+                                     s->g_dq + (int64_t)g * s->dq_len);
+    const float *p = pb->P + (int64_t)u * d;
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
-    for (int32_t j = 0; j < n_p; j++)
-        if (coef[j] != 0.0f)
-            add_item(s, t, l->P[j], coef[j], p);
-    for (int32_t j = 0; j < n_t; j++)
-        if (coef[n_p + j] != 0.0f)
-            add_item(s, t, l->T[j], coef[n_p + j], p);
+    int32_t *item = s->e_item + s->e_at[k];
+    float *vec = s->e_vec + (int64_t)s->e_at[k] * d;
+    for (int32_t j = 0; j < n_p + n_t; j++) {
+        item[j] = coef[j] == 0.0f ? -1 : j < n_p ? l->P[j] : l->T[j - n_p];
+        for (int32_t q = 0; q < d; q++)
+            vec[(int64_t)j * d + q] = coef[j] * p[q];
+    }
     return loss;
 }
 
-/* Moves thread t's gradients of its group's draws into its table (a draw's dq row is the
- * factor row scaled by one, so add_item's coef * p becomes coef = 1, p = the dq column) and
- * clears them and the draw chains. */
-static void flush_group(hc_akt_sampler *s, int t)
+/* Closes group g (users k0..k1) on ds: clears its draws' chains and bits, and sets where each
+ * chunk's items start among its draws (sorted by item) and among its entries, copied in chunk
+ * order (a stable counting sort) so the chunks read them forwards. */
+static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, int32_t g, int32_t k0, int32_t k1)
 {
-    const int32_t S = s->S, d = s->d;
-    hc_akt_drawset *ds = &s->ds[t];
-    float *dq = thread_dq(s, t), col[HC_AKT_MAX_D];
+    const int32_t S = s->S, nc = s->n_chunks;
+    const int32_t *items = s->g_items + (int64_t)g * S;
+    int32_t *doff = s->g_doff + (int64_t)g * (nc + 1), *eoff = s->g_eoff + (int64_t)g * (nc + 1);
     for (int32_t j = 0; j < S; j++) {
-        const float *src = dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE;
-        if (j + DRAW_AHEAD < S)
-            prefetch_row(s->dQ + ((int64_t)t * s->I + ds->items[j + DRAW_AHEAD]) * d, d);
-        for (int32_t q = 0; q < d; q++)
-            col[q] = src[q * HC_AKT_TILE];
-        add_item(s, t, ds->items[j], 1.0f, col);
-        ds->first[ds->items[j]] = -1;
+        ds->first[items[j]] = -1;
+        ds->drawn[items[j] >> 6] = 0;
     }
-    memset(dq, 0, (size_t)s->dq_len * sizeof(float));
-}
-
-/* Thread t's share users[lo..hi) of the step, group by group: group g holds the users at
- * positions [g G, (g + 1) G) of the step, so a group split between two threads is drawn
- * alike by both. */
-static void thread_share(hc_akt_sampler *s, int t, const hc_akt_problem *pb, const int32_t *users,
-                         const hc_akt_lists *lists, int32_t lo, int32_t hi, int phase, float scale)
-{
-    hc_akt_drawset *ds = &s->ds[t];
-    for (int32_t k = lo; k < hi;) {
-        int32_t g = k / s->G, end = (g + 1) * s->G < hi ? (g + 1) * s->G : hi;
-        draw_group(s, ds, pb->Q, g);
-        hc_akt_shared_draws dr = {{ds->items, ds->w, s->S}, ds->Qt, ds->first, ds->next};
-        for (; k < end; k++) {
-            if (k + 1 < hi)
-                prefetch_user(s, t, pb->Q, &lists[k + 1], ds);
-            s->uloss[k] = user_step(s, t, pb, &dr, users[k], &lists[k], phase, scale);
-        }
-        flush_group(s, t);
+    for (int32_t c = 0, j = 0; c <= nc; c++) {
+        while (j < S && items[j] < (int64_t)c * CHUNK)
+            j++;
+        doff[c] = j;
     }
-}
-
-/* g (n x d) <- the threads' gradient rows of items it0..it0+n-1 summed in thread order; the
- * rows are cleared. */
-static void sum_thread_rows(hc_akt_sampler *s, int32_t it0, int32_t n, float *g)
-{
-    const int64_t len = (int64_t)n * s->d;
-    for (int64_t k = 0; k < len; k++)
-        g[k] = 0.0f;
-    for (int tt = 0; tt < s->n_threads; tt++) {
-        float *dq = s->dQ + ((int64_t)tt * s->I + it0) * s->d;
-        for (int64_t k = 0; k < len; k++) {
-            g[k] += dq[k];
-            dq[k] = 0.0f;
+    const int32_t e0 = s->e_at[k0], e1 = s->e_at[k1];
+    memset(eoff, 0, (size_t)(nc + 1) * sizeof *eoff);
+    for (int32_t e = e0; e < e1; e++)
+        if (s->e_item[e] >= 0)
+            eoff[s->e_item[e] / CHUNK + 1]++;
+    eoff[0] = e0;
+    for (int32_t c = 0; c < nc; c++)
+        eoff[c + 1] += eoff[c];
+    for (int32_t e = e0; e < e1; e++)
+        if (s->e_item[e] >= 0) {
+            int32_t x = eoff[s->e_item[e] / CHUNK]++;
+            s->e_sitem[x] = s->e_item[e];
+            memcpy(s->e_svec + (int64_t)x * s->d, s->e_vec + (int64_t)e * s->d,
+                   (size_t)s->d * sizeof(float));
         }
-    }
+    for (int32_t c = nc; c > 0; c--)
+        eoff[c] = eoff[c - 1];
+    eoff[0] = e0;
 }
 
-/* Items it0..it0+n-1's step (n <= 64). */
-static void step_run(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t it0, int32_t n,
-                     float c1, float c2)
-{
-    float g[64 * HC_AKT_MAX_D];
-    sum_thread_rows(s, it0, n, g);
-    hc_adam_table_run(adam, &s->tQ, it0, n, g, c1, c2, s->gcache[t]);
-}
-
-/* Thread t's items: those of the words w = t (mod threads) that any thread touched, in item
- * order, by runs of consecutive items, clearing the marks. */
-static void step_items(hc_akt_sampler *s, const hc_adam *adam, int t, float c1, float c2)
-{
-    const int nt = s->n_threads;
-    for (int32_t w = t; w < s->words; w += nt) {
-        uint64_t bits = 0;
-        for (int tt = 0; tt < nt; tt++) {
-            bits |= s->mark[(int64_t)tt * s->words + w];
-            s->mark[(int64_t)tt * s->words + w] = 0;
-        }
-        while (bits) {
-            int a = __builtin_ctzll(bits);
-            uint64_t rest = ~(bits >> a);
-            int n = rest ? __builtin_ctzll(rest) : 64 - a;
-            step_run(s, adam, t, w * 64 + a, n, c1, c2);
-            bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
-        }
-    }
-}
-
-/* Thread t's users users[lo..hi): their Adam steps, clearing their gradient rows. */
+/* Users k0..k1's Adam steps on thread t, clearing their gradient rows. */
 static void step_users(hc_akt_sampler *s, const hc_adam *adam, int t, const int32_t *users,
-                       int32_t lo, int32_t hi, float c1, float c2)
+                       int32_t k0, int32_t k1, float c1, float c2)
 {
     const int32_t d = s->d;
-    for (int32_t k = lo; k < hi; k++) {
+    for (int32_t k = k0; k < k1; k++) {
         float *g = s->gP + (int64_t)users[k] * d;
         hc_adam_table_run(adam, &s->tP, users[k], 1, g, c1, c2, s->gcache[t]);
         memset(g, 0, (size_t)d * sizeof(float));
     }
 }
 
-/* Several ranks: the union over ranks of the items touched this step (the threads' marks
- * or-ed, then or-reduced), as runs of consecutive items in item order with their offsets in
- * the packed gradient; returns the number of runs, the rows in s->n_rows. */
+/* Group g of the step (users [g G, (g + 1) G)) on thread t: its draws, its users' gradients
+ * into its record, then their Adam steps (nothing else reads their rows of P this step: the
+ * entries hold coef p_u already). */
+static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_akt_problem *pb,
+                      const int32_t *users, const hc_akt_lists *lists, int32_t n, int32_t g,
+                      int phase, float scale, const float c[2])
+{
+    const int32_t k0 = g * s->G, k1 = k0 + s->G < n ? k0 + s->G : n;
+    hc_akt_drawset *ds = &s->ds[t];
+    draw_group(s, ds, pb->Q, g);
+    memset(s->g_dq + (int64_t)g * s->dq_len, 0, (size_t)s->dq_len * sizeof(float));
+    hc_akt_shared_draws dr = {
+        {s->g_items + (int64_t)g * s->S, ds->w, s->S}, ds->Qt, ds->first, ds->next, ds->drawn};
+    for (int32_t k = k0; k < k1; k++) {
+        if (k + 1 < k1)
+            prefetch_user(pb->Q, s->d, &lists[k + 1]);
+        s->uloss[k] = user_step(s, t, pb, &dr, g, users[k], k, &lists[k], phase, scale);
+    }
+    close_group(s, ds, g, k0, k1);
+    step_users(s, adam, t, users, k0, k1, c[0], c[1]);
+}
+
+/* dQ's row of item it += v (d floats), marking the item touched. */
+static inline void add_row(hc_akt_sampler *s, int32_t it, const float *v, int64_t stride)
+{
+    float *dq = s->dQ + (int64_t)it * s->d;
+    s->mark[it >> 6] |= 1ULL << (it & 63);
+    for (int32_t q = 0; q < s->d; q++)
+        dq[q] += v[q * stride];
+}
+
+/* Chunk c's items' gradients: every group's draws and entries of them, in group order. */
+static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
+{
+    const int32_t S = s->S, d = s->d, nc = s->n_chunks;
+    for (int32_t g = 0; g < ng; g++) {
+        const int32_t *items = s->g_items + (int64_t)g * S;
+        const int32_t *doff = s->g_doff + (int64_t)g * (nc + 1);
+        const int32_t *eoff = s->g_eoff + (int64_t)g * (nc + 1);
+        const float *dq = s->g_dq + (int64_t)g * s->dq_len;
+        for (int32_t j = doff[c]; j < doff[c + 1]; j++)
+            add_row(s, items[j], dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE,
+                    HC_AKT_TILE);
+        for (int32_t e = eoff[c]; e < eoff[c + 1]; e++)
+            add_row(s, s->e_sitem[e], s->e_svec + (int64_t)e * d, 1);
+    }
+}
+
+/* Chunk c's touched items' Adam steps on thread t, by runs of consecutive items, clearing
+ * their marks and gradient rows. */
+static void step_chunk(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t c, const float cr[2])
+{
+    const int32_t d = s->d, w1 = (c + 1) * (CHUNK / 64);
+    for (int32_t w = c * (CHUNK / 64); w < w1 && w < s->words; w++) {
+        uint64_t bits = s->mark[w];
+        s->mark[w] = 0;
+        while (bits) {
+            int a = __builtin_ctzll(bits);
+            uint64_t rest = ~(bits >> a);
+            int n = rest ? __builtin_ctzll(rest) : 64 - a;
+            int32_t it0 = w * 64 + a;
+            float *g = s->dQ + (int64_t)it0 * d;
+            hc_adam_table_run(adam, &s->tQ, it0, n, g, cr[0], cr[1], s->gcache[t]);
+            memset(g, 0, (size_t)n * (size_t)d * sizeof(float));
+            bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
+        }
+    }
+}
+
+/* Several ranks: the union over ranks of the items touched this step (the marks or-reduced),
+ * as runs of consecutive items in item order with their offsets in the packed gradient;
+ * returns the number of runs, the rows in s->n_rows; the marks are cleared. */
 static int32_t list_runs(hc_akt_sampler *s)
 {
-    const int nt = s->n_threads;
-    for (int32_t w = 0; w < s->words; w++) {
-        uint64_t bits = 0;
-        for (int tt = 0; tt < nt; tt++) {
-            bits |= s->mark[(int64_t)tt * s->words + w];
-            s->mark[(int64_t)tt * s->words + w] = 0;
-        }
-        s->gmark[w] = bits;
-    }
-    dist_or_words(s->gmark, (size_t)s->words);
+    dist_or_words(s->mark, (size_t)s->words);
     int32_t nr = 0, off = 0;
-    for (int32_t w = 0; w < s->words; w++)
-        for (uint64_t bits = s->gmark[w]; bits;) {
+    for (int32_t w = 0; w < s->words; w++) {
+        for (uint64_t bits = s->mark[w]; bits;) {
             int a = __builtin_ctzll(bits);
             uint64_t rest = ~(bits >> a);
             int n = rest ? __builtin_ctzll(rest) : 64 - a;
@@ -347,27 +379,45 @@ static int32_t list_runs(hc_akt_sampler *s)
             off += n;
             bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
         }
+        s->mark[w] = 0;
+    }
     s->n_rows = off;
     return nr;
 }
 
-/* The step's item update over several ranks: every rank packs its threads' sums of the
- * touched items, the packs are summed over ranks (docs/distributed.md), and every rank
- * takes the same Adam steps on them, so Q stays the same on every rank. */
-static void step_items_ranks(hc_akt_sampler *s, const hc_adam *adam, int nt, float c1, float c2)
+/* The step's item update over several ranks: every rank packs its gradients of the touched
+ * items, the packs are summed over ranks (docs/distributed.md), and every rank takes the same
+ * Adam steps on them, so Q stays the same on every rank. */
+static void step_items_ranks(hc_akt_sampler *s, const hc_adam *adam, int nt, const float c[2])
 {
     const int32_t nr = list_runs(s), d = s->d;
     s->n_reduced++;
     s->rows_reduced += s->n_rows; /* n_t of docs/distributed.md's payload formula */
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int32_t r = 0; r < nr; r++)
-        sum_thread_rows(s, s->run_start[r], s->run_len[r], s->gbuf + (int64_t)s->run_off[r] * d);
+    for (int32_t r = 0; r < nr; r++) {
+        float *g = s->dQ + (int64_t)s->run_start[r] * d;
+        size_t len = (size_t)s->run_len[r] * (size_t)d;
+        memcpy(s->gbuf + (int64_t)s->run_off[r] * d, g, len * sizeof(float));
+        memset(g, 0, len * sizeof(float));
+    }
     dist_sum_floats(s->gbuf, (size_t)s->n_rows * (size_t)d);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t r = 0; r < nr; r++)
         hc_adam_table_run(adam, &s->tQ, s->run_start[r], s->run_len[r],
-                          s->gbuf + (int64_t)s->run_off[r] * d, c1, c2,
+                          s->gbuf + (int64_t)s->run_off[r] * d, c[0], c[1],
                           s->gcache[omp_get_thread_num()]);
+}
+
+/* e_at[k]: where user k's entries start (room for each listed item). */
+static int place_entries(hc_akt_sampler *s, const hc_akt_lists *lists, int32_t n)
+{
+    s->e_at[0] = 0;
+    for (int32_t k = 0; k < n; k++) {
+        int32_t n_p = lists[k].n_p < HC_AKT_MAX_P ? lists[k].n_p : HC_AKT_MAX_P;
+        int32_t n_t = lists[k].n_t < HC_AKT_MAX_K ? lists[k].n_t : HC_AKT_MAX_K;
+        s->e_at[k + 1] = s->e_at[k] + n_p + n_t;
+    }
+    return entries_reserve(s, s->e_at[n]);
 }
 
 int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *pb,
@@ -375,26 +425,32 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
                         float scale, double *loss)
 {
     s->step++;
-    const int nt = s->n_threads; /* every thread: each owns items to update */
-    const int ranks = s->gmark != NULL;
-    hc_adam_begin_step(adam);
-    int rc = hc_adam_table_prepare(adam, &s->tP);
-    if (rc || (rc = hc_adam_table_prepare(adam, &s->tQ)) != HC_OK)
+    const int nt = s->n_threads;
+    const int32_t ng = (n + s->G - 1) / s->G, nc = s->n_chunks;
+    int rc = place_entries(s, lists, n);
+    if (rc)
         return rc;
-    float c1, c2;
-    hc_adam_corrections(adam, &c1, &c2);
+    hc_adam_begin_step(adam);
+    if ((rc = hc_adam_table_prepare(adam, &s->tP)) != HC_OK ||
+        (rc = hc_adam_table_prepare(adam, &s->tQ)) != HC_OK)
+        return rc;
+    float c[2];
+    hc_adam_corrections(adam, &c[0], &c[1]);
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num();
-        int32_t lo = (int32_t)((int64_t)n * t / nt), hi = (int32_t)((int64_t)n * (t + 1) / nt);
-        thread_share(s, t, pb, users, lists, lo, hi, phase, scale);
-#pragma omp barrier
-        if (!ranks)
-            step_items(s, adam, t, c1, c2);
-        step_users(s, adam, t, users, lo, hi, c1, c2);
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t g = 0; g < ng; g++)
+            run_group(s, adam, t, pb, users, lists, n, g, phase, scale, c);
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t k = 0; k < nc; k++) {
+            sum_chunk(s, k, ng);
+            if (!s->ranks)
+                step_chunk(s, adam, t, k, c);
+        }
     }
-    if (ranks)
-        step_items_ranks(s, adam, nt, c1, c2);
+    if (s->ranks)
+        step_items_ranks(s, adam, nt, c);
     double total = 0.0;
     for (int32_t k = 0; k < n; k++)
         total += s->uloss[k];

@@ -2,14 +2,16 @@
  * akt_sampled.h - a training step of HetComp's losses with sampled rest sets
  * (docs/distillation.md, "Sampled rest sets"): S items drawn from a proposal for each group
  * of G consecutive users of a step serve every rest-set term of those users (distill/akt.h,
- * hc_akt_shared_user); the users are spread over OpenMP threads in contiguous shares, each
- * thread accumulates its gradients for a group's draws (d x S), adds them with its users'
- * listed items' into a dense table of its own, and the tables are merged in thread order over
- * the rows touched, so a step costs O(users x (list + S) x d + groups x S x d + items / 64),
- * never O(items x d) per user. The parameters move by lazy Adam (optim/adam.h,
- * hc_adam_table): only the rows a step touched, the others catching up in closed form when
- * next touched. Memory: the proposal (24 bytes an item), the Adam moments, and per thread an
- * items x d gradient table and a bit an item.
+ * hc_akt_shared_user). The groups go to OpenMP threads as the threads come free, each
+ * group's gradients (its draws' d x S, its users' listed items') into a record of its own;
+ * then chunks of the catalog sum the records' gradients of their items in group order and
+ * step them. A step costs O(users x (list + S) x d + groups x (S + items / 1024) + items /
+ * 64), never O(items x d) per user, and its result does not depend on the thread count. The
+ * parameters move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched,
+ * the others catching up in closed form when next touched. Memory: the proposal (24 bytes an
+ * item), the Adam moments, one items x d gradient table and a bit an item, per thread 4 bytes
+ * an item (the draws' chains), and per step's group 4 (1 + d) S bytes and 4 (1 + d) bytes a
+ * listed item.
  * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
  * or-reduced as a bitmap (I / 8 bytes) and their gradients sum-reduced packed (n_touched x d
  * floats), so every rank takes the same item steps; memory then adds 12 bytes and d floats an
@@ -22,11 +24,12 @@
 #include "optim/adam.h"
 #include "optim/proposal.h"
 
-/* One thread's draws for its current group of users. */
+/* One thread's draws for its current group of users (the items are the group record's). */
 typedef struct {
-    int32_t *items, *first, *next; /* S, I (-1 outside a group), S */
-    float *w, *Qt;                 /* S, d x S */
-    double *u;                     /* S: the sorted draws' uniforms */
+    int32_t *first, *next; /* I (-1 outside a group), S */
+    uint64_t *drawn;       /* (I + 63) / 64: the group's drawn items (0 outside) */
+    float *w, *Qt;         /* S, d x S */
+    double *u;             /* S: the sorted draws' uniforms */
 } hc_akt_drawset;
 
 typedef struct {
@@ -36,19 +39,28 @@ typedef struct {
     hc_adam_table tP, tQ; /* lazy Adam over the student's P and Q */
     hc_adam_gap **gcache; /* n_threads: each thread's cache of Adam gap coefficients */
     float *gP;            /* U x d: the users' gradients, zero outside a step */
-    float *dQ;            /* n_threads x I x d: each thread's item gradients */
-    uint64_t *mark;       /* n_threads x words: the items each thread touched, a bit each */
+    float *dQ;            /* I x d: the step's item gradients, zero outside a step */
+    uint64_t *mark;       /* words: the items the step touched, a bit each */
     int32_t words;        /* (I + 63) / 64 */
+    int32_t n_chunks;     /* chunks of the item phase (1,024 items each) */
     int32_t step;         /* steps taken: the draws' streams */
-    /* several ranks (docs/distributed.md): the touched items' union and packed gradients */
-    uint64_t *gmark;                        /* words, or NULL on one rank */
+    /* the step's group records: group g's draws (sorted), their gradients (the kernel's
+     * tiles), and where each chunk's items start among them and among its entries */
+    int32_t *g_items, *g_doff, *g_eoff; /* groups x S, groups x (chunks + 1) twice */
+    float *g_dq;                        /* groups x dq_len */
+    /* the step's listed-item gradients: user k's at [e_at[k], e_at[k + 1]) */
+    int32_t *e_at, *e_item, *e_sitem; /* max_users + 1; e_cap: the item (-1: none); sorted */
+    float *e_vec, *e_svec;            /* e_cap x d: coef p_u; sorted by chunk within groups */
+    int64_t e_cap;
+    /* several ranks (docs/distributed.md): the touched items' packed gradients */
+    int ranks;                              /* 1 under mpirun with more than one rank */
     int32_t *run_start, *run_len, *run_off; /* I each: runs of consecutive touched items */
     float *gbuf;                            /* I x d: their gradients, packed */
     int32_t n_rows;
     int64_t n_reduced, rows_reduced; /* steps reduced over ranks, their touched items summed */
     hc_akt_drawset *ds;              /* n_threads */
-    int64_t dq_len;                  /* floats of one thread's draw gradients (whole tiles) */
-    unsigned char *work;             /* n_threads x work_stride: kernel work, coefficients, dq */
+    int64_t dq_len;                  /* floats of a group's draw gradients (whole tiles) */
+    unsigned char *work;             /* n_threads x work_stride: kernel work, coefficients */
     size_t work_stride;
     double *uloss; /* per-user losses of a step, summed in order */
 } hc_akt_sampler;
