@@ -84,21 +84,17 @@ static int entries_reserve(hc_akt_sampler *s, int64_t n)
 {
     if (n <= s->e_cap)
         return HC_OK;
-    int64_t cap = n + n / 2;
-    int32_t **items[] = {&s->e_item, &s->e_sitem};
-    float **vecs[] = {&s->e_vec, &s->e_svec};
-    int ok = 1;
-    for (int k = 0; k < 2; k++) {
-        int32_t *it = realloc(*items[k], (size_t)cap * sizeof *it);
-        float *v = realloc(*vecs[k], (size_t)cap * (size_t)s->d * sizeof *v);
-        *items[k] = it ? it : *items[k];
-        *vecs[k] = v ? v : *vecs[k];
-        ok &= it && v;
+    const size_t cap = (size_t)(n + n / 2), d = (size_t)s->d;
+    void **bufs[] = {(void **)&s->e_item, (void **)&s->e_coef, (void **)&s->e_sitem,
+                     (void **)&s->e_svec};
+    const size_t bytes[] = {cap * 4, cap * 4, cap * 4, cap * d * 4};
+    for (int k = 0; k < 4; k++) {
+        void *b = realloc(*bufs[k], bytes[k]);
+        if (!b)
+            return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %zu list entries", cap);
+        *bufs[k] = b;
     }
-    if (!ok)
-        return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %lld list entries",
-                        (long long)cap);
-    s->e_cap = cap;
+    s->e_cap = (int64_t)cap;
     return HC_OK;
 }
 
@@ -164,7 +160,7 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
         free(s->gcache[t]);
     void *bufs[] = {s->gP,     s->gcache,    s->dQ,      s->mark,    s->ds,
                     s->uloss,  s->work,      s->g_items, s->g_dq,    s->g_doff,
-                    s->g_eoff, s->e_at,      s->e_item,  s->e_sitem, s->e_vec,
+                    s->g_eoff, s->e_at,      s->e_item,  s->e_sitem, s->e_coef,
                     s->e_svec, s->run_start, s->run_len, s->run_off, s->gbuf};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         free(bufs[k]);
@@ -188,6 +184,15 @@ static void prefetch_user(const float *Q, int32_t d, const hc_akt_lists *l)
         prefetch_row(Q + (int64_t)l->P[j] * d, d);
     for (int32_t j = 0; j < l->n_t && j < HC_AKT_MAX_K; j++)
         prefetch_row(Q + (int64_t)l->T[j] * d, d);
+}
+
+/* The lists themselves (read by prefetch_user two users later). */
+static void prefetch_lists(const hc_akt_lists *l)
+{
+    for (int32_t j = 0; j < l->n_t; j += 16)
+        __builtin_prefetch(l->T + j);
+    __builtin_prefetch(l->P);
+    __builtin_prefetch(l->train);
 }
 
 /* Draws group g's items of the step into its record, their weights, transposed factors,
@@ -214,8 +219,8 @@ static void draw_group(const hc_akt_sampler *s, hc_akt_drawset *ds, const float 
 }
 
 /* The step's user k (users[k] = u, of group g) on thread t: its loss; its gradient into gP's
- * row (users are unique in a step), the draws' into the group's dq, and each listed item's,
- * coef p_u, as entry e_at[k] + j (item -1 when the coefficient is zero). */
+ * row (users are unique in a step), the draws' into the group's dq, and each listed item's
+ * coefficient as entry e_at[k] + j (item -1 when it is zero). */
 static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
                         const hc_akt_shared_draws *dr, int32_t g, int32_t u, int32_t k,
                         const hc_akt_lists *l, int phase, float scale)
@@ -225,23 +230,21 @@ static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
     float *coef = (float *)(void *)(w + kernel_bytes(s->S));
     double loss = hc_akt_shared_user(pb, u, l, dr, phase, scale, w, s->gP + (int64_t)u * d, coef,
                                      s->g_dq + (int64_t)g * s->dq_len);
-    const float *p = pb->P + (int64_t)u * d;
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
     int32_t *item = s->e_item + s->e_at[k];
-    float *vec = s->e_vec + (int64_t)s->e_at[k] * d;
-    for (int32_t j = 0; j < n_p + n_t; j++) {
+    memcpy(s->e_coef + s->e_at[k], coef, (size_t)(n_p + n_t) * sizeof *coef);
+    for (int32_t j = 0; j < n_p + n_t; j++)
         item[j] = coef[j] == 0.0f ? -1 : j < n_p ? l->P[j] : l->T[j - n_p];
-        for (int32_t q = 0; q < d; q++)
-            vec[(int64_t)j * d + q] = coef[j] * p[q];
-    }
     return loss;
 }
 
-/* Closes group g (users k0..k1) on ds: clears its draws' chains and bits, and sets where each
- * chunk's items start among its draws (sorted by item) and among its entries, copied in chunk
- * order (a stable counting sort) so the chunks read them forwards. */
-static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, int32_t g, int32_t k0, int32_t k1)
+/* Closes group g (users[k0..k1), factors in P) on ds: clears its draws' chains and bits, and
+ * sets where each chunk's items start among its draws (sorted by item) and among its entries,
+ * written in chunk order (a stable counting sort) as coef p_u, so the chunks read them
+ * forwards. */
+static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, const float *P, const int32_t *users,
+                        int32_t g, int32_t k0, int32_t k1)
 {
     const int32_t S = s->S, nc = s->n_chunks;
     const int32_t *items = s->g_items + (int64_t)g * S;
@@ -263,13 +266,17 @@ static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, int32_t g, int32_
     eoff[0] = e0;
     for (int32_t c = 0; c < nc; c++)
         eoff[c + 1] += eoff[c];
-    for (int32_t e = e0; e < e1; e++)
-        if (s->e_item[e] >= 0) {
-            int32_t x = eoff[s->e_item[e] / CHUNK]++;
-            s->e_sitem[x] = s->e_item[e];
-            memcpy(s->e_svec + (int64_t)x * s->d, s->e_vec + (int64_t)e * s->d,
-                   (size_t)s->d * sizeof(float));
-        }
+    for (int32_t k = k0; k < k1; k++) {
+        const float *p = P + (int64_t)users[k] * s->d;
+        for (int32_t e = s->e_at[k]; e < s->e_at[k + 1]; e++)
+            if (s->e_item[e] >= 0) {
+                int32_t x = eoff[s->e_item[e] / CHUNK]++;
+                float *v = s->e_svec + (int64_t)x * s->d;
+                s->e_sitem[x] = s->e_item[e];
+                for (int32_t q = 0; q < s->d; q++)
+                    v[q] = s->e_coef[e] * p[q];
+            }
+    }
     for (int32_t c = nc; c > 0; c--)
         eoff[c] = eoff[c - 1];
     eoff[0] = e0;
@@ -300,12 +307,16 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     memset(s->g_dq + (int64_t)g * s->dq_len, 0, (size_t)s->dq_len * sizeof(float));
     hc_akt_shared_draws dr = {
         {s->g_items + (int64_t)g * s->S, ds->w, s->S}, ds->Qt, ds->first, ds->next, ds->drawn};
+    for (int32_t k = k0; k < k1 && k < k0 + 2; k++)
+        prefetch_user(pb->Q, s->d, &lists[k]);
     for (int32_t k = k0; k < k1; k++) {
-        if (k + 1 < k1)
-            prefetch_user(pb->Q, s->d, &lists[k + 1]);
+        if (k + 2 < k1) /* a user's step takes microseconds: two ahead covers the misses */
+            prefetch_user(pb->Q, s->d, &lists[k + 2]);
+        if (k + 4 < k1)
+            prefetch_lists(&lists[k + 4]);
         s->uloss[k] = user_step(s, t, pb, &dr, g, users[k], k, &lists[k], phase, scale);
     }
-    close_group(s, ds, g, k0, k1);
+    close_group(s, ds, pb->P, users, g, k0, k1);
     step_users(s, adam, t, users, k0, k1, c[0], c[1]);
 }
 

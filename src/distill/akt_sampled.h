@@ -50,7 +50,7 @@ typedef struct {
     float *g_dq;                        /* groups x dq_len */
     /* the step's listed-item gradients: user k's at [e_at[k], e_at[k + 1]) */
     int32_t *e_at, *e_item, *e_sitem; /* max_users + 1; e_cap: the item (-1: none); sorted */
-    float *e_vec, *e_svec;            /* e_cap x d: coef p_u; sorted by chunk within groups */
+    float *e_coef, *e_svec; /* e_cap: its coefficient; e_cap x d: coef p_u, sorted by chunk */
     int64_t e_cap;
     /* several ranks (docs/distributed.md): the touched items' packed gradients */
     int ranks;                              /* 1 under mpirun with more than one rank */
