@@ -320,12 +320,13 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     step_users(s, adam, t, users, k0, k1, c[0], c[1]);
 }
 
-/* dQ's row of item it += v (d floats), marking the item touched. */
-static inline void add_row(hc_akt_sampler *s, int32_t it, const float *v, int64_t stride)
+/* dQ's row of item it += v (d floats, stride apart), marking the item in mark. */
+static inline void add_row(float *restrict dQ, uint64_t *restrict mark, int32_t d, int32_t it,
+                           const float *restrict v, int64_t stride)
 {
-    float *dq = s->dQ + (int64_t)it * s->d;
-    s->mark[it >> 6] |= 1ULL << (it & 63);
-    for (int32_t q = 0; q < s->d; q++)
+    float *restrict dq = dQ + (int64_t)it * d;
+    mark[it >> 6] |= 1ULL << (it & 63);
+    for (int32_t q = 0; q < d; q++)
         dq[q] += v[q * stride];
 }
 
@@ -333,16 +334,18 @@ static inline void add_row(hc_akt_sampler *s, int32_t it, const float *v, int64_
 static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
 {
     const int32_t S = s->S, d = s->d, nc = s->n_chunks;
+    float *restrict dQ = s->dQ;
+    uint64_t *restrict mark = s->mark;
     for (int32_t g = 0; g < ng; g++) {
         const int32_t *items = s->g_items + (int64_t)g * S;
         const int32_t *doff = s->g_doff + (int64_t)g * (nc + 1);
         const int32_t *eoff = s->g_eoff + (int64_t)g * (nc + 1);
         const float *dq = s->g_dq + (int64_t)g * s->dq_len;
         for (int32_t j = doff[c]; j < doff[c + 1]; j++)
-            add_row(s, items[j], dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE,
-                    HC_AKT_TILE);
+            add_row(dQ, mark, d, items[j],
+                    dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE, HC_AKT_TILE);
         for (int32_t e = eoff[c]; e < eoff[c + 1]; e++)
-            add_row(s, s->e_sitem[e], s->e_svec + (int64_t)e * d, 1);
+            add_row(dQ, mark, d, s->e_sitem[e], s->e_svec + (int64_t)e * d, 1);
     }
 }
 
