@@ -1,10 +1,10 @@
 /*
  * dist.h - the one door to MPI (docs/distributed.md): rank, size, in-place sum allreduce of
- * doubles and floats, max and or reductions, a gather onto one rank, broadcast, barrier, and
- * abort with a message. Two implementations of
- * this header: dist_mpi.c (built with -DHC_MPI=ON) and dist_none.c (the default build: one
- * rank, every reduce leaves the buffer as it is), so the rest of the library calls dist_* and
- * never tests for MPI itself.
+ * doubles and floats, a reduce-scatter and an allgather of float segments, max and or
+ * reductions, a gather onto one rank, broadcast, barrier, and abort with a message. Two
+ * implementations of this header: dist_mpi.c (built with -DHC_MPI=ON) and dist_none.c (the default
+ * build: one rank, every reduce leaves the buffer as it is), so the rest of the library calls
+ * dist_* and never tests for MPI itself.
  *
  * Every call is collective (all ranks make it, in the same order) except dist_rank,
  * dist_size, dist_abort and the byte counter, and is made from the main thread outside
@@ -42,6 +42,13 @@ static inline int64_t dist_n_owned(int64_t n, int rank, int size)
  * value held by one rank with zeros elsewhere comes back exactly. */
 void dist_sum_doubles(double *buf, size_t n);
 void dist_sum_floats(float *buf, size_t n);
+/* A sum of segments: buf holds one segment for each rank, counts[r] floats for rank r, in
+ * rank order, and mine[0..counts[rank]) <- the sum over ranks of their segment for this rank
+ * (a reduce-scatter, summed in rank order as dist_sum_floats sums). counts[r] fit an int. */
+void dist_sum_scatter_floats(const float *buf, float *mine, const int *counts);
+/* buf's segments (as above) <- each from the rank it belongs to, on every rank (an allgather
+ * in place: every rank's own segment is read where it lies in buf). */
+void dist_allgather_floats(float *buf, const int *counts);
 /* buf[0..n) <- the maximum over ranks, on every rank. */
 void dist_max_ints(int32_t *buf, size_t n);
 /* buf[0..n) <- the bitwise or over ranks, on every rank (a union of sets held as bitmaps). */

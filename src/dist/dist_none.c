@@ -53,6 +53,19 @@ void dist_max_ints(int32_t *buf, size_t n)
     bytes_reduced += n * sizeof *buf;
 }
 
+void dist_sum_scatter_floats(const float *buf, float *mine, const int *counts)
+{
+    if (mine != buf && counts[0])
+        memcpy(mine, buf, (size_t)counts[0] * sizeof *mine);
+    bytes_reduced += (size_t)counts[0] * sizeof *buf;
+}
+
+void dist_allgather_floats(float *buf, const int *counts)
+{
+    (void)buf;
+    bytes_reduced += (size_t)counts[0] * sizeof *buf;
+}
+
 void dist_or_words(uint64_t *buf, size_t n)
 {
     (void)buf;

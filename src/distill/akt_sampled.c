@@ -98,6 +98,13 @@ static int entries_reserve(hc_akt_sampler *s, int64_t n)
     return HC_OK;
 }
 
+/* Several ranks: rank r owns the items [owner_lo(r), owner_lo(r + 1)), whole words of 64. */
+static int32_t owner_lo(const hc_akt_sampler *s, int r)
+{
+    int64_t lo = (int64_t)s->words * r / s->ranks * 64;
+    return (int32_t)(lo < s->I ? lo : s->I);
+}
+
 int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_t I, int32_t d,
                         int32_t S, int32_t G, const hc_proposal *prop, int32_t max_users,
                         uint64_t seed)
@@ -139,13 +146,23 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     if ((rc = records_init(s, max_users)) != HC_OK)
         return rc;
     if (dist_size() > 1) {
+        if ((int64_t)I * d > INT32_MAX)
+            return hc_error(HC_EINVAL, "sampled AKT: %d items x %d dims is over one MPI count", I,
+                            d);
+        s->ranks = dist_size();
+        s->rank = dist_rank();
+        s->own_lo = owner_lo(s, s->rank);
+        s->own_hi = owner_lo(s, s->rank + 1);
         s->run_start = malloc((size_t)I * sizeof *s->run_start);
         s->run_len = malloc((size_t)I * sizeof *s->run_len);
         s->run_off = malloc((size_t)I * sizeof *s->run_off);
+        s->seg_run = malloc(((size_t)s->ranks + 1) * sizeof *s->seg_run);
+        s->counts = malloc((size_t)s->ranks * sizeof *s->counts);
         s->gbuf = malloc((size_t)I * (size_t)d * sizeof *s->gbuf);
-        if (!s->run_start || !s->run_len || !s->run_off || !s->gbuf)
+        s->gown = malloc(((size_t)(s->own_hi - s->own_lo) + 1) * (size_t)d * sizeof *s->gown);
+        if (!s->run_start || !s->run_len || !s->run_off || !s->seg_run || !s->counts || !s->gbuf ||
+            !s->gown)
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d items", I);
-        s->ranks = 1;
     }
     return HC_OK;
 }
@@ -158,10 +175,10 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
         drawset_free(&s->ds[t]);
     for (int t = 0; s->gcache && t < s->n_threads; t++)
         free(s->gcache[t]);
-    void *bufs[] = {s->gP,     s->gcache,    s->dQ,      s->mark,    s->ds,
-                    s->uloss,  s->work,      s->g_items, s->g_dq,    s->g_doff,
-                    s->g_eoff, s->e_at,      s->e_item,  s->e_sitem, s->e_coef,
-                    s->e_svec, s->run_start, s->run_len, s->run_off, s->gbuf};
+    void *bufs[] = {s->gP,      s->gcache,  s->dQ,     s->mark,    s->ds,        s->uloss,
+                    s->work,    s->g_items, s->g_dq,   s->g_doff,  s->g_eoff,    s->e_at,
+                    s->e_item,  s->e_sitem, s->e_coef, s->e_svec,  s->run_start, s->run_len,
+                    s->run_off, s->gbuf,    s->gown,   s->seg_run, s->counts};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         free(bufs[k]);
     memset(s, 0, sizeof *s);
@@ -371,40 +388,58 @@ static void step_chunk(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t c,
 }
 
 /* Several ranks: the union over ranks of the items touched this step (the marks or-reduced),
- * as runs of consecutive items in item order with their offsets in the packed gradient;
- * returns the number of runs, the rows in s->n_rows; the marks are cleared. */
+ * as runs of consecutive items in item order, split at the owners' bounds, with their offsets
+ * in the packed gradient; seg_run[r] is rank r's first run. Returns the number of runs, the
+ * rows in s->n_rows; the marks are cleared. */
 static int32_t list_runs(hc_akt_sampler *s)
 {
     dist_or_words(s->mark, (size_t)s->words);
     int32_t nr = 0, off = 0;
-    for (int32_t w = 0; w < s->words; w++) {
-        for (uint64_t bits = s->mark[w]; bits;) {
-            int a = __builtin_ctzll(bits);
-            uint64_t rest = ~(bits >> a);
-            int n = rest ? __builtin_ctzll(rest) : 64 - a;
-            int32_t it = w * 64 + a;
-            if (nr > 0 && s->run_start[nr - 1] + s->run_len[nr - 1] == it) {
-                s->run_len[nr - 1] += n;
-            } else {
-                s->run_start[nr] = it;
-                s->run_len[nr] = n;
-                s->run_off[nr++] = off;
+    for (int r = 0; r < s->ranks; r++) {
+        s->seg_run[r] = nr;
+        for (int32_t w = owner_lo(s, r) / 64; w < (owner_lo(s, r + 1) + 63) / 64; w++) {
+            for (uint64_t bits = s->mark[w]; bits;) {
+                int a = __builtin_ctzll(bits);
+                uint64_t rest = ~(bits >> a);
+                int n = rest ? __builtin_ctzll(rest) : 64 - a;
+                int32_t it = w * 64 + a;
+                if (nr > s->seg_run[r] && s->run_start[nr - 1] + s->run_len[nr - 1] == it) {
+                    s->run_len[nr - 1] += n;
+                } else {
+                    s->run_start[nr] = it;
+                    s->run_len[nr] = n;
+                    s->run_off[nr++] = off;
+                }
+                off += n;
+                bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
             }
-            off += n;
-            bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
+            s->mark[w] = 0;
         }
-        s->mark[w] = 0;
     }
+    s->seg_run[s->ranks] = nr;
     s->n_rows = off;
     return nr;
 }
 
-/* The step's item update over several ranks: every rank packs its gradients of the touched
- * items, the packs are summed over ranks (docs/distributed.md), and every rank takes the same
- * Adam steps on them, so Q stays the same on every rank. */
+/* counts[r] <- the floats of rank r's runs in the pack. */
+static void run_counts(hc_akt_sampler *s)
+{
+    for (int r = 0; r < s->ranks; r++) {
+        int32_t r0 = s->seg_run[r], r1 = s->seg_run[r + 1];
+        int32_t end = r1 < s->seg_run[s->ranks] ? s->run_off[r1] : s->n_rows;
+        s->counts[r] = (r1 > r0 ? end - s->run_off[r0] : 0) * s->d;
+    }
+}
+
+/* The step's item update over several ranks (docs/distributed.md): every rank packs its
+ * gradients of the touched items in item order; the packs are summed onto each item's owner
+ * (a reduce-scatter, in rank order); each owner takes the lazy Adam steps of its items; the
+ * new rows are gathered back to every rank, so Q stays the same on every rank and each rank
+ * steps 1 / ranks of the items. */
 static void step_items_ranks(hc_akt_sampler *s, const hc_adam *adam, int nt, const float c[2])
 {
     const int32_t nr = list_runs(s), d = s->d;
+    const int32_t m0 = s->seg_run[s->rank], m1 = s->seg_run[s->rank + 1];
     s->n_reduced++;
     s->rows_reduced += s->n_rows; /* n_t of docs/distributed.md's payload formula */
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -414,12 +449,23 @@ static void step_items_ranks(hc_akt_sampler *s, const hc_adam *adam, int nt, con
         memcpy(s->gbuf + (int64_t)s->run_off[r] * d, g, len * sizeof(float));
         memset(g, 0, len * sizeof(float));
     }
-    dist_sum_floats(s->gbuf, (size_t)s->n_rows * (size_t)d);
+    run_counts(s);
+    dist_sum_scatter_floats(s->gbuf, s->gown, s->counts);
+    const int64_t base = m1 > m0 ? s->run_off[m0] : 0;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int32_t r = m0; r < m1; r++) {
+        hc_adam_table_run(adam, &s->tQ, s->run_start[r], s->run_len[r],
+                          s->gown + (s->run_off[r] - base) * d, c[0], c[1],
+                          s->gcache[omp_get_thread_num()]);
+        memcpy(s->gbuf + (int64_t)s->run_off[r] * d, s->tQ.W + (int64_t)s->run_start[r] * d,
+               (size_t)s->run_len[r] * (size_t)d * sizeof(float));
+    }
+    dist_allgather_floats(s->gbuf, s->counts);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t r = 0; r < nr; r++)
-        hc_adam_table_run(adam, &s->tQ, s->run_start[r], s->run_len[r],
-                          s->gbuf + (int64_t)s->run_off[r] * d, c[0], c[1],
-                          s->gcache[omp_get_thread_num()]);
+        if (r < m0 || r >= m1)
+            memcpy(s->tQ.W + (int64_t)s->run_start[r] * d, s->gbuf + (int64_t)s->run_off[r] * d,
+                   (size_t)s->run_len[r] * (size_t)d * sizeof(float));
 }
 
 /* e_at[k]: where user k's entries start (room for each listed item). */
@@ -475,5 +521,13 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
 void hc_akt_sampler_flush(hc_akt_sampler *s, const hc_adam *adam)
 {
     hc_adam_table_flush(adam, &s->tP);
-    hc_adam_table_flush(adam, &s->tQ);
+    if (!s->ranks) {
+        hc_adam_table_flush(adam, &s->tQ);
+        return;
+    }
+    /* each owner brings its items up to date; every rank then gathers the others' */
+    hc_adam_table_flush_rows(adam, &s->tQ, s->own_lo, s->own_hi);
+    for (int r = 0; r < s->ranks; r++)
+        s->counts[r] = (owner_lo(s, r + 1) - owner_lo(s, r)) * s->d;
+    dist_allgather_floats(s->tQ.W, s->counts);
 }

@@ -52,10 +52,14 @@ typedef struct {
     int32_t *e_at, *e_item, *e_sitem; /* max_users + 1; e_cap: the item (-1: none); sorted */
     float *e_coef, *e_svec; /* e_cap: its coefficient; e_cap x d: coef p_u, sorted by chunk */
     int64_t e_cap;
-    /* several ranks (docs/distributed.md): the touched items' packed gradients */
-    int ranks;                              /* 1 under mpirun with more than one rank */
+    /* several ranks (docs/distributed.md): the touched items' packed gradients, summed onto
+     * their owners (rank r owns a contiguous range of whole words of items) */
+    int ranks, rank;                        /* 0, 0 on one rank */
+    int32_t own_lo, own_hi;                 /* this rank's items */
     int32_t *run_start, *run_len, *run_off; /* I each: runs of consecutive touched items */
-    float *gbuf;                            /* I x d: their gradients, packed */
+    int32_t *seg_run;                       /* ranks + 1: each owner's first run */
+    int *counts;                            /* ranks: each owner's floats in the pack */
+    float *gbuf, *gown; /* I x d: the pack (gradients, then new rows); own items x d: sums */
     int32_t n_rows;
     int64_t n_reduced, rows_reduced; /* steps reduced over ranks, their touched items summed */
     hc_akt_drawset *ds;              /* n_threads */
