@@ -13,9 +13,10 @@
  * an item (the draws' chains), and per step's group 4 (1 + d) S bytes and 4 (1 + d) bytes a
  * listed item.
  * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
- * or-reduced as a bitmap (I / 8 bytes) and their gradients sum-reduced packed (n_touched x d
- * floats), so every rank takes the same item steps; memory then adds 12 bytes and d floats an
- * item.
+ * or-reduced as a bitmap (I / 8 bytes), their gradients packed (n_touched x d floats) and
+ * summed onto the items' owners (contiguous ranges), each owner steps its own, and the new
+ * rows are gathered back, so every rank holds the same Q; memory then adds 12 bytes and
+ * d floats an item, and d floats an owned item.
  */
 #ifndef HC_AKT_SAMPLED_H
 #define HC_AKT_SAMPLED_H
