@@ -124,8 +124,19 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     int nt = s->n_threads;
     s->dq_len = ((int64_t)S + HC_AKT_TILE - 1) / HC_AKT_TILE * HC_AKT_TILE * d;
     s->work_stride = kernel_bytes(S) + coef_bytes();
+    s->words = (I + 63) / 64;
+    s->Q = Q;
+    if (dist_size() > 1) { /* the items' moments are their owners' alone */
+        s->ranks = dist_size();
+        s->rank = dist_rank();
+        s->own_lo = owner_lo(s, s->rank);
+        s->own_hi = owner_lo(s, s->rank + 1);
+    } else {
+        s->own_hi = I;
+    }
     int rc;
-    if ((rc = hc_adam_table_init(&s->tP, P, U, d)) || (rc = hc_adam_table_init(&s->tQ, Q, I, d)))
+    if ((rc = hc_adam_table_init(&s->tP, P, U, d)) ||
+        (rc = hc_adam_table_init(&s->tQ, Q + (int64_t)s->own_lo * d, s->own_hi - s->own_lo, d)))
         return rc;
     s->gP = calloc((size_t)U * (size_t)d, sizeof(float));
     s->gcache = calloc((size_t)nt, sizeof *s->gcache);
@@ -133,7 +144,6 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
         if (!(s->gcache[t] = hc_adam_gap_cache_new()))
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory");
     s->dQ = calloc((size_t)I * (size_t)d, sizeof(float));
-    s->words = (I + 63) / 64;
     s->mark = calloc((size_t)s->words, sizeof *s->mark);
     s->ds = calloc((size_t)nt, sizeof *s->ds);
     s->uloss = malloc((size_t)max_users * sizeof *s->uloss);
@@ -145,14 +155,10 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d draws", S);
     if ((rc = records_init(s, max_users)) != HC_OK)
         return rc;
-    if (dist_size() > 1) {
+    if (s->ranks) {
         if ((int64_t)I * d > INT32_MAX)
             return hc_error(HC_EINVAL, "sampled AKT: %d items x %d dims is over one MPI count", I,
                             d);
-        s->ranks = dist_size();
-        s->rank = dist_rank();
-        s->own_lo = owner_lo(s, s->rank);
-        s->own_hi = owner_lo(s, s->rank + 1);
         s->run_start = malloc((size_t)I * sizeof *s->run_start);
         s->run_len = malloc((size_t)I * sizeof *s->run_len);
         s->run_off = malloc((size_t)I * sizeof *s->run_off);
@@ -454,17 +460,17 @@ static void step_items_ranks(hc_akt_sampler *s, const hc_adam *adam, int nt, con
     const int64_t base = m1 > m0 ? s->run_off[m0] : 0;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t r = m0; r < m1; r++) {
-        hc_adam_table_run(adam, &s->tQ, s->run_start[r], s->run_len[r],
+        hc_adam_table_run(adam, &s->tQ, s->run_start[r] - s->own_lo, s->run_len[r],
                           s->gown + (s->run_off[r] - base) * d, c[0], c[1],
                           s->gcache[omp_get_thread_num()]);
-        memcpy(s->gbuf + (int64_t)s->run_off[r] * d, s->tQ.W + (int64_t)s->run_start[r] * d,
+        memcpy(s->gbuf + (int64_t)s->run_off[r] * d, s->Q + (int64_t)s->run_start[r] * d,
                (size_t)s->run_len[r] * (size_t)d * sizeof(float));
     }
     dist_allgather_floats(s->gbuf, s->counts);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int32_t r = 0; r < nr; r++)
         if (r < m0 || r >= m1)
-            memcpy(s->tQ.W + (int64_t)s->run_start[r] * d, s->gbuf + (int64_t)s->run_off[r] * d,
+            memcpy(s->Q + (int64_t)s->run_start[r] * d, s->gbuf + (int64_t)s->run_off[r] * d,
                    (size_t)s->run_len[r] * (size_t)d * sizeof(float));
 }
 
@@ -521,13 +527,10 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
 void hc_akt_sampler_flush(hc_akt_sampler *s, const hc_adam *adam)
 {
     hc_adam_table_flush(adam, &s->tP);
-    if (!s->ranks) {
-        hc_adam_table_flush(adam, &s->tQ);
+    hc_adam_table_flush(adam, &s->tQ); /* on several ranks, this rank's items */
+    if (!s->ranks)
         return;
-    }
-    /* each owner brings its items up to date; every rank then gathers the others' */
-    hc_adam_table_flush_rows(adam, &s->tQ, s->own_lo, s->own_hi);
     for (int r = 0; r < s->ranks; r++)
         s->counts[r] = (owner_lo(s, r + 1) - owner_lo(s, r)) * s->d;
-    dist_allgather_floats(s->tQ.W, s->counts);
+    dist_allgather_floats(s->Q, s->counts);
 }

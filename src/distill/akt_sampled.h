@@ -15,8 +15,8 @@
  * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
  * or-reduced as a bitmap (I / 8 bytes), their gradients packed (n_touched x d floats) and
  * summed onto the items' owners (contiguous ranges), each owner steps its own, and the new
- * rows are gathered back, so every rank holds the same Q; memory then adds 12 bytes and
- * d floats an item, and d floats an owned item.
+ * rows are gathered back, so every rank holds the same Q and the items' Adam moments only
+ * for its own; memory then adds 12 bytes and d floats an item.
  */
 #ifndef HC_AKT_SAMPLED_H
 #define HC_AKT_SAMPLED_H
@@ -37,7 +37,8 @@ typedef struct {
     int32_t U, I, d, S, G, n_threads;
     uint64_t seed;
     const hc_proposal *prop;
-    hc_adam_table tP, tQ; /* lazy Adam over the student's P and Q */
+    float *Q;             /* the student's item factors (I x d) */
+    hc_adam_table tP, tQ; /* lazy Adam over P and over Q's rows own_lo..own_hi-1 */
     hc_adam_gap **gcache; /* n_threads: each thread's cache of Adam gap coefficients */
     float *gP;            /* U x d: the users' gradients, zero outside a step */
     float *dQ;            /* I x d: the step's item gradients, zero outside a step */
@@ -56,7 +57,7 @@ typedef struct {
     /* several ranks (docs/distributed.md): the touched items' packed gradients, summed onto
      * their owners (rank r owns a contiguous range of whole words of items) */
     int ranks, rank;                        /* 0, 0 on one rank */
-    int32_t own_lo, own_hi;                 /* this rank's items */
+    int32_t own_lo, own_hi;                 /* this rank's items (0, I on one rank) */
     int32_t *run_start, *run_len, *run_off; /* I each: runs of consecutive touched items */
     int32_t *seg_run;                       /* ranks + 1: each owner's first run */
     int *counts;                            /* ranks: each owner's floats in the pack */

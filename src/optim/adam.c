@@ -335,18 +335,13 @@ int hc_adam_table_step(const hc_adam *a, hc_adam_table *tb, const float *G, cons
     return HC_OK;
 }
 
-void hc_adam_table_flush_rows(const hc_adam *a, hc_adam_table *tb, int32_t r0, int32_t r1)
+void hc_adam_table_flush(const hc_adam *a, hc_adam_table *tb)
 {
     const int64_t T = a->t;
     if (gap_tables(a, tb, T) != HC_OK)
         return;
-    for (int32_t r = r0; r < r1; r++)
+    for (int32_t r = 0; r < tb->rows; r++)
         catch_up(a, tb, r, T);
-}
-
-void hc_adam_table_flush(const hc_adam *a, hc_adam_table *tb)
-{
-    hc_adam_table_flush_rows(a, tb, 0, tb->rows);
 }
 
 int hc_adam_gather_init(hc_adam_gather *w, int32_t table_rows)

@@ -106,7 +106,5 @@ int hc_adam_table_step_dense(const hc_adam *a, hc_adam_table *tb, float *G, cons
                              int64_t n, hc_adam_gather *w);
 /* Brings every row to step a->t (call before reading W: evaluation, saving). */
 void hc_adam_table_flush(const hc_adam *a, hc_adam_table *tb);
-/* The same for rows r0..r1-1 alone (the rows a rank owns). */
-void hc_adam_table_flush_rows(const hc_adam *a, hc_adam_table *tb, int32_t r0, int32_t r1);
 
 #endif
