@@ -6,7 +6,8 @@
 #  - HetComp distillation (exact rest sets) at 1 rank writes the serial build's model.hcm bit
 #    for bit (same --threads 1); at 2 and 3 ranks its test R@50 is within 0.02 of 1 rank's
 #    (fixed seed 0; only the item-gradient summation order differs); BPR at 2 ranks likewise;
-#  - the same for sampled rest sets (the users sharded, the touched items' gradients reduced);
+#  - the same for sampled rest sets (the users sharded, the touched items' gradients summed onto
+#    their owners, each owner stepping its items);
 #  - at 2 and 3 ranks each rank reads only its users' share of the teachers' trajectories:
 #    the students are those of whole loads (HC_TRAJ_WHOLE=1) bit for bit, each rank's logged
 #    trajectory bytes are about 1/R of the whole files', and the ensemble (lists gathered
