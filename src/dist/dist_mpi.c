@@ -135,31 +135,17 @@ void dist_sum_floats(float *buf, size_t n)
     allreduce(buf, n, sizeof *buf, MPI_FLOAT, op_sum_f, 1);
 }
 
-/* The segments' displacements and total (floats). */
-static size_t displacements(const int *counts, int *displs, int size)
-{
-    size_t at = 0;
-    for (int r = 0; r < size; r++) {
-        displs[r] = (int)at;
-        at += (size_t)counts[r];
-    }
-    return at;
-}
-
 void dist_sum_scatter_floats(const float *buf, float *mine, const int *counts)
 {
     const int size = dist_size();
-    int *displs = malloc((size_t)size * sizeof *displs);
-    if (!displs)
-        dist_abort("out of memory for %d displacements", size);
-    bytes_reduced += displacements(counts, displs, size) * sizeof *buf;
+    for (int r = 0; r < size; r++)
+        bytes_reduced += (size_t)counts[r] * sizeof *buf;
     if (size == 1) {
         if (mine != buf && counts[0])
             memcpy(mine, buf, (size_t)counts[0] * sizeof *mine);
     } else {
         MPI_Reduce_scatter(buf, mine, counts, MPI_FLOAT, op_sum_f, MPI_COMM_WORLD);
     }
-    free(displs);
 }
 
 void dist_allgather_floats(float *buf, const int *counts)
@@ -168,7 +154,12 @@ void dist_allgather_floats(float *buf, const int *counts)
     int *displs = malloc((size_t)size * sizeof *displs);
     if (!displs)
         dist_abort("out of memory for %d displacements", size);
-    bytes_reduced += displacements(counts, displs, size) * sizeof *buf;
+    size_t at = 0; /* each segment's displacement */
+    for (int r = 0; r < size; r++) {
+        displs[r] = (int)at;
+        at += (size_t)counts[r];
+    }
+    bytes_reduced += at * sizeof *buf;
     if (size > 1)
         MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, MPI_FLOAT,
                        MPI_COMM_WORLD);

@@ -372,6 +372,17 @@ static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
     }
 }
 
+/* The first run of set bits of *bits: returns its first bit, its length in *n, and clears it
+ * from *bits. */
+static inline int take_run(uint64_t *bits, int *n)
+{
+    int a = __builtin_ctzll(*bits);
+    uint64_t rest = ~(*bits >> a);
+    *n = rest ? __builtin_ctzll(rest) : 64 - a;
+    *bits &= *n == 64 ? 0 : ~(((1ULL << *n) - 1) << a);
+    return a;
+}
+
 /* Chunk c's touched items' Adam steps on thread t, by runs of consecutive items, clearing
  * their marks and gradient rows. */
 static void step_chunk(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t c, const float cr[2])
@@ -381,14 +392,10 @@ static void step_chunk(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t c,
         uint64_t bits = s->mark[w];
         s->mark[w] = 0;
         while (bits) {
-            int a = __builtin_ctzll(bits);
-            uint64_t rest = ~(bits >> a);
-            int n = rest ? __builtin_ctzll(rest) : 64 - a;
-            int32_t it0 = w * 64 + a;
+            int n, it0 = w * 64 + take_run(&bits, &n);
             float *g = s->dQ + (int64_t)it0 * d;
             hc_adam_table_run(adam, &s->tQ, it0, n, g, cr[0], cr[1], s->gcache[t]);
             memset(g, 0, (size_t)n * (size_t)d * sizeof(float));
-            bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
         }
     }
 }
@@ -405,10 +412,7 @@ static int32_t list_runs(hc_akt_sampler *s)
         s->seg_run[r] = nr;
         for (int32_t w = owner_lo(s, r) / 64; w < (owner_lo(s, r + 1) + 63) / 64; w++) {
             for (uint64_t bits = s->mark[w]; bits;) {
-                int a = __builtin_ctzll(bits);
-                uint64_t rest = ~(bits >> a);
-                int n = rest ? __builtin_ctzll(rest) : 64 - a;
-                int32_t it = w * 64 + a;
+                int n, it = w * 64 + take_run(&bits, &n);
                 if (nr > s->seg_run[r] && s->run_start[nr - 1] + s->run_len[nr - 1] == it) {
                     s->run_len[nr - 1] += n;
                 } else {
@@ -417,7 +421,6 @@ static int32_t list_runs(hc_akt_sampler *s)
                     s->run_off[nr++] = off;
                 }
                 off += n;
-                bits &= n == 64 ? 0 : ~(((1ULL << n) - 1) << a);
             }
             s->mark[w] = 0;
         }

@@ -25,8 +25,8 @@
  * of, and runs DKC on, its own users only; the phase switch (every pair final) is an and
  * over ranks and the status's mean checkpoints a sum, so every rank decides and reports the
  * same. One rank is the serial code bit for bit. The sampled path shards the users alike;
- * its item gradients are reduced over the touched items only (akt_sampled.h), and the
- * estimated DKC ranks of a user read its own row of P, right on its owner.
+ * its item gradients are summed onto their owners over the touched items only (akt_sampled.h), and
+ * the estimated DKC ranks of a user read its own row of P, right on its owner.
  *
  * DKC (docs/method.md §6): v[x][u] is teacher x's checkpoint for user u, starting at 0. At the
  * evaluation of every p-th epoch from epoch p on, the first time records
