@@ -260,8 +260,10 @@ static void test_proposal_frequencies(void **state)
     free(w);
 }
 
-/* Sorted draws: ascending items, weights 1/(n q), and the same frequencies as the alias table
- * (within 5 sigma of q over 1e6 draws in groups of 1000), for popularity and uniform. */
+/* Sorted draws: ascending items, weights 1/(n q), the same frequencies as the alias table
+ * (within 5 sigma of q over 1e6 draws in groups of 1000), and stratified: in every group an
+ * item of mass q is drawn within 2 of 1000 q times (its slice of the cumulative mass covers
+ * all but at most two of the strata it meets), for popularity and uniform. */
 static void test_proposal_sorted(void **state)
 {
     (void)state;
@@ -281,6 +283,11 @@ static void test_proposal_sorted(void **state)
         long cnt[N] = {0};
         for (int g = 0; g < GROUPS; g++) {
             hc_proposal_draw_sorted(&p, &r, GROUP, items, w, u);
+            long in_group[N] = {0};
+            for (int k = 0; k < GROUP; k++)
+                in_group[items[k]]++;
+            for (int i = 0; i < N; i++)
+                assert_true(fabs((double)in_group[i] - GROUP * (kind ? mass[i] / total : 0.1)) < 2);
             for (int k = 0; k < GROUP; k++) {
                 assert_in_range(items[k], 0, N - 1);
                 assert_true(k == 0 || items[k] >= items[k - 1]);
@@ -472,7 +479,7 @@ static void test_shared_equals_reference(void **state)
     for (int j = 0; j < S; j++)
         drawn[items[j] >> 6] |= 1ULL << (items[j] & 63);
     hc_akt_shared_draws sd = {{items, w, S}, Qt, first, next, NULL};
-    size_t ws = (hc_akt_shared_work_size(S) + 63) & ~(size_t)63;
+    size_t ws = (hc_akt_shared_work_size(S, D) + 63) & ~(size_t)63;
     void *work = aligned_alloc(64, ws);
     int64_t dq_len = (S + HC_AKT_TILE - 1) / HC_AKT_TILE * HC_AKT_TILE * D;
     float *dq = calloc((size_t)dq_len, sizeof(float)), coef_s[4 + K], coef_r[4 + K + S];

@@ -386,19 +386,24 @@ static float dot(const float *a, const float *b, int32_t d)
 }
 
 /* The list part of both sampled forms for user p with rest sum S0: the listed items' scores
- * from gathered rows of Q, the loss, and in coef (n_list) each listed item's full gradient
- * coefficient, scaled, zero when clamped. Returns the loss; *c0 receives the scaled
- * coefficient of the rest set. */
+ * from gathered rows of Q (copied into rows, n_list x d, unless it is NULL), the loss, and in
+ * coef (n_list) each listed item's full gradient coefficient, scaled, zero when clamped.
+ * Returns the loss; *c0 receives the scaled coefficient of the rest set. */
 static double sampled_list_part(const hc_akt_lists *l, const float *p, const float *Q, int32_t d,
-                                double S0, int phase, float scale, float *coef, float *c0)
+                                double S0, int phase, float scale, float *coef, float *c0,
+                                float *restrict rows)
 {
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
     int32_t n_list = n_p + n_t, k2 = l->k / 2, k10 = l->k / 10;
     float raw[MAX_LIST], e_list[MAX_LIST], s_list[MAX_LIST], lg[MAX_LIST];
     int clamped[MAX_LIST];
-    for (int32_t j = 0; j < n_list; j++)
-        raw[j] = dot(p, Q + (int64_t)list_item(l, n_p, j) * d, d);
+    for (int32_t j = 0; j < n_list; j++) {
+        const float *q = Q + (int64_t)list_item(l, n_p, j) * d;
+        raw[j] = dot(p, q, d);
+        if (rows)
+            memcpy(rows + (int64_t)j * d, q, (size_t)d * sizeof *q);
+    }
     hc_vexp_clamped(raw, e_list, n_list, S_MIN, S_MAX);
     for (int32_t j = 0; j < n_list; j++) {
         s_list[j] = clampf(raw[j]);
@@ -416,16 +421,20 @@ static double sampled_list_part(const hc_akt_lists *l, const float *p, const flo
     return loss;
 }
 
-/* gp += sum_j coef[j] Q[item j] over the listed items. */
-static void add_list_dp(const hc_akt_lists *l, const float *Q, int32_t d, const float *coef,
-                        float *gp)
+/* gp += sum_j coef[j] q_j over the listed items, their rows read from rows (as
+ * sampled_list_part left them) or, when it is NULL, from Q. */
+static void add_list_dp(const hc_akt_lists *l, const float *Q, const float *rows, int32_t d,
+                        const float *coef, float *gp)
 {
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
-    for (int32_t j = 0; j < n_p + n_t; j++)
-        if (coef[j] != 0.0f)
-            for (int32_t q = 0; q < d; q++)
-                gp[q] += coef[j] * Q[(int64_t)list_item(l, n_p, j) * d + q];
+    for (int32_t j = 0; j < n_p + n_t; j++) {
+        if (coef[j] == 0.0f)
+            continue;
+        const float *q = rows ? rows + (int64_t)j * d : Q + (int64_t)list_item(l, n_p, j) * d;
+        for (int32_t k = 0; k < d; k++)
+            gp[k] += coef[j] * q[k];
+    }
 }
 
 double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lists *l,
@@ -452,10 +461,10 @@ double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lis
     }
     clear_levels(l, level);
     float c0;
-    double loss = sampled_list_part(l, p, pb->Q, d, S0, phase, scale, coef, &c0);
+    double loss = sampled_list_part(l, p, pb->Q, d, S0, phase, scale, coef, &c0, NULL);
     for (int32_t j = 0; j < dr->n; j++)
         ce[j] = ce[j] > 0.0f ? c0 * ce[j] : 0.0f;
-    add_list_dp(l, pb->Q, d, coef, gp);
+    add_list_dp(l, pb->Q, NULL, d, coef, gp);
     for (int32_t j = 0; j < dr->n; j++)
         if (ce[j] != 0.0f)
             for (int32_t q = 0; q < d; q++)
@@ -463,9 +472,9 @@ double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lis
     return loss;
 }
 
-size_t hc_akt_shared_work_size(int32_t n_draws)
+size_t hc_akt_shared_work_size(int32_t n_draws, int32_t d)
 {
-    return (size_t)n_draws * sizeof(float) + 64;
+    return ((size_t)n_draws + (size_t)MAX_LIST * (size_t)d) * sizeof(float) + 64;
 }
 
 /* E *= w over n entries (the sign, carrying the clamp, is kept). */
@@ -495,7 +504,7 @@ double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_list
     const int32_t d = pb->d, n = dr->draws.n;
     const float *p = pb->P + (int64_t)u * d;
     const float lo = clamp_lo, hi = clamp_hi;
-    float *E = work;
+    float *E = work, *rows = E + n; /* n draws, then the listed items' rows */
     for (int32_t t0 = 0; t0 < n; t0 += TILE) {
         int32_t m = n - t0 < TILE ? n - t0 : TILE;
         pass1_tile(p, dr->Qt + t0, n, d, m, E + t0, lo, hi);
@@ -505,7 +514,7 @@ double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_list
     unmask_items(dr, l->train, l->n_train, E);
     unmask_items(dr, l->T, l->n_t, E);
     float c0;
-    double loss = sampled_list_part(l, p, pb->Q, d, abs_sum(E, n), phase, scale, coef, &c0);
+    double loss = sampled_list_part(l, p, pb->Q, d, abs_sum(E, n), phase, scale, coef, &c0, rows);
     float dp_acc[HC_AKT_MAX_D * 8];
     memset(dp_acc, 0, (size_t)d * 8 * sizeof(float));
     for (int32_t t0 = 0; t0 < n; t0 += TILE) {
@@ -518,6 +527,6 @@ double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_list
             sum += dp_acc[8 * j + k];
         gp[j] += sum;
     }
-    add_list_dp(l, pb->Q, d, coef, gp);
+    add_list_dp(l, pb->Q, rows, d, coef, gp);
     return loss;
 }

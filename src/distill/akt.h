@@ -102,8 +102,8 @@ typedef struct {
                             * before first: it stays in L1 where first (4 bytes an item) misses. */
 } hc_akt_shared_draws;
 
-/* Bytes of work memory hc_akt_shared_user needs for n draws (64-byte aligned). */
-size_t hc_akt_shared_work_size(int32_t n_draws);
+/* Bytes of work memory hc_akt_shared_user needs for n draws at dimension d. */
+size_t hc_akt_shared_work_size(int32_t n_draws, int32_t d);
 /* User u's loss with the shared draws dr: adds scale * dL/dp_u into gp (d floats), writes the
  * listed items' coefficients into coef as hc_akt_sampled_user does (n_p + n_t floats), and
  * adds the draws' gradients scale * dL/dq into dq, laid out in tiles of 512 draws: draw j's

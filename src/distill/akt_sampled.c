@@ -29,9 +29,9 @@
 #define CHUNK       1024 /* items of a chunk of the item phase, a multiple of 64 */
 
 /* One thread's work area: the kernel's, then the listed items' coefficients. */
-static size_t kernel_bytes(int32_t S)
+static size_t kernel_bytes(int32_t S, int32_t d)
 {
-    return (hc_akt_shared_work_size(S) + 63) & ~(size_t)63;
+    return (hc_akt_shared_work_size(S, d) + 63) & ~(size_t)63;
 }
 
 static size_t coef_bytes(void)
@@ -73,7 +73,8 @@ static int records_init(hc_akt_sampler *s, int32_t max_users)
     s->g_doff = malloc(ng * nc * sizeof *s->g_doff);
     s->g_eoff = malloc(ng * nc * sizeof *s->g_eoff);
     s->e_at = malloc(((size_t)max_users + 1) * sizeof *s->e_at);
-    if (!s->g_items || !s->g_dq || !s->g_doff || !s->g_eoff || !s->e_at)
+    s->u_p = malloc((size_t)max_users * (size_t)s->d * sizeof *s->u_p);
+    if (!s->g_items || !s->g_dq || !s->g_doff || !s->g_eoff || !s->e_at || !s->u_p)
         return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %zu groups of %d draws", ng,
                         s->S);
     return HC_OK;
@@ -84,12 +85,11 @@ static int entries_reserve(hc_akt_sampler *s, int64_t n)
 {
     if (n <= s->e_cap)
         return HC_OK;
-    const size_t cap = (size_t)(n + n / 2), d = (size_t)s->d;
+    const size_t cap = (size_t)(n + n / 2);
     void **bufs[] = {(void **)&s->e_item, (void **)&s->e_coef, (void **)&s->e_sitem,
-                     (void **)&s->e_svec};
-    const size_t bytes[] = {cap * 4, cap * 4, cap * 4, cap * d * 4};
-    for (int k = 0; k < 4; k++) {
-        void *b = realloc(*bufs[k], bytes[k]);
+                     (void **)&s->e_suser, (void **)&s->e_scoef};
+    for (int k = 0; k < 5; k++) {
+        void *b = realloc(*bufs[k], cap * 4);
         if (!b)
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %zu list entries", cap);
         *bufs[k] = b;
@@ -123,7 +123,7 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     s->n_chunks = (I + CHUNK - 1) / CHUNK;
     int nt = s->n_threads;
     s->dq_len = ((int64_t)S + HC_AKT_TILE - 1) / HC_AKT_TILE * HC_AKT_TILE * d;
-    s->work_stride = kernel_bytes(S) + coef_bytes();
+    s->work_stride = kernel_bytes(S, d) + coef_bytes();
     s->words = (I + 63) / 64;
     s->Q = Q;
     if (dist_size() > 1) { /* the items' moments are their owners' alone */
@@ -181,10 +181,11 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
         drawset_free(&s->ds[t]);
     for (int t = 0; s->gcache && t < s->n_threads; t++)
         free(s->gcache[t]);
-    void *bufs[] = {s->gP,      s->gcache,  s->dQ,     s->mark,    s->ds,        s->uloss,
-                    s->work,    s->g_items, s->g_dq,   s->g_doff,  s->g_eoff,    s->e_at,
-                    s->e_item,  s->e_sitem, s->e_coef, s->e_svec,  s->run_start, s->run_len,
-                    s->run_off, s->gbuf,    s->gown,   s->seg_run, s->counts};
+    void *bufs[] = {s->gP,      s->gcache,  s->dQ,      s->mark,      s->ds,
+                    s->uloss,   s->work,    s->g_items, s->g_dq,      s->g_doff,
+                    s->g_eoff,  s->e_at,    s->e_item,  s->e_sitem,   s->e_coef,
+                    s->e_suser, s->e_scoef, s->u_p,     s->run_start, s->run_len,
+                    s->run_off, s->gbuf,    s->gown,    s->seg_run,   s->counts};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         free(bufs[k]);
     memset(s, 0, sizeof *s);
@@ -250,7 +251,7 @@ static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
 {
     const int32_t d = s->d;
     unsigned char *w = s->work + (size_t)t * s->work_stride;
-    float *coef = (float *)(void *)(w + kernel_bytes(s->S));
+    float *coef = (float *)(void *)(w + kernel_bytes(s->S, d));
     double loss = hc_akt_shared_user(pb, u, l, dr, phase, scale, w, s->gP + (int64_t)u * d, coef,
                                      s->g_dq + (int64_t)g * s->dq_len);
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
@@ -262,10 +263,10 @@ static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
     return loss;
 }
 
-/* Closes group g (users[k0..k1), factors in P) on ds: clears its draws' chains and bits, and
- * sets where each chunk's items start among its draws (sorted by item) and among its entries,
- * written in chunk order (a stable counting sort) as coef p_u, so the chunks read them
- * forwards. */
+/* Closes group g (users[k0..k1), factors in P) on ds: clears its draws' chains and bits, keeps
+ * its users' rows of P, and sets where each chunk's items start among its draws (sorted by
+ * item) and among its nonzero entries, written in chunk order (a stable counting sort), so the
+ * chunks read them forwards. */
 static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, const float *P, const int32_t *users,
                         int32_t g, int32_t k0, int32_t k1)
 {
@@ -290,14 +291,14 @@ static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, const float *P, c
     for (int32_t c = 0; c < nc; c++)
         eoff[c + 1] += eoff[c];
     for (int32_t k = k0; k < k1; k++) {
-        const float *p = P + (int64_t)users[k] * s->d;
+        memcpy(s->u_p + (int64_t)k * s->d, P + (int64_t)users[k] * s->d,
+               (size_t)s->d * sizeof(float));
         for (int32_t e = s->e_at[k]; e < s->e_at[k + 1]; e++)
             if (s->e_item[e] >= 0) {
                 int32_t x = eoff[s->e_item[e] / CHUNK]++;
-                float *v = s->e_svec + (int64_t)x * s->d;
                 s->e_sitem[x] = s->e_item[e];
-                for (int32_t q = 0; q < s->d; q++)
-                    v[q] = s->e_coef[e] * p[q];
+                s->e_suser[x] = k;
+                s->e_scoef[x] = s->e_coef[e];
             }
     }
     for (int32_t c = nc; c > 0; c--)
@@ -319,7 +320,7 @@ static void step_users(hc_akt_sampler *s, const hc_adam *adam, int t, const int3
 
 /* Group g of the step (users [g G, (g + 1) G)) on thread t: its draws, its users' gradients
  * into its record, then their Adam steps (nothing else reads their rows of P this step: the
- * entries hold coef p_u already). */
+ * record keeps a copy for the entries). */
 static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_akt_problem *pb,
                       const int32_t *users, const hc_akt_lists *lists, int32_t n, int32_t g,
                       int phase, float scale, const float c[2])
@@ -353,6 +354,16 @@ static inline void add_row(float *restrict dQ, uint64_t *restrict mark, int32_t 
         dq[q] += v[q * stride];
 }
 
+/* dQ's row of item it += c p (c p rounded before the sum, as add_row's v), marking the item. */
+static inline void add_scaled_row(float *restrict dQ, uint64_t *restrict mark, int32_t d,
+                                  int32_t it, float c, const float *restrict p)
+{
+    float *restrict dq = dQ + (int64_t)it * d;
+    mark[it >> 6] |= 1ULL << (it & 63);
+    for (int32_t q = 0; q < d; q++)
+        dq[q] += c * p[q];
+}
+
 /* Chunk c's items' gradients: every group's draws and entries of them, in group order. */
 static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
 {
@@ -368,7 +379,8 @@ static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
             add_row(dQ, mark, d, items[j],
                     dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE, HC_AKT_TILE);
         for (int32_t e = eoff[c]; e < eoff[c + 1]; e++)
-            add_row(dQ, mark, d, s->e_sitem[e], s->e_svec + (int64_t)e * d, 1);
+            add_scaled_row(dQ, mark, d, s->e_sitem[e], s->e_scoef[e],
+                           s->u_p + (int64_t)s->e_suser[e] * d);
     }
 }
 

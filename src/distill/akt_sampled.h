@@ -51,8 +51,11 @@ typedef struct {
     int32_t *g_items, *g_doff, *g_eoff; /* groups x S, groups x (chunks + 1) twice */
     float *g_dq;                        /* groups x dq_len */
     /* the step's listed-item gradients: user k's at [e_at[k], e_at[k + 1]) */
-    int32_t *e_at, *e_item, *e_sitem; /* max_users + 1; e_cap: the item (-1: none); sorted */
-    float *e_coef, *e_svec; /* e_cap: its coefficient; e_cap x d: coef p_u, sorted by chunk */
+    int32_t *e_at, *e_item;     /* max_users + 1; e_cap: the item (-1: none) */
+    float *e_coef;              /* e_cap: its coefficient */
+    int32_t *e_sitem, *e_suser; /* e_cap: the nonzero entries sorted by chunk: item, user k */
+    float *e_scoef;             /* e_cap: and coefficient */
+    float *u_p;                 /* max_users x d: the step's users' rows of P before its steps */
     int64_t e_cap;
     /* several ranks (docs/distributed.md): the touched items' packed gradients, summed onto
      * their owners (rank r owns a contiguous range of whole words of items) */

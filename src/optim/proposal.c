@@ -267,18 +267,15 @@ static void draw_from(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items
     }
 }
 
-/* Fills u[0..n) with the order statistics of n uniforms on [0, 1): the partial sums of n + 1
- * exponential spacings over their total (n + 1 logs, no sort). */
-static void sorted_uniforms(hc_rng *r, int32_t n, double *u)
+/* Fills u[0..n) with one uniform per slice: u[j] uniform on [j / n, (j + 1) / n), so they
+ * come sorted (no log, no sort) and every slice of 1/n of the proposal's mass gets one draw
+ * (docs/distillation.md, "Sampled rest sets"). */
+static void sliced_uniforms(hc_rng *r, int32_t n, double *u)
 {
-    double run = 0.0;
     for (int32_t j = 0; j < n; j++) {
-        run += -log1p(-hc_rng_double(r));
-        u[j] = run;
+        double v = ((double)j + hc_rng_double(r)) / (double)n;
+        u[j] = v < 1.0 ? v : nextafter(1.0, 0.0); /* j + x may round up to n */
     }
-    double total = run - log1p(-hc_rng_double(r));
-    for (int32_t j = 0; j < n; j++)
-        u[j] /= total;
 }
 
 /* The first item at or after lo whose cumulative mass exceeds u (lo is at or below it): from
@@ -306,13 +303,29 @@ void hc_proposal_draw(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items
     draw_from(p, r, n - p->n_head, items + p->n_head, w + p->n_head);
 }
 
+#define DRAW_AHEAD 16
+
+/* The cache lines cdf_search will read for uniform u far ahead (its guide entry) and for u
+ * nearer (the masses the entry points at, already loaded). */
+static inline void prefetch_search(const hc_proposal *p, double far, double near)
+{
+    const int32_t n = p->n_items;
+    int32_t bf = (int32_t)(far * (double)n), bn = (int32_t)(near * (double)n);
+    __builtin_prefetch(p->guide + (bf < n ? bf : n - 1));
+    int32_t i = p->guide[bn < n ? bn : n - 1];
+    __builtin_prefetch(p->cdf + i);
+    __builtin_prefetch(p->prob + i);
+}
+
 static void draw_sorted_from(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items, float *w,
                              double *u)
 {
     const int32_t ni = p->n_items;
-    sorted_uniforms(r, n, u);
+    sliced_uniforms(r, n, u);
     int32_t at = 0;
     for (int32_t j = 0; j < n; j++) {
+        if (p->cdf && j + DRAW_AHEAD < n) /* the draws' table lines miss the cache: ask early */
+            prefetch_search(p, u[j + DRAW_AHEAD], u[j + DRAW_AHEAD / 2]);
         if (!p->cdf) {
             at = (int32_t)(u[j] * (double)ni);
             at = at < ni ? at : ni - 1;

@@ -12,10 +12,11 @@
  * n draws contains once each with weight 1 (summed exactly), the other n - H drawn from q
  * restricted to the rest of the catalog with weights 1 / ((n - H) q'(i)). The head carries
  * most of a popularity-skewed sum, so its share of the estimate's variance goes
- * (docs/distillation.md, "Stratified draws"). Sorted draws (the same
- * distribution, delivered in item order, so the rows they gather and scatter are read
- * forwards) cost a logarithm a draw and an inversion of the cumulative masses that a guide
- * table starts about one item from its answer.
+ * (docs/distillation.md, "Stratified draws"). Sorted draws take one item
+ * from each slice of 1/n of the cumulative mass (the same expected counts, less spread),
+ * which delivers them in item order, so the rows they gather and scatter are read forwards;
+ * each costs a uniform and an inversion of the cumulative masses that a guide table starts
+ * about one item from its answer.
  */
 #ifndef HC_PROPOSAL_H
 #define HC_PROPOSAL_H
@@ -58,9 +59,10 @@ const char *hc_proposal_kind_name(hc_proposal_kind k);
 /* Draws n items with replacement into items and their weights 1 / (n q(item)) into w (with a
  * head: the head items first, weight 1, then n - H draws from the rest). */
 void hc_proposal_draw(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items, float *w);
-/* The same: n draws with replacement and their weights, in ascending item order (the order
- * statistics of n draws, so as a multiset distributed as hc_proposal_draw's; a head merged
- * in). u is n doubles of scratch. */
+/* n stratified draws and their weights 1 / (n q(item)), in ascending item order: draw j
+ * inverts a uniform on [j / n, (j + 1) / n) of the cumulative proposal, so an item of mass q
+ * is drawn n q times in expectation, as by hc_proposal_draw, with less spread (a head merged
+ * in). u is n doubles of scratch; it is left holding the uniforms. */
 void hc_proposal_draw_sorted(const hc_proposal *p, hc_rng *r, int32_t n, int32_t *items, float *w,
                              double *u);
 
