@@ -7,6 +7,7 @@
  */
 #include "distill_cli.h"
 
+#include "dist/dist.h"
 #include "params_cli.h"
 
 #include <stddef.h>
@@ -112,7 +113,9 @@ int cli_distill_load(const cli_distill_args *a, int share, cli_distill_inputs *i
         rc = hc_error(HC_ENOMEM, "out of memory");
     else if ((rc = hc_dataset_load(a->data, &in->ds)) == HC_OK && a->n_teachers > 0)
         rc = cli_load_teachers(&in->ds, a->teachers, a->n_teachers, share, &in->t);
-    if (rc) {
+    /* under MPI every rank learns of a bad input before any creates an output (the rank
+     * that failed has said why) */
+    if ((rc = dist_agree(rc)) != HC_OK) {
         cli_distill_inputs_free(in);
         return rc;
     }

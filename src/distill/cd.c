@@ -247,4 +247,4 @@ static const hc_kd_method cd_method = {
 };
 
 HC_KD_DISTILLER(cd, "CD: BPR + soft-label BCE on items drawn from the student's top list",
-                sizeof(cd_kd), cd_method);
+                sizeof(cd_kd), cd_method, 1);

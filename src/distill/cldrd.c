@@ -96,4 +96,4 @@ static const hc_kd_method cl_method = {
 };
 
 HC_KD_DISTILLER(cldrd, "CL-DRD: BPR + LambdaRank-style curriculum on the ensemble's top 30",
-                sizeof(hc_kd), cl_method);
+                sizeof(hc_kd), cl_method, 1);

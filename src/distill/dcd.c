@@ -244,4 +244,4 @@ static const hc_kd_method dcd_method = {
 };
 
 HC_KD_DISTILLER(dcd, "DCD: BPR + RRD + user- and item-side discrepancy corrections", sizeof(dcd_kd),
-                dcd_method);
+                dcd_method, 0);

@@ -21,6 +21,7 @@
 
 #include "dense/blas.h"
 #include "dense/vec.h"
+#include "dist/dist.h"
 #include "distill/akt.h"
 #include "model/factor.h"
 
@@ -76,7 +77,14 @@ void hc_kd_close_part(hc_kd_target *t)
 
 /* ------------------------------------------------------------------ set-up */
 
-/* The final-checkpoint ensemble's top lists of every user, with their importances. */
+/* Does this rank hold the teachers' lists of user u (every user, unless the trajectories
+ * are shares)? */
+static int holds_lists(const hc_kd *kd, int32_t u)
+{
+    return kd->ens.traj[0]->part_size <= 1 || dist_owns(u, kd->rank, kd->size);
+}
+
+/* The final-checkpoint ensemble's top lists of every user held, with their importances. */
 static int build_lists(hc_kd *kd)
 {
     int rc = HC_OK;
@@ -90,7 +98,7 @@ static int build_lists(hc_kd *kd)
         }
 #pragma omp for schedule(dynamic, 64)
         for (int32_t u = 0; u < kd->U; u++)
-            if (ok)
+            if (ok && holds_lists(kd, u))
                 kd->nT[u] = hc_ensemble_user(&kd->ens, u, NULL, &es, kd->T + (int64_t)u * kd->K,
                                              kd->Timp + (int64_t)u * kd->K);
         if (ok)
@@ -153,6 +161,8 @@ int hc_kd_init(hc_distiller *d, const hc_kd_method *m)
     kd->d = o->dim;
     kd->M = ctx->n_teachers;
     kd->K = o->k;
+    kd->rank = dist_rank();
+    kd->size = dist_size();
     if (kd->M <= 0)
         return hc_error(HC_EINVAL, "%s: needs at least one teacher trajectory", m->name);
     int rc = hc_ensemble_init(&kd->ens, ctx->teachers, kd->M, NULL, o->temperature, o->k);
@@ -161,7 +171,7 @@ int hc_kd_init(hc_distiller *d, const hc_kd_method *m)
     size_t UK = (size_t)kd->U * (size_t)kd->K;
     size_t nu = (size_t)kd->U * (size_t)kd->d, ni = (size_t)kd->I * (size_t)kd->d;
     size_t nb = 2 * (size_t)o->batch;
-    kd->T = malloc(UK * sizeof *kd->T);
+    kd->T = calloc(UK, sizeof *kd->T); /* rows of users not held stay empty */
     kd->nT = calloc((size_t)kd->U, sizeof *kd->nT);
     kd->Timp = malloc(UK * sizeof *kd->Timp);
     kd->mP = calloc(nu, sizeof(float));
@@ -441,6 +451,8 @@ static int step(hc_kd *kd, int64_t b0, int64_t b1, double *total)
     float *gu = kd->tg, *gi = kd->tg + d, *gj = kd->tg + 2 * d;
     for (int64_t k = b0; k < b1; k++) {
         int32_t u = sm->user[k], i = sm->pos[k], j = sm->neg[k];
+        if (!dist_owns(u, kd->rank, kd->size))
+            continue;
         *total += (double)hc_bpr_triple(P + (int64_t)u * d, Q + (int64_t)i * d, Q + (int64_t)j * d,
                                         d, 0.0f, gu, gi, gj);
         for (int32_t c = 0; c < d; c++) {
@@ -449,17 +461,18 @@ static int step(hc_kd *kd, int64_t b0, int64_t b1, double *total)
             kd->gQ[(int64_t)j * d + c] += gj[c];
         }
     }
-    /* the step's unique users (and positive items), in order of first appearance */
+    /* the step's unique users (and positive items) this rank owns, in order of first
+     * appearance */
     int64_t tag = ++kd->step_tag;
     int32_t n_u = 0, n_i = 0;
     for (int64_t k = b0; k < b1; k++)
-        if (kd->seen_u[sm->user[k]] != tag) {
+        if (kd->seen_u[sm->user[k]] != tag && dist_owns(sm->user[k], kd->rank, kd->size)) {
             kd->seen_u[sm->user[k]] = tag;
             kd->units[n_u++] = sm->user[k];
         }
     if (kd->m->sides & HC_KD_ITEMS)
         for (int64_t k = b0; k < b1; k++)
-            if (kd->seen_i[sm->pos[k]] != tag) {
+            if (kd->seen_i[sm->pos[k]] != tag && dist_owns(sm->pos[k], kd->rank, kd->size)) {
                 kd->seen_i[sm->pos[k]] = tag;
                 kd->units[n_u + n_i++] = sm->pos[k];
             }
@@ -470,6 +483,10 @@ static int step(hc_kd *kd, int64_t b0, int64_t b1, double *total)
     int rc;
     if (kd->lambda != 0.0f && (rc = kd_units(kd, n_u, n_i, total)) != HC_OK)
         return rc;
+    if (kd->size > 1) { /* every rank's share of the step: the same gradients everywhere */
+        dist_sum_floats(kd->gP, nu);
+        dist_sum_floats(kd->gQ, ni);
+    }
     hc_adam_begin_step(&kd->adam);
     hc_adam_dense(&kd->adam, P, kd->gP, kd->mP, kd->vP, (int64_t)nu);
     hc_adam_dense(&kd->adam, Q, kd->gQ, kd->mQ, kd->vQ, (int64_t)ni);
@@ -492,6 +509,8 @@ int hc_kd_epoch(hc_distiller *d, int32_t epoch, double *loss)
         if ((rc = step(kd, b0, b1, &total)) != HC_OK)
             return rc;
     }
+    if (kd->size > 1)
+        dist_sum_doubles(&total, 1);
     *loss = total;
     return HC_OK;
 }
@@ -526,30 +545,45 @@ int hc_kd_student_topk(hc_kd *kd, int side, int32_t n, hc_kd_row_fn fn)
             s->topk_cap = need;
         }
     }
+    /* this rank's rows (all on one rank), TOPK_BLOCK at a time, packed when they are not
+     * contiguous */
+    const int64_t n_own = dist_n_owned(rows, kd->rank, kd->size);
     float *buf = malloc((size_t)TOPK_BLOCK * (size_t)cols * sizeof *buf);
-    if (!buf)
+    float *pack = kd->size > 1 ? malloc((size_t)TOPK_BLOCK * (size_t)kd->d * sizeof *pack) : NULL;
+    if (!buf || (kd->size > 1 && !pack)) {
+        free(buf);
+        free(pack);
         return hc_error(HC_ENOMEM, "%s: out of memory for top lists", kd->m->name);
+    }
     int rc = HC_OK;
-    for (int32_t r0 = 0; r0 < rows && !rc; r0 += TOPK_BLOCK) {
-        int32_t nb = rows - r0 < TOPK_BLOCK ? rows - r0 : TOPK_BLOCK;
-        hc_sgemm_abt(nb, cols, kd->d, A + (int64_t)r0 * kd->d, kd->d, B, kd->d, buf, cols);
+    for (int64_t j0 = 0; j0 < n_own && !rc; j0 += TOPK_BLOCK) {
+        int32_t nb = n_own - j0 < TOPK_BLOCK ? (int32_t)(n_own - j0) : TOPK_BLOCK;
+        const float *Ab = A + j0 * kd->d;
+        for (int32_t r = 0; pack && r < nb; r++)
+            memcpy(pack + (int64_t)r * kd->d, A + (kd->rank + (j0 + r) * kd->size) * kd->d,
+                   (size_t)kd->d * sizeof *pack);
+        if (pack)
+            Ab = pack;
+        hc_sgemm_abt(nb, cols, kd->d, Ab, kd->d, B, kd->d, buf, cols);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(kd->n_threads)
         for (int32_t r = 0; r < nb; r++) {
             if (rc)
                 continue;
             hc_kd_scratch *s = &kd->scr[omp_get_thread_num()];
             float *row = buf + (int64_t)r * cols;
-            const int32_t *mk = hc_csr_row(mask, r0 + r);
-            for (int32_t j = 0; j < hc_csr_row_len(mask, r0 + r); j++)
+            const int32_t id = (int32_t)(kd->rank + (j0 + r) * kd->size);
+            const int32_t *mk = hc_csr_row(mask, id);
+            for (int32_t j = 0; j < hc_csr_row_len(mask, id); j++)
                 row[mk[j]] = -INFINITY;
             int32_t len = n > 0 ? hc_topk(row, cols, n, s->topk, NULL) : 0;
-            int rr = fn(kd, side, r0 + r, row, cols, n > 0 ? s->topk : NULL, len, s);
+            int rr = fn(kd, side, id, row, cols, n > 0 ? s->topk : NULL, len, s);
             if (rr) {
 #pragma omp critical
                 rc = rr;
             }
         }
     }
+    free(pack);
     free(buf);
     return rc;
 }

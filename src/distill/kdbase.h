@@ -24,6 +24,14 @@
  * triples are applied in unit order after the step, so the result does not depend on the
  * thread count. Randomness comes from one stream per (method, kind of draw, epoch, unit):
  * units sampled in several batches of an epoch see the same draws, a new epoch new ones.
+ *
+ * Ranks (docs/distributed.md): every rank draws the same epoch stream and takes the same
+ * steps, but runs only the BPR triples of the users it owns (u % size == rank), the units it
+ * owns (users and items alike) and the student's top lists of its own rows; the gradients
+ * of P and Q are sum-reduced before Adam, so every rank holds the same student (an item unit
+ * reads any user's row). A method's per-row state (CD's draws, DCD's sets, MTD's gate and
+ * gated lists) is right on the row's owner, the only rank that reads it. One rank is the
+ * serial code bit for bit.
  */
 #ifndef HC_KDBASE_H
 #define HC_KDBASE_H
@@ -115,6 +123,7 @@ struct hc_kd {
     uint64_t rng_tag; /* the method's random stream tag (hash of its name) */
     int n_threads;
     hc_kd_scratch *scr; /* n_threads */
+    int rank, size;     /* ranks (docs/distributed.md): rows u, i with id % size == rank here */
 };
 
 /* The distiller entry points every baseline's hc_distiller_type uses, with its method: the
@@ -126,8 +135,9 @@ void hc_kd_status(hc_distiller *d, hc_distill_status *st);
 void hc_kd_free(hc_distiller *d);
 
 /* Defines hc_distiller_<id> (listed in distill.c): method m, state struct of sz bytes
- * (hc_kd first), a one-line title, and the shared entry points. */
-#define HC_KD_DISTILLER(id, title_, sz, m)                                                         \
+ * (hc_kd first), a one-line title, and the shared entry points; shares: 1 when the method
+ * reads its own units' teacher lists only, so a rank may hold its users' share of them. */
+#define HC_KD_DISTILLER(id, title_, sz, m, shares)                                                 \
     static int id##_distiller_init(hc_distiller *d)                                                \
     {                                                                                              \
         return hc_kd_init(d, &(m));                                                                \
@@ -141,6 +151,7 @@ void hc_kd_free(hc_distiller *d);
         .after_eval = hc_kd_after_eval,                                                            \
         .status = hc_kd_status,                                                                    \
         .free_fn = hc_kd_free,                                                                     \
+        .shares_teachers = shares,                                                                 \
     }
 
 /* The student's factor tables. */
@@ -188,12 +199,12 @@ int hc_kd_rrd_init(hc_kd *kd, int32_t extra_pairs);
 void hc_kd_rrd_target(const hc_kd *kd, int32_t u, const int32_t *T, int32_t n_t, hc_kd_scratch *s,
                       hc_kd_target *t);
 
-/* For each row of side (users: the student's scores over items, train items masked; items:
- * over users, users who trained on the item masked), fn(kd, side, row, scores, n_cols, list,
- * len, scratch) is called once per row from worker threads (rows in parallel; fn must only
- * write row-owned state), with scores the row (masked entries -INFINITY) and, for n > 0,
- * list[0..len) its top-n unmasked entries in descending score order (ties: smaller index).
- * With n = 0, list is NULL and s->topk has room for n_cols entries of working space. Scores
+/* For each row of side this rank owns (every row on one rank; users: the student's scores over
+ * items, train items masked; items: over users, users who trained on the item masked), fn(kd, side,
+ * row, scores, n_cols, list, len, scratch) is called once per row from worker threads (rows in
+ * parallel; fn must only write row-owned state), with scores the row (masked entries -INFINITY)
+ * and, for n > 0, list[0..len) its top-n unmasked entries in descending score order (ties: smaller
+ * index). With n = 0, list is NULL and s->topk has room for n_cols entries of working space. Scores
  * a block of rows at a time: memory O(block x columns). */
 typedef int (*hc_kd_row_fn)(hc_kd *kd, int side, int32_t row, const float *scores, int32_t n_cols,
                             const int32_t *list, int32_t len, hc_kd_scratch *s);

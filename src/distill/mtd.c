@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/dist.h"
 #include "distill/kdbase.h"
 
 typedef struct {
@@ -122,7 +123,8 @@ static int mtd_begin_epoch(hc_kd *kd, int32_t epoch)
     mtd_kd *m = (mtd_kd *)kd;
 #pragma omp parallel for schedule(dynamic, 64) num_threads(kd->n_threads)
     for (int32_t u = 0; u < kd->U; u++)
-        gated_list(m, u, &kd->scr[omp_get_thread_num()]);
+        if (dist_owns(u, kd->rank, kd->size)) /* only the owner reads u's lists */
+            gated_list(m, u, &kd->scr[omp_get_thread_num()]);
     return HC_OK;
 }
 
@@ -191,4 +193,4 @@ static const hc_kd_method mtd_method = {
 };
 
 HC_KD_DISTILLER(mtd, "MTD: BPR + listwise loss on a per-user gated ensemble", sizeof(mtd_kd),
-                mtd_method);
+                mtd_method, 1);

@@ -93,4 +93,4 @@ static const hc_kd_method rd_method = {
 };
 
 HC_KD_DISTILLER(rd, "RD: BPR + weighted pointwise loss on the ensemble's top items", sizeof(hc_kd),
-                rd_method);
+                rd_method, 1);

@@ -48,4 +48,4 @@ static const hc_kd_method rrd_method = {
 };
 
 HC_KD_DISTILLER(rrd, "RRD: BPR + listwise loss on the ensemble's top list vs sampled rest",
-                sizeof(hc_kd), rrd_method);
+                sizeof(hc_kd), rrd_method, 1);

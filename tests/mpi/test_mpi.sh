@@ -7,7 +7,9 @@
 #    for bit (same --threads 1); at 2 and 3 ranks its test R@50 is within 0.02 of 1 rank's
 #    (fixed seed 0; only the item-gradient summation order differs); BPR at 2 ranks likewise;
 #  - the same for sampled rest sets (the users sharded, the touched items' gradients summed onto
-#    their owners, each owner stepping its items);
+#    their owners, each owner stepping its items), and for the baselines RRD, CD and DCD (each
+#    rank runs its users' and items' units, the gradients are sum-reduced; DCD reads every
+#    user's lists, so it loads whole trajectories);
 #  - at 2 and 3 ranks each rank reads only its users' share of the teachers' trajectories:
 #    the students are those of whole loads (HC_TRAJ_WHOLE=1) bit for bit, each rank's logged
 #    trajectory bytes are about 1/R of the whole files', and the ensemble (lists gathered
@@ -24,7 +26,7 @@ HC=$(cd "$(dirname "$HC")" && pwd)/$(basename "$HC")
 SER=${2:-}
 [ -n "$SER" ] && [ ! -x "$SER" ] && SER="" # no default build beside: compare with ourselves
 T=$(mktemp -d "${TMPDIR:-/tmp}/hc_mpi.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 cd "$T"
 export OMP_NUM_THREADS=1
 die() {
@@ -83,6 +85,7 @@ check_distill() { # check_distill TAG distill-args...: 1 rank = serial, 2 and 3 
         ls $tag$np | grep -q tmp && die "$tag: temporary file left at $np ranks"
     done
     for np in 2 3; do
+        [ "${WHOLE:-}" = 1 ] && continue # a method that reads every user's lists
         held_ok $np $tag$np.log
         [ "$(epochs $tag$np.log)" = "$(epochs ${tag}1.log)" ] ||
             die "$tag: the progress is not shown once (rank 0's) at $np ranks: $(cat $tag$np.log)"
@@ -110,6 +113,12 @@ check_distill S distill --threads 1 --data ds.hcd --teachers mf gnn --epochs 60 
 echo "- distill, sampled rest sets: the same"
 check_distill R distill --threads 1 --data ds.hcd --teachers mf gnn --epochs 60 --rest sampled \
     --rest-samples 200
+echo "- baselines (sharded units, reduced gradients): RRD, CD, and DCD (item units, whole loads)"
+check_distill D distill --method rrd --threads 1 --data ds.hcd --teachers mf gnn --epochs 40
+check_distill C distill --method cd --threads 1 --data ds.hcd --teachers mf gnn --epochs 40
+WHOLE=1 check_distill X distill --method dcd --threads 1 --data ds.hcd --teachers mf gnn \
+    --epochs 40
+grep -q "trajectory bytes (whole)" X2.log || die "dcd: not whole loads"
 B=(distill --method bpr --threads 1 --data ds.hcd --epochs 40)
 run 1 "$HC" "${B[@]}" --out B1 >/dev/null 2>&1 || die "bpr at 1 rank"
 run 2 "$HC" "${B[@]}" --out B2 >/dev/null 2>&1 || die "bpr at 2 ranks"
