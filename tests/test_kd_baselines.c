@@ -897,14 +897,17 @@ static void test_refused(void **state)
     assert_int_equal(run(f, "cldrd", &o, &r), HC_EINVAL);
     hc_model_free(f->ctx.student);
     /* a teacher that is one rank's share (docs/distributed.md): a method reading every
-     * user's lists refuses it, and so does HetComp, since this run is not that rank's */
+     * user's lists (DCD's item units) refuses it, and so do those reading their own users'
+     * (MTD, HetComp), since this run is not that rank's */
     loop_opts(&o);
     f->teach[1].part_size = 2;
     f->teach[1].part_rank = 1;
-    assert_int_equal(run(f, "mtd", &o, &r), HC_EINVAL);
+    assert_int_equal(run(f, "dcd", &o, &r), HC_EINVAL);
     assert_non_null(strstr(hc_errmsg(), "every user's lists"));
-    assert_int_equal(run(f, "hetcomp", &o, &r), HC_EINVAL);
-    assert_non_null(strstr(hc_errmsg(), "rank 1 of 2"));
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(run(f, k ? "hetcomp" : "mtd", &o, &r), HC_EINVAL);
+        assert_non_null(strstr(hc_errmsg(), "rank 1 of 2"));
+    }
     f->teach[1].part_size = f->teach[1].part_rank = 0;
     hc_model_free(f->ctx.student);
     f->ctx.student = NULL;

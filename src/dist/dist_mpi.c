@@ -15,6 +15,9 @@
 #include "dist/dist.h"
 
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <mpi.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,11 +49,24 @@ static void sum_f(void *in, void *inout, int *len, MPI_Datatype *t)
         b[i] = a[i] + b[i];
 }
 
+/* The collectives allocate temporary buffers of a message's size at every call; glibc would
+ * serve those over 128 KB from fresh mmap pages (and hand them back at free), whose page
+ * faults cost more than the reduction itself (docs/distributed.md). Kept on the heap, they
+ * are reused. Large arrays (over 256 MB) are still mapped. */
+static void keep_buffers(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 void dist_init(int *argc, char ***argv)
 {
     int flag = 0;
     MPI_Initialized(&flag);
     if (!flag && !finished) {
+        keep_buffers();
         int provided;
         MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
         started = 1;

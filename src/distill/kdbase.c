@@ -185,6 +185,13 @@ int hc_kd_init(hc_distiller *d, const hc_kd_method *m)
     kd->seen_u = calloc((size_t)kd->U, sizeof *kd->seen_u); /* step tags start at 1 */
     kd->seen_i = calloc((size_t)kd->I, sizeof *kd->seen_i);
     kd->tg = malloc(3 * (size_t)kd->d * sizeof *kd->tg);
+    if (kd->size > 1) { /* the largest share of a table: ceil(rows / size) rows */
+        int64_t most = ((kd->U > kd->I ? kd->U : kd->I) + kd->size - 1) / kd->size;
+        kd->counts = malloc((size_t)kd->size * sizeof *kd->counts);
+        kd->gown = malloc((size_t)(most > 0 ? most : 1) * (size_t)kd->d * sizeof *kd->gown);
+        if (!kd->counts || !kd->gown)
+            return hc_error(HC_ENOMEM, "%s: out of memory", m->name);
+    }
     if (!kd->T || !kd->nT || !kd->Timp || !kd->mP || !kd->vP || !kd->gP || !kd->mQ || !kd->vQ ||
         !kd->gQ || !kd->units || !kd->unit_loss || !kd->seen_u || !kd->seen_i || !kd->tg)
         return hc_error(HC_ENOMEM, "%s: out of memory", m->name);
@@ -228,6 +235,8 @@ void hc_kd_free(hc_distiller *d)
     free(kd->seen_u);
     free(kd->seen_i);
     free(kd->tg);
+    free(kd->counts);
+    free(kd->gown);
     hc_epoch_samples_free(&kd->samples);
 }
 
@@ -439,6 +448,26 @@ static int kd_units(hc_kd *kd, int32_t n_u, int32_t n_i, double *total)
     return HC_OK;
 }
 
+/* Rank r's rows of a table of n rows when several ranks step it: [n r / R, n (r + 1) / R). */
+static int32_t share_lo(int32_t n, int r, int size)
+{
+    return (int32_t)((int64_t)n * r / size);
+}
+
+/* Several ranks: the Adam step of table W (n rows; gradient G, moments M, V) from every
+ * rank's G: the sums of this rank's rows onto it, its rows' step, every rank's new rows
+ * gathered, so every rank holds the same W. */
+static void step_shared(hc_kd *kd, float *W, const float *G, float *M, float *V, int32_t n)
+{
+    const int32_t d = kd->d;
+    for (int r = 0; r < kd->size; r++)
+        kd->counts[r] = (share_lo(n, r + 1, kd->size) - share_lo(n, r, kd->size)) * d;
+    const int64_t lo = (int64_t)share_lo(n, kd->rank, kd->size) * d;
+    dist_sum_scatter_floats(G, kd->gown, kd->counts);
+    hc_adam_dense(&kd->adam, W + lo, kd->gown, M + lo, V + lo, kd->counts[kd->rank]);
+    dist_allgather_floats(W, kd->counts);
+}
+
 /* One step over samples [b0, b1): BPR + lambda KD, then Adam. */
 static int step(hc_kd *kd, int64_t b0, int64_t b1, double *total)
 {
@@ -483,13 +512,15 @@ static int step(hc_kd *kd, int64_t b0, int64_t b1, double *total)
     int rc;
     if (kd->lambda != 0.0f && (rc = kd_units(kd, n_u, n_i, total)) != HC_OK)
         return rc;
-    if (kd->size > 1) { /* every rank's share of the step: the same gradients everywhere */
-        dist_sum_floats(kd->gP, nu);
-        dist_sum_floats(kd->gQ, ni);
-    }
     hc_adam_begin_step(&kd->adam);
-    hc_adam_dense(&kd->adam, P, kd->gP, kd->mP, kd->vP, (int64_t)nu);
-    hc_adam_dense(&kd->adam, Q, kd->gQ, kd->mQ, kd->vQ, (int64_t)ni);
+    if (kd->size > 1 && (kd->m->sides & HC_KD_ITEMS))
+        step_shared(kd, P, kd->gP, kd->mP, kd->vP, kd->U);
+    else /* one rank, or user units only: P's rows are right on their owners */
+        hc_adam_dense(&kd->adam, P, kd->gP, kd->mP, kd->vP, (int64_t)nu);
+    if (kd->size > 1)
+        step_shared(kd, Q, kd->gQ, kd->mQ, kd->vQ, kd->I);
+    else
+        hc_adam_dense(&kd->adam, Q, kd->gQ, kd->mQ, kd->vQ, (int64_t)ni);
     return kd->m->after_step ? kd->m->after_step(kd) : HC_OK;
 }
 

@@ -27,11 +27,14 @@
  *
  * Ranks (docs/distributed.md): every rank draws the same epoch stream and takes the same
  * steps, but runs only the BPR triples of the users it owns (u % size == rank), the units it
- * owns (users and items alike) and the student's top lists of its own rows; the gradients
- * of P and Q are sum-reduced before Adam, so every rank holds the same student (an item unit
- * reads any user's row). A method's per-row state (CD's draws, DCD's sets, MTD's gate and
- * gated lists) is right on the row's owner, the only rank that reads it. One rank is the
- * serial code bit for bit.
+ * owns (users and items alike) and the student's top lists of its own rows. Q's gradient is
+ * summed onto owners of contiguous ranges of items (a reduce-scatter), each owner takes its
+ * range's Adam step and the new rows are all-gathered, so every rank holds the same Q. P
+ * likewise for item-side methods (an item unit reads any user's row); with user units only,
+ * a user's gradient arises on its owner alone, so P is stepped locally and is right on the
+ * owners (the loop gathers it at the end). A method's per-row state (CD's draws, DCD's sets,
+ * MTD's gate and gated lists) is right on the row's owner, the only rank that reads it. One
+ * rank is the serial code bit for bit.
  */
 #ifndef HC_KDBASE_H
 #define HC_KDBASE_H
@@ -124,6 +127,8 @@ struct hc_kd {
     int n_threads;
     hc_kd_scratch *scr; /* n_threads */
     int rank, size;     /* ranks (docs/distributed.md): rows u, i with id % size == rank here */
+    int *counts;        /* size: each rank's floats of a table it steps (several ranks) */
+    float *gown;        /* this rank's rows of a summed gradient (several ranks) */
 };
 
 /* The distiller entry points every baseline's hc_distiller_type uses, with its method: the
