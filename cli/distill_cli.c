@@ -113,11 +113,12 @@ int cli_distill_load(const cli_distill_args *a, int share, cli_distill_inputs *i
         rc = hc_error(HC_ENOMEM, "out of memory");
     else if ((rc = hc_dataset_load(a->data, &in->ds)) == HC_OK && a->n_teachers > 0)
         rc = cli_load_teachers(&in->ds, a->teachers, a->n_teachers, share, &in->t);
-    /* under MPI every rank learns of a bad input before any creates an output (the rank
-     * that failed has said why) */
-    if ((rc = dist_agree(rc)) != HC_OK) {
+    /* under MPI every rank learns of a bad input before any creates an output */
+    int any = dist_agree(rc);
+    if (any != HC_OK) {
         cli_distill_inputs_free(in);
-        return rc;
+        return rc ? rc
+                  : hc_error(any, "another rank could not read its inputs (its message says why)");
     }
     in->n_teachers = a->n_teachers;
     for (int32_t x = 0; x < in->n_teachers; x++)
