@@ -2,6 +2,8 @@
 # test_mpi.sh - hetcomp under mpirun (docs/distributed.md), for the -DHC_MPI=ON build.
 # Usage: bash test_mpi.sh <hetcomp-mpi-binary> <hetcomp-serial-binary-or-empty>
 # Covers, on a 400 x 600 synthetic dataset with two short teachers (mf, gnn):
+#  - a teacher trained under mpirun at 2 and 3 ranks (every rank trains, each scores its own
+#    users for the trajectory's snapshots) writes the serial run's model and trajectory;
 #  - eval at 1, 2 and 3 ranks prints exactly the figures of the serial binary;
 #  - HetComp distillation (exact rest sets) at 1 rank writes the serial build's model.hcm bit
 #    for bit (same --threads 1); at 2 and 3 ranks its test R@50 is within 0.02 of 1 rank's
@@ -48,6 +50,14 @@ echo "- data and teachers"
 for m in mf gnn; do
     "$HC" teacher --model $m --dim 16 --epochs 30 --eval-every 5 --topk 50 --quiet \
         --data ds.hcd --out $m >/dev/null 2>&1 || die "teacher $m"
+done
+
+echo "- teacher under mpirun: the training replicated, the snapshots' top lists sharded by user"
+for np in 2 3; do
+    run $np "$HC" teacher --model mf --dim 16 --epochs 30 --eval-every 5 --topk 50 --quiet \
+        --data ds.hcd --out mf$np >/dev/null 2>&1 || die "teacher at $np ranks"
+    cmp -s mf/trajectory.hct mf$np/trajectory.hct || die "teacher at $np ranks: trajectory differs"
+    cmp -s mf/model.hcm mf$np/model.hcm || die "teacher at $np ranks: model differs"
 done
 
 echo "- eval: the same figures at 1, 2 and 3 ranks"
