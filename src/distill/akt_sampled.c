@@ -344,24 +344,15 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     step_users(s, adam, t, users, k0, k1, c[0], c[1]);
 }
 
-/* dQ's row of item it += v (d floats, stride apart), marking the item in mark. */
+/* dQ's row of item it += c v (v: d floats, stride apart; c v rounded before the sum, and
+ * exact for c = 1), marking the item in mark. */
 static inline void add_row(float *restrict dQ, uint64_t *restrict mark, int32_t d, int32_t it,
-                           const float *restrict v, int64_t stride)
+                           float c, const float *restrict v, int64_t stride)
 {
     float *restrict dq = dQ + (int64_t)it * d;
     mark[it >> 6] |= 1ULL << (it & 63);
     for (int32_t q = 0; q < d; q++)
-        dq[q] += v[q * stride];
-}
-
-/* dQ's row of item it += c p (c p rounded before the sum, as add_row's v), marking the item. */
-static inline void add_scaled_row(float *restrict dQ, uint64_t *restrict mark, int32_t d,
-                                  int32_t it, float c, const float *restrict p)
-{
-    float *restrict dq = dQ + (int64_t)it * d;
-    mark[it >> 6] |= 1ULL << (it & 63);
-    for (int32_t q = 0; q < d; q++)
-        dq[q] += c * p[q];
+        dq[q] += c * v[q * stride];
 }
 
 /* Chunk c's items' gradients: every group's draws and entries of them, in group order. */
@@ -376,11 +367,11 @@ static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
         const int32_t *eoff = s->g_eoff + (int64_t)g * (nc + 1);
         const float *dq = s->g_dq + (int64_t)g * s->dq_len;
         for (int32_t j = doff[c]; j < doff[c + 1]; j++)
-            add_row(dQ, mark, d, items[j],
+            add_row(dQ, mark, d, items[j], 1.0f,
                     dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE, HC_AKT_TILE);
         for (int32_t e = eoff[c]; e < eoff[c + 1]; e++)
-            add_scaled_row(dQ, mark, d, s->e_sitem[e], s->e_scoef[e],
-                           s->u_p + (int64_t)s->e_suser[e] * d);
+            add_row(dQ, mark, d, s->e_sitem[e], s->e_scoef[e], s->u_p + (int64_t)s->e_suser[e] * d,
+                    1);
     }
 }
 

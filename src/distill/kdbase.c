@@ -589,12 +589,10 @@ int hc_kd_student_topk(hc_kd *kd, int side, int32_t n, hc_kd_row_fn fn)
     int rc = HC_OK;
     for (int64_t j0 = 0; j0 < n_own && !rc; j0 += TOPK_BLOCK) {
         int32_t nb = n_own - j0 < TOPK_BLOCK ? (int32_t)(n_own - j0) : TOPK_BLOCK;
-        const float *Ab = A + j0 * kd->d;
         for (int32_t r = 0; pack && r < nb; r++)
             memcpy(pack + (int64_t)r * kd->d, A + (kd->rank + (j0 + r) * kd->size) * kd->d,
                    (size_t)kd->d * sizeof *pack);
-        if (pack)
-            Ab = pack;
+        const float *Ab = pack ? pack : A + j0 * kd->d;
         hc_sgemm_abt(nb, cols, kd->d, Ab, kd->d, B, kd->d, buf, cols);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(kd->n_threads)
         for (int32_t r = 0; r < nb; r++) {
