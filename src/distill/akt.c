@@ -485,14 +485,17 @@ HC_CLONES __attribute__((noinline)) static void weigh(float *restrict E, const f
         E[i] *= w[i];
 }
 
-/* E[k] <- 0 for every draw k of the n items (the shared draws' chains). */
+/* E[k] <- 0 for every draw k of the n items: a drawn item's rank among the distinct drawn
+ * items is its word's rank plus the drawn bits below it, and its draws are consecutive. */
 static void unmask_items(const hc_akt_shared_draws *dr, const int32_t *items, int32_t n, float *E)
 {
     for (int32_t j = 0; j < n; j++) {
         int32_t it = items[j];
-        if (dr->drawn && !(dr->drawn[it >> 6] >> (it & 63) & 1))
+        uint64_t word = dr->drawn[it >> 6], below = (1ULL << (it & 63)) - 1;
+        if (!(word >> (it & 63) & 1))
             continue;
-        for (int32_t k = dr->first[it]; k >= 0; k = dr->next[k])
+        int32_t r = dr->rank[it >> 6] + __builtin_popcountll(word & below);
+        for (int32_t k = dr->start[r]; k < dr->start[r + 1]; k++)
             E[k] = 0.0f;
     }
 }

@@ -94,12 +94,14 @@ double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lis
  * factors, as in the fused exact kernel over a catalog of n draws. Equal, up to float
  * rounding, to hc_akt_sampled_user with the same draws. */
 typedef struct {
-    hc_akt_draws draws;
+    hc_akt_draws draws;    /* sorted by item */
     const float *Qt;       /* d x n: the drawn items' factors, transposed (row stride n) */
-    const int32_t *first;  /* n_items: the first draw of each item, -1 when not drawn */
-    const int32_t *next;   /* n: the next draw of the same item, -1 after the last */
-    const uint64_t *drawn; /* (n_items + 63) / 64 words: a bit per drawn item, or NULL. Read
-                            * before first: it stays in L1 where first (4 bytes an item) misses. */
+    const uint64_t *drawn; /* (n_items + 63) / 64 words: a bit per drawn item */
+    const int32_t *rank;   /* same words: the distinct drawn items before word w (read only
+                            * where drawn[w] != 0) */
+    const int32_t *start;  /* distinct drawn items + 1: each one's first draw, then n. A drawn
+                            * item's draws are found from the bitmap and these two (3 bits an
+                            * item, in cache), not from an int table of n_items (which missed). */
 } hc_akt_shared_draws;
 
 /* Bytes of work memory hc_akt_shared_user needs for n draws at dimension d. */

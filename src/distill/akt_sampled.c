@@ -41,23 +41,21 @@ static size_t coef_bytes(void)
 
 static int drawset_init(hc_akt_drawset *ds, int32_t S, int32_t I, int32_t d)
 {
-    ds->next = malloc((size_t)S * sizeof *ds->next);
-    ds->first = malloc((size_t)I * sizeof *ds->first);
+    ds->start = malloc(((size_t)S + 1) * sizeof *ds->start);
+    ds->rank = malloc(((size_t)I + 63) / 64 * sizeof *ds->rank);
     ds->drawn = calloc(((size_t)I + 63) / 64, sizeof *ds->drawn);
     ds->w = malloc((size_t)S * sizeof *ds->w);
     ds->Qt = malloc((size_t)S * (size_t)d * sizeof *ds->Qt);
     ds->u = malloc((size_t)S * sizeof *ds->u);
-    if (!ds->next || !ds->first || !ds->drawn || !ds->w || !ds->Qt || !ds->u)
+    if (!ds->start || !ds->rank || !ds->drawn || !ds->w || !ds->Qt || !ds->u)
         return HC_ENOMEM;
-    for (int32_t i = 0; i < I; i++)
-        ds->first[i] = -1;
     return HC_OK;
 }
 
 static void drawset_free(hc_akt_drawset *ds)
 {
-    free(ds->next);
-    free(ds->first);
+    free(ds->start);
+    free(ds->rank);
     free(ds->drawn);
     free(ds->w);
     free(ds->Qt);
@@ -220,9 +218,10 @@ static void prefetch_lists(const hc_akt_lists *l)
 }
 
 /* Draws group g's items of the step into its record, their weights, transposed factors,
- * item -> draws chains and bitmap into ds. The stream depends on (seed, step, group) only, not
- * on the thread drawing it. The draws come in item order: the gathers here and the chunks'
- * sums then walk the item tables forwards instead of missing the cache once a draw. */
+ * bitmap, words' ranks and distinct items' first draws into ds (akt.h, hc_akt_shared_draws).
+ * The stream depends on (seed, step, group) only, not on the thread drawing it. The draws come
+ * in item order: the gathers here and the chunks' sums then walk the item tables forwards
+ * instead of missing the cache once a draw, and an item's draws are consecutive. */
 static void draw_group(const hc_akt_sampler *s, hc_akt_drawset *ds, const float *Q, int32_t g)
 {
     const int32_t S = s->S, d = s->d;
@@ -230,16 +229,21 @@ static void draw_group(const hc_akt_sampler *s, hc_akt_drawset *ds, const float 
     hc_rng r;
     hc_rng_init(&r, s->seed, DRAW_STREAM + ((uint64_t)s->step << 24) + (uint64_t)g);
     hc_proposal_draw_sorted(s->prop, &r, S, items, ds->w, ds->u);
-    for (int32_t j = S - 1; j >= 0; j--) {
+    int32_t nd = 0;
+    for (int32_t j = 0; j < S; j++) {
         int32_t it = items[j];
-        if (j >= DRAW_AHEAD)
-            prefetch_row(Q + (int64_t)items[j - DRAW_AHEAD] * d, d);
-        ds->next[j] = ds->first[it];
-        ds->first[it] = j;
-        ds->drawn[it >> 6] |= 1ULL << (it & 63);
+        if (j + DRAW_AHEAD < S)
+            prefetch_row(Q + (int64_t)items[j + DRAW_AHEAD] * d, d);
+        if (j == 0 || it != items[j - 1]) {
+            if (!ds->drawn[it >> 6]) /* the word's first drawn item */
+                ds->rank[it >> 6] = nd;
+            ds->drawn[it >> 6] |= 1ULL << (it & 63);
+            ds->start[nd++] = j;
+        }
         for (int32_t q = 0; q < d; q++)
             ds->Qt[(int64_t)q * S + j] = Q[(int64_t)it * d + q];
     }
+    ds->start[nd] = S;
 }
 
 /* The step's user k (users[k] = u, of group g) on thread t: its loss; its gradient into gP's
@@ -263,7 +267,7 @@ static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
     return loss;
 }
 
-/* Closes group g (users[k0..k1), factors in P) on ds: clears its draws' chains and bits, keeps
+/* Closes group g (users[k0..k1), factors in P) on ds: clears its draws' bits, keeps
  * its users' rows of P, and sets where each chunk's items start among its draws (sorted by
  * item) and among its nonzero entries, written in chunk order (a stable counting sort), so the
  * chunks read them forwards. */
@@ -273,10 +277,8 @@ static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, const float *P, c
     const int32_t S = s->S, nc = s->n_chunks;
     const int32_t *items = s->g_items + (int64_t)g * S;
     int32_t *doff = s->g_doff + (int64_t)g * (nc + 1), *eoff = s->g_eoff + (int64_t)g * (nc + 1);
-    for (int32_t j = 0; j < S; j++) {
-        ds->first[items[j]] = -1;
+    for (int32_t j = 0; j < S; j++)
         ds->drawn[items[j] >> 6] = 0;
-    }
     for (int32_t c = 0, j = 0; c <= nc; c++) {
         while (j < S && items[j] < (int64_t)c * CHUNK)
             j++;
@@ -330,7 +332,7 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     draw_group(s, ds, pb->Q, g);
     memset(s->g_dq + (int64_t)g * s->dq_len, 0, (size_t)s->dq_len * sizeof(float));
     hc_akt_shared_draws dr = {
-        {s->g_items + (int64_t)g * s->S, ds->w, s->S}, ds->Qt, ds->first, ds->next, ds->drawn};
+        {s->g_items + (int64_t)g * s->S, ds->w, s->S}, ds->Qt, ds->drawn, ds->rank, ds->start};
     for (int32_t k = k0; k < k1 && k < k0 + 2; k++)
         prefetch_user(pb->Q, s->d, &lists[k]);
     for (int32_t k = k0; k < k1; k++) {

@@ -9,8 +9,8 @@
  * 64), never O(items x d) per user, and its result does not depend on the thread count. The
  * parameters move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched,
  * the others catching up in closed form when next touched. Memory: the proposal (24 bytes an
- * item), the Adam moments, one items x d gradient table and a bit an item, per thread 4 bytes
- * an item (the draws' chains), and per step's group 4 (1 + d) S bytes and 4 (1 + d) bytes a
+ * item), the Adam moments, one items x d gradient table and a bit an item, per thread 3 bits
+ * an item (the draws' bitmap and its words' ranks), and per step's group 4 (1 + d) S bytes and 4 (1 + d) bytes a
  * listed item.
  * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
  * or-reduced as a bitmap (I / 8 bytes), their gradients packed (n_touched x d floats) and
@@ -27,8 +27,8 @@
 
 /* One thread's draws for its current group of users (the items are the group record's). */
 typedef struct {
-    int32_t *first, *next; /* I (-1 outside a group), S */
     uint64_t *drawn;       /* (I + 63) / 64: the group's drawn items (0 outside) */
+    int32_t *rank, *start; /* (I + 63) / 64, S + 1: akt.h's hc_akt_shared_draws */
     float *w, *Qt;         /* S, d x S */
     double *u;             /* S: the sorted draws' uniforms */
 } hc_akt_drawset;
