@@ -10,12 +10,13 @@
  * parameters move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched,
  * the others catching up in closed form when next touched. Memory: the proposal (24 bytes an
  * item), the Adam moments, one items x d gradient table and a bit an item, per thread 3 bits
- * an item (the draws' bitmap and its words' ranks), and per step's group 4 (1 + d) S bytes and 4 (1
- * + d) bytes a listed item. Under MPI (docs/distributed.md) a step's users are the rank's own; the
- * touched items are or-reduced as a bitmap (I / 8 bytes), their gradients packed (n_touched x d
- * floats) and summed onto the items' owners (contiguous ranges), each owner steps its own, and the
- * new rows are gathered back, so every rank holds the same Q and the items' Adam moments only for
- * its own; memory then adds 12 bytes and d floats an item.
+ * an item (the draws' bitmap and its words' ranks), and per step's group 4 (1 + d) S bytes
+ * and 4 (1 + d) bytes a listed item.
+ * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
+ * or-reduced as a bitmap (I / 8 bytes), their gradients packed (n_touched x d floats) and
+ * summed onto the items' owners (contiguous ranges), each owner steps its own, and the new
+ * rows are gathered back, so every rank holds the same Q and the items' Adam moments only
+ * for its own; memory then adds 12 bytes and d floats an item.
  */
 #ifndef HC_AKT_SAMPLED_H
 #define HC_AKT_SAMPLED_H
