@@ -261,16 +261,20 @@ static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
     int32_t *item = s->e_item + s->e_at[k];
+    int32_t *count = s->g_eoff + (int64_t)g * (s->n_chunks + 1) + 1; /* of each chunk's */
     memcpy(s->e_coef + s->e_at[k], coef, (size_t)(n_p + n_t) * sizeof *coef);
-    for (int32_t j = 0; j < n_p + n_t; j++)
+    for (int32_t j = 0; j < n_p + n_t; j++) {
         item[j] = coef[j] == 0.0f ? -1 : j < n_p ? l->P[j] : l->T[j - n_p];
+        if (item[j] >= 0)
+            count[item[j] / CHUNK]++;
+    }
     return loss;
 }
 
-/* Closes group g (users[k0..k1), factors in P) on ds: clears its draws' bits, keeps
- * its users' rows of P, and sets where each chunk's items start among its draws (sorted by
- * item) and among its nonzero entries, written in chunk order (a stable counting sort), so the
- * chunks read them forwards. */
+/* Closes group g (users[k0..k1), factors in P) on ds: clears its draws' bits, keeps its
+ * users' rows of P, and sets where each chunk's items start among its draws (sorted by item)
+ * and among its nonzero entries (counted by user_step in g_eoff[1..]), written in chunk order
+ * (a stable counting sort), so the chunks read them forwards. */
 static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, const float *P, const int32_t *users,
                         int32_t g, int32_t k0, int32_t k1)
 {
@@ -284,11 +288,7 @@ static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, const float *P, c
             j++;
         doff[c] = j;
     }
-    const int32_t e0 = s->e_at[k0], e1 = s->e_at[k1];
-    memset(eoff, 0, (size_t)(nc + 1) * sizeof *eoff);
-    for (int32_t e = e0; e < e1; e++)
-        if (s->e_item[e] >= 0)
-            eoff[s->e_item[e] / CHUNK + 1]++;
+    const int32_t e0 = s->e_at[k0];
     eoff[0] = e0;
     for (int32_t c = 0; c < nc; c++)
         eoff[c + 1] += eoff[c];
@@ -331,6 +331,8 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     hc_akt_drawset *ds = &s->ds[t];
     draw_group(s, ds, pb->Q, g);
     memset(s->g_dq + (int64_t)g * s->dq_len, 0, (size_t)s->dq_len * sizeof(float));
+    memset(s->g_eoff + (int64_t)g * (s->n_chunks + 1), 0,
+           ((size_t)s->n_chunks + 1) * sizeof *s->g_eoff);
     hc_akt_shared_draws dr = {
         {s->g_items + (int64_t)g * s->S, ds->w, s->S}, ds->Qt, ds->drawn, ds->rank, ds->start};
     for (int32_t k = k0; k < k1 && k < k0 + 2; k++)
