@@ -78,6 +78,12 @@ static int records_init(hc_akt_sampler *s, int32_t max_users)
     return HC_OK;
 }
 
+/* Group g's chunk offsets in a record of n_chunks + 1 per group (g_doff or g_eoff). */
+static inline int32_t *group_offsets(const hc_akt_sampler *s, int32_t *table, int32_t g)
+{
+    return table + (int64_t)g * (s->n_chunks + 1);
+}
+
 /* Room for n listed-item entries in the step. */
 static int entries_reserve(hc_akt_sampler *s, int64_t n)
 {
@@ -261,7 +267,7 @@ static double user_step(hc_akt_sampler *s, int t, const hc_akt_problem *pb,
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
     int32_t *item = s->e_item + s->e_at[k];
-    int32_t *count = s->g_eoff + (int64_t)g * (s->n_chunks + 1) + 1; /* of each chunk's */
+    int32_t *count = group_offsets(s, s->g_eoff, g) + 1; /* nonzero entries per chunk */
     memcpy(s->e_coef + s->e_at[k], coef, (size_t)(n_p + n_t) * sizeof *coef);
     for (int32_t j = 0; j < n_p + n_t; j++) {
         item[j] = coef[j] == 0.0f ? -1 : j < n_p ? l->P[j] : l->T[j - n_p];
@@ -280,7 +286,7 @@ static void close_group(hc_akt_sampler *s, hc_akt_drawset *ds, const float *P, c
 {
     const int32_t S = s->S, nc = s->n_chunks;
     const int32_t *items = s->g_items + (int64_t)g * S;
-    int32_t *doff = s->g_doff + (int64_t)g * (nc + 1), *eoff = s->g_eoff + (int64_t)g * (nc + 1);
+    int32_t *doff = group_offsets(s, s->g_doff, g), *eoff = group_offsets(s, s->g_eoff, g);
     for (int32_t j = 0; j < S; j++)
         ds->drawn[items[j] >> 6] = 0;
     for (int32_t c = 0, j = 0; c <= nc; c++) {
@@ -331,8 +337,7 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     hc_akt_drawset *ds = &s->ds[t];
     draw_group(s, ds, pb->Q, g);
     memset(s->g_dq + (int64_t)g * s->dq_len, 0, (size_t)s->dq_len * sizeof(float));
-    memset(s->g_eoff + (int64_t)g * (s->n_chunks + 1), 0,
-           ((size_t)s->n_chunks + 1) * sizeof *s->g_eoff);
+    memset(group_offsets(s, s->g_eoff, g), 0, ((size_t)s->n_chunks + 1) * sizeof *s->g_eoff);
     hc_akt_shared_draws dr = {
         {s->g_items + (int64_t)g * s->S, ds->w, s->S}, ds->Qt, ds->drawn, ds->rank, ds->start};
     for (int32_t k = k0; k < k1 && k < k0 + 2; k++)
@@ -362,13 +367,13 @@ static inline void add_row(float *restrict dQ, uint64_t *restrict mark, int32_t 
 /* Chunk c's items' gradients: every group's draws and entries of them, in group order. */
 static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
 {
-    const int32_t S = s->S, d = s->d, nc = s->n_chunks;
+    const int32_t S = s->S, d = s->d;
     float *restrict dQ = s->dQ;
     uint64_t *restrict mark = s->mark;
     for (int32_t g = 0; g < ng; g++) {
         const int32_t *items = s->g_items + (int64_t)g * S;
-        const int32_t *doff = s->g_doff + (int64_t)g * (nc + 1);
-        const int32_t *eoff = s->g_eoff + (int64_t)g * (nc + 1);
+        const int32_t *doff = group_offsets(s, s->g_doff, g);
+        const int32_t *eoff = group_offsets(s, s->g_eoff, g);
         const float *dq = s->g_dq + (int64_t)g * s->dq_len;
         for (int32_t j = doff[c]; j < doff[c + 1]; j++)
             add_row(dQ, mark, d, items[j], 1.0f,
