@@ -320,7 +320,7 @@ const char *hc_method_name(int32_t i);
 const char *hc_method_title(int32_t i);
 
 /* One hyperparameter as its owner's table declares it. Names are also the CLI flags without
- * "--"; in "name=value" lists an '_' may stand for each '-' ("rest_group=32"). */
+ * "--"; in "name=value" lists an '_' may stand for each '-' ("rest_group=128"). */
 typedef struct {
     const char *name; /* "rest-group" */
     const char *type; /* "int", "float", "double", "u64", "bool", or choices "auto|exact|sampled" */

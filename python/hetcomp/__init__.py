@@ -459,7 +459,7 @@ def distill(dataset, trajectories, method="hetcomp", *, progress=None, **hp):
     (`hetcomp distill`; docs/distillation.md) and returns the best student Model, with
     .summary. trajectories: Trajectory objects or teachers (their .trajectory); "bpr" needs
     none. progress(epoch, loss, metrics) is called after each evaluation (default: a line
-    to the "hetcomp" logger at INFO). Hyperparameters are keyword arguments, '_' for '-' (rest_group=32); the methods and every
+    to the "hetcomp" logger at INFO). Hyperparameters are keyword arguments, '_' for '-' (rest_group=128); the methods and every
     hyperparameter follow. The GIL is released while it runs.
     """
     _sync_log()

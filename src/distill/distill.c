@@ -75,7 +75,7 @@ void hc_distill_opts_default(hc_distill_opts *o)
     o->dcd_every = 10;
     o->rest = HC_REST_AUTO;
     o->rest_samples = 1000;
-    o->rest_group = 32;
+    o->rest_group = 128;
     o->rest_head = 0;
     o->rest_proposal = 1; /* HC_PROPOSAL_POPULARITY */
     o->dkc_rank = HC_REST_AUTO;

@@ -42,7 +42,7 @@ typedef struct {
     int no_akt;            /* ablation: the permutation-level loss from the start */
     int32_t rest;          /* HC_REST_*: HetComp's rest sets (auto) */
     int32_t rest_samples;  /* S: rest items drawn per group of users when sampled (1000) */
-    int32_t rest_group;    /* G: users of a step sharing one set of draws (32) */
+    int32_t rest_group;    /* G: users of a step sharing one set of draws (128) */
     int32_t rest_head;     /* H of the S: the most popular items, summed exactly (0) */
     int32_t rest_proposal; /* hc_proposal_kind of the draws (popularity) */
     int32_t dkc_rank;      /* HC_REST_*: DKC's student top-50, exact or estimated (auto) */

@@ -187,7 +187,7 @@ no_tmp
 echo "- catalog scale: --rest sampled and --dkc-rank sampled run, say so, and are logged"
 expect 0 "$HC" distill --data ds.hcd --teachers A B --k 50 --epochs 21 --rest sampled \
     --rest-samples 100 --rest-proposal uniform --eval-users 50 --out R1
-contains "$T/err" "rest sets sampled (100 draws per 32 users, uniform proposal)"
+contains "$T/err" "rest sets sampled (100 draws per 128 users, uniform proposal)"
 contains "$T/err" "metrics on a fixed seeded sample of 50 of the"
 python3 - R1/log.json <<'EOF' || die "the sampled run's log.json check failed"
 import json, sys
