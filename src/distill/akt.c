@@ -428,13 +428,17 @@ static void add_list_dp(const hc_akt_lists *l, const float *Q, const float *rows
 {
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
+    float a[HC_AKT_MAX_D]; /* gp's sums, apart from the rows (the same order of additions) */
+    memcpy(a, gp, (size_t)d * sizeof *a);
     for (int32_t j = 0; j < n_p + n_t; j++) {
         if (coef[j] == 0.0f)
             continue;
-        const float *q = rows ? rows + (int64_t)j * d : Q + (int64_t)list_item(l, n_p, j) * d;
+        const float *restrict q =
+            rows ? rows + (int64_t)j * d : Q + (int64_t)list_item(l, n_p, j) * d;
         for (int32_t k = 0; k < d; k++)
-            gp[k] += coef[j] * q[k];
+            a[k] += coef[j] * q[k];
     }
+    memcpy(gp, a, (size_t)d * sizeof *a);
 }
 
 double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lists *l,

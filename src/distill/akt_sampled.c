@@ -12,8 +12,8 @@
  * draws' gradients, its users' listed-item gradients, each user's gradient row of P and its
  * Adam step), never in a table shared with other groups. Items: after a barrier, the catalog
  * in chunks of 1,024 items is dealt alike; a chunk sums every group's gradients of its items
- * in group order into the one I x d table (rows that fit in L2, where scattering the lists
- * over a whole table missed the cache), then takes their Adam steps. The sums' order is fixed
+ * in group order into its thread's 1,024 rows (in cache, where scattering the lists over an
+ * I x d table missed it), then takes their Adam steps. The sums' order is fixed
  * by the groups alone, so the result does not depend on the thread count or the schedule.
  */
 #include "distill/akt_sampled.h"
@@ -47,7 +47,9 @@ static int drawset_init(hc_akt_drawset *ds, int32_t S, int32_t I, int32_t d)
     ds->w = malloc((size_t)S * sizeof *ds->w);
     ds->Qt = malloc((size_t)S * (size_t)d * sizeof *ds->Qt);
     ds->u = malloc((size_t)S * sizeof *ds->u);
-    if (!ds->start || !ds->rank || !ds->drawn || !ds->w || !ds->Qt || !ds->u)
+    ds->cq = calloc((size_t)CHUNK * (size_t)d, sizeof *ds->cq);
+    memset(ds->cmark, 0, sizeof ds->cmark);
+    if (!ds->start || !ds->rank || !ds->drawn || !ds->w || !ds->Qt || !ds->u || !ds->cq)
         return HC_ENOMEM;
     return HC_OK;
 }
@@ -60,6 +62,7 @@ static void drawset_free(hc_akt_drawset *ds)
     free(ds->w);
     free(ds->Qt);
     free(ds->u);
+    free(ds->cq);
 }
 
 /* The group records of a step of at most max_users users. */
@@ -147,12 +150,10 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
     for (int t = 0; s->gcache && t < nt; t++)
         if (!(s->gcache[t] = hc_adam_gap_cache_new()))
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory");
-    s->dQ = calloc((size_t)I * (size_t)d, sizeof(float));
-    s->mark = calloc((size_t)s->words, sizeof *s->mark);
     s->ds = calloc((size_t)nt, sizeof *s->ds);
     s->uloss = malloc((size_t)max_users * sizeof *s->uloss);
     s->work = aligned_alloc(64, (size_t)nt * s->work_stride);
-    if (!s->gP || !s->gcache || !s->dQ || !s->mark || !s->ds || !s->uloss || !s->work)
+    if (!s->gP || !s->gcache || !s->ds || !s->uloss || !s->work)
         return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d items x %d threads", I, nt);
     for (int t = 0; t < nt; t++)
         if (drawset_init(&s->ds[t], S, I, d))
@@ -163,6 +164,8 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
         if ((int64_t)I * d > INT32_MAX)
             return hc_error(HC_EINVAL, "sampled AKT: %d items x %d dims is over one MPI count", I,
                             d);
+        s->dQ = calloc((size_t)I * (size_t)d, sizeof(float));
+        s->mark = calloc((size_t)s->words, sizeof *s->mark);
         s->run_start = malloc((size_t)I * sizeof *s->run_start);
         s->run_len = malloc((size_t)I * sizeof *s->run_len);
         s->run_off = malloc((size_t)I * sizeof *s->run_off);
@@ -170,8 +173,8 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
         s->counts = malloc((size_t)s->ranks * sizeof *s->counts);
         s->gbuf = malloc((size_t)I * (size_t)d * sizeof *s->gbuf);
         s->gown = malloc(((size_t)(s->own_hi - s->own_lo) + 1) * (size_t)d * sizeof *s->gown);
-        if (!s->run_start || !s->run_len || !s->run_off || !s->seg_run || !s->counts || !s->gbuf ||
-            !s->gown)
+        if (!s->dQ || !s->mark || !s->run_start || !s->run_len || !s->run_off || !s->seg_run ||
+            !s->counts || !s->gbuf || !s->gown)
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d items", I);
     }
     return HC_OK;
@@ -205,9 +208,14 @@ static inline void prefetch_row(const float *x, int32_t d)
     __builtin_prefetch(x + d - 1);
 }
 
-/* The rows user_step will read for a user with lists l: the listed items' factors. */
-static void prefetch_user(const float *Q, int32_t d, const hc_akt_lists *l)
+/* The rows user_step will read for user u with lists l: its factors and gradient, the listed
+ * items' factors. */
+static void prefetch_user(const hc_akt_sampler *s, const float *P, const float *Q, int32_t u,
+                          const hc_akt_lists *l)
 {
+    const int32_t d = s->d;
+    prefetch_row(P + (int64_t)u * d, d);
+    prefetch_row(s->gP + (int64_t)u * d, d);
     for (int32_t j = 0; j < l->n_p && j < HC_AKT_MAX_P; j++)
         prefetch_row(Q + (int64_t)l->P[j] * d, d);
     for (int32_t j = 0; j < l->n_t && j < HC_AKT_MAX_K; j++)
@@ -341,10 +349,10 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     hc_akt_shared_draws dr = {
         {s->g_items + (int64_t)g * s->S, ds->w, s->S}, ds->Qt, ds->drawn, ds->rank, ds->start};
     for (int32_t k = k0; k < k1 && k < k0 + 2; k++)
-        prefetch_user(pb->Q, s->d, &lists[k]);
+        prefetch_user(s, pb->P, pb->Q, users[k], &lists[k]);
     for (int32_t k = k0; k < k1; k++) {
         if (k + 2 < k1) /* a user's step takes microseconds: two ahead covers the misses */
-            prefetch_user(pb->Q, s->d, &lists[k + 2]);
+            prefetch_user(s, pb->P, pb->Q, users[k + 2], &lists[k + 2]);
         if (k + 4 < k1)
             prefetch_lists(&lists[k + 4]);
         s->uloss[k] = user_step(s, t, pb, &dr, g, users[k], k, &lists[k], phase, scale);
@@ -353,8 +361,8 @@ static void run_group(hc_akt_sampler *s, const hc_adam *adam, int t, const hc_ak
     step_users(s, adam, t, users, k0, k1, c[0], c[1]);
 }
 
-/* dQ's row of item it += c v (v: d floats, stride apart; c v rounded before the sum, and
- * exact for c = 1), marking the item in mark. */
+/* dQ's row it += c v (v: d floats, stride apart; c v rounded before the sum, and exact for
+ * c = 1), marking it in mark. */
 static inline void add_row(float *restrict dQ, uint64_t *restrict mark, int32_t d, int32_t it,
                            float c, const float *restrict v, int64_t stride)
 {
@@ -364,23 +372,23 @@ static inline void add_row(float *restrict dQ, uint64_t *restrict mark, int32_t 
         dq[q] += c * v[q * stride];
 }
 
-/* Chunk c's items' gradients: every group's draws and entries of them, in group order. */
-static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng)
+/* Chunk c's items' gradients: every group's draws and entries of them, in group order, into
+ * dQ's rows and mark's bits counted from item base (the chunk's first item, or 0). */
+static void sum_chunk(hc_akt_sampler *s, int32_t c, int32_t ng, float *restrict dQ,
+                      uint64_t *restrict mark, int32_t base)
 {
     const int32_t S = s->S, d = s->d;
-    float *restrict dQ = s->dQ;
-    uint64_t *restrict mark = s->mark;
     for (int32_t g = 0; g < ng; g++) {
         const int32_t *items = s->g_items + (int64_t)g * S;
         const int32_t *doff = group_offsets(s, s->g_doff, g);
         const int32_t *eoff = group_offsets(s, s->g_eoff, g);
         const float *dq = s->g_dq + (int64_t)g * s->dq_len;
         for (int32_t j = doff[c]; j < doff[c + 1]; j++)
-            add_row(dQ, mark, d, items[j], 1.0f,
+            add_row(dQ, mark, d, items[j] - base, 1.0f,
                     dq + (j / HC_AKT_TILE) * HC_AKT_TILE * d + j % HC_AKT_TILE, HC_AKT_TILE);
         for (int32_t e = eoff[c]; e < eoff[c + 1]; e++)
-            add_row(dQ, mark, d, s->e_sitem[e], s->e_scoef[e], s->u_p + (int64_t)s->e_suser[e] * d,
-                    1);
+            add_row(dQ, mark, d, s->e_sitem[e] - base, s->e_scoef[e],
+                    s->u_p + (int64_t)s->e_suser[e] * d, 1);
     }
 }
 
@@ -395,17 +403,18 @@ static inline int take_run(uint64_t *bits, int *n)
     return a;
 }
 
-/* Chunk c's touched items' Adam steps on thread t, by runs of consecutive items, clearing
- * their marks and gradient rows. */
+/* Chunk c's touched items' Adam steps on thread t, by runs of consecutive items, from the
+ * thread's chunk gradients, clearing them and their marks. */
 static void step_chunk(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t c, const float cr[2])
 {
-    const int32_t d = s->d, w1 = (c + 1) * (CHUNK / 64);
-    for (int32_t w = c * (CHUNK / 64); w < w1 && w < s->words; w++) {
-        uint64_t bits = s->mark[w];
-        s->mark[w] = 0;
+    const int32_t d = s->d, w0 = c * (CHUNK / 64);
+    hc_akt_drawset *ds = &s->ds[t];
+    for (int32_t w = w0; w < w0 + CHUNK / 64 && w < s->words; w++) {
+        uint64_t bits = ds->cmark[w - w0];
+        ds->cmark[w - w0] = 0;
         while (bits) {
             int n, it0 = w * 64 + take_run(&bits, &n);
-            float *g = s->dQ + (int64_t)it0 * d;
+            float *g = ds->cq + (int64_t)(it0 - c * CHUNK) * d;
             hc_adam_table_run(adam, &s->tQ, it0, n, g, cr[0], cr[1], s->gcache[t]);
             memset(g, 0, (size_t)n * (size_t)d * sizeof(float));
         }
@@ -525,9 +534,12 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
             run_group(s, adam, t, pb, users, lists, n, g, phase, scale, c);
 #pragma omp for schedule(dynamic, 1)
         for (int32_t k = 0; k < nc; k++) {
-            sum_chunk(s, k, ng);
-            if (!s->ranks)
+            if (s->ranks) {
+                sum_chunk(s, k, ng, s->dQ, s->mark, 0);
+            } else { /* the chunk's gradients in the thread's rows, in cache */
+                sum_chunk(s, k, ng, s->ds[t].cq, s->ds[t].cmark, k * CHUNK);
                 step_chunk(s, adam, t, k, c);
+            }
         }
     }
     if (s->ranks)

@@ -9,14 +9,15 @@
  * 64), never O(items x d) per user, and its result does not depend on the thread count. The
  * parameters move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched,
  * the others catching up in closed form when next touched. Memory: the proposal (24 bytes an
- * item), the Adam moments, one items x d gradient table and a bit an item, per thread 3 bits
- * an item (the draws' bitmap and its words' ranks), and per step's group 4 (1 + d) S bytes
- * and 4 (1 + d) bytes a listed item.
+ * item), the Adam moments, per thread 3 bits an item (the draws' bitmap and its words' ranks)
+ * and a chunk's gradients (1,024 x d floats), and per step's group 4 (1 + d) S bytes and
+ * 4 (1 + d) bytes a listed item.
  * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
  * or-reduced as a bitmap (I / 8 bytes), their gradients packed (n_touched x d floats) and
  * summed onto the items' owners (contiguous ranges), each owner steps its own, and the new
  * rows are gathered back, so every rank holds the same Q and the items' Adam moments only
- * for its own; memory then adds 12 bytes and d floats an item.
+ * for its own; memory then adds 12 bytes, a bit and 2 d floats an item (the step's gradients
+ * of every item, and their pack).
  */
 #ifndef HC_AKT_SAMPLED_H
 #define HC_AKT_SAMPLED_H
@@ -25,12 +26,15 @@
 #include "optim/adam.h"
 #include "optim/proposal.h"
 
-/* One thread's draws for its current group of users (the items are the group record's). */
+/* One thread's draws for its current group of users (the items are the group record's), and
+ * the gradients of its current chunk of the item phase. */
 typedef struct {
     uint64_t *drawn;       /* (I + 63) / 64: the group's drawn items (0 outside) */
     int32_t *rank, *start; /* (I + 63) / 64, S + 1: akt.h's hc_akt_shared_draws */
     float *w, *Qt;         /* S, d x S */
     double *u;             /* S: the sorted draws' uniforms */
+    float *cq;             /* 1,024 x d: the chunk's item gradients (zero outside a chunk) */
+    uint64_t cmark[16];    /* the chunk's items with a gradient, a bit each */
 } hc_akt_drawset;
 
 typedef struct {
@@ -41,8 +45,8 @@ typedef struct {
     hc_adam_table tP, tQ; /* lazy Adam over P and over Q's rows own_lo..own_hi-1 */
     hc_adam_gap **gcache; /* n_threads: each thread's cache of Adam gap coefficients */
     float *gP;            /* U x d: the users' gradients, zero outside a step */
-    float *dQ;            /* I x d: the step's item gradients, zero outside a step */
-    uint64_t *mark;       /* words: the items the step touched, a bit each */
+    float *dQ;            /* several ranks: I x d, the step's item gradients (zero outside) */
+    uint64_t *mark;       /* several ranks: words, the items the step touched, a bit each */
     int32_t words;        /* (I + 63) / 64 */
     int32_t n_chunks;     /* chunks of the item phase (1,024 items each) */
     int32_t step;         /* steps taken: the draws' streams */
