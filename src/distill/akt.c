@@ -145,6 +145,13 @@ static double list_terms(int32_t n_p, int32_t n_t, int32_t k, int phase, const f
     return loss;
 }
 
+/* The listed items the loss takes: P then T, each cut. */
+static inline int32_t list_len(const hc_akt_lists *l)
+{
+    return (l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P) +
+           (l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K);
+}
+
 static int32_t list_item(const hc_akt_lists *l, int32_t n_p, int32_t j)
 {
     return j < n_p ? l->P[j] : l->T[j - n_p];
@@ -385,8 +392,16 @@ static float dot(const float *a, const float *b, int32_t d)
     return s;
 }
 
+/* Floats between the listed items' rows copied by sampled_list_part: at d <= 8 a row is
+ * padded to eight lanes (zeros past d), so add_rows_dp sums it in one register. */
+static inline int32_t row_stride(int32_t d)
+{
+    return d <= 8 ? 8 : d;
+}
+
 /* The list part of both sampled forms for user p with rest sum S0: the listed items' scores
- * from gathered rows of Q (copied into rows, n_list x d, unless it is NULL), the loss, and in
+ * from gathered rows of Q (copied into rows, n_list x row_stride(d), unless it is NULL), the
+ * loss, and in
  * coef (n_list) each listed item's full gradient coefficient, scaled, zero when clamped.
  * Returns the loss; *c0 receives the scaled coefficient of the rest set. */
 static double sampled_list_part(const hc_akt_lists *l, const float *p, const float *Q, int32_t d,
@@ -401,8 +416,12 @@ static double sampled_list_part(const hc_akt_lists *l, const float *p, const flo
     for (int32_t j = 0; j < n_list; j++) {
         const float *q = Q + (int64_t)list_item(l, n_p, j) * d;
         raw[j] = dot(p, q, d);
-        if (rows)
+        if (rows && d <= 8) {
+            for (int32_t k = 0; k < 8; k++) /* d is small: no memcpy call */
+                rows[(int64_t)j * 8 + k] = k < d ? q[k] : 0.0f;
+        } else if (rows) {
             memcpy(rows + (int64_t)j * d, q, (size_t)d * sizeof *q);
+        }
     }
     hc_vexp_clamped(raw, e_list, n_list, S_MIN, S_MAX);
     for (int32_t j = 0; j < n_list; j++) {
@@ -421,22 +440,41 @@ static double sampled_list_part(const hc_akt_lists *l, const float *p, const flo
     return loss;
 }
 
-/* gp += sum_j coef[j] q_j over the listed items, their rows read from rows (as
- * sampled_list_part left them) or, when it is NULL, from Q. */
-static void add_list_dp(const hc_akt_lists *l, const float *Q, const float *rows, int32_t d,
-                        const float *coef, float *gp)
+/* gp += sum_j coef[j] q_j over the listed items, their rows read from Q. */
+static void add_list_dp(const hc_akt_lists *l, const float *Q, int32_t d, const float *coef,
+                        float *gp)
 {
     int32_t n_p = l->n_p < HC_AKT_MAX_P ? l->n_p : HC_AKT_MAX_P;
     int32_t n_t = l->n_t < HC_AKT_MAX_K ? l->n_t : HC_AKT_MAX_K;
-    float a[HC_AKT_MAX_D]; /* gp's sums, apart from the rows (the same order of additions) */
-    memcpy(a, gp, (size_t)d * sizeof *a);
     for (int32_t j = 0; j < n_p + n_t; j++) {
         if (coef[j] == 0.0f)
             continue;
-        const float *restrict q =
-            rows ? rows + (int64_t)j * d : Q + (int64_t)list_item(l, n_p, j) * d;
+        const float *q = Q + (int64_t)list_item(l, n_p, j) * d;
         for (int32_t k = 0; k < d; k++)
-            a[k] += coef[j] * q[k];
+            gp[k] += coef[j] * q[k];
+    }
+}
+
+/* The same from the n rows sampled_list_part copied (row_stride(d) apart), summed in
+ * registers at d <= 8: the same additions in the same order. */
+HC_CLONES static void add_rows_dp(const float *restrict rows, int32_t n, int32_t d,
+                                  const float *restrict coef, float *restrict gp)
+{
+    const int32_t ld = row_stride(d);
+    float a[HC_AKT_MAX_D];
+    memcpy(a, gp, (size_t)d * sizeof *a);
+    if (d <= 8) {
+        for (int32_t k = d; k < 8; k++)
+            a[k] = 0.0f;
+        for (int32_t j = 0; j < n; j++)
+            if (coef[j] != 0.0f)
+                for (int32_t k = 0; k < 8; k++)
+                    a[k] += coef[j] * rows[(int64_t)j * 8 + k];
+    } else {
+        for (int32_t j = 0; j < n; j++)
+            if (coef[j] != 0.0f)
+                for (int32_t k = 0; k < d; k++)
+                    a[k] += coef[j] * rows[(int64_t)j * ld + k];
     }
     memcpy(gp, a, (size_t)d * sizeof *a);
 }
@@ -468,7 +506,7 @@ double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lis
     double loss = sampled_list_part(l, p, pb->Q, d, S0, phase, scale, coef, &c0, NULL);
     for (int32_t j = 0; j < dr->n; j++)
         ce[j] = ce[j] > 0.0f ? c0 * ce[j] : 0.0f;
-    add_list_dp(l, pb->Q, NULL, d, coef, gp);
+    add_list_dp(l, pb->Q, d, coef, gp);
     for (int32_t j = 0; j < dr->n; j++)
         if (ce[j] != 0.0f)
             for (int32_t q = 0; q < d; q++)
@@ -478,7 +516,7 @@ double hc_akt_sampled_user(const hc_akt_problem *pb, int32_t u, const hc_akt_lis
 
 size_t hc_akt_shared_work_size(int32_t n_draws, int32_t d)
 {
-    return ((size_t)n_draws + (size_t)MAX_LIST * (size_t)d) * sizeof(float) + 64;
+    return ((size_t)n_draws + (size_t)MAX_LIST * (size_t)row_stride(d)) * sizeof(float) + 64;
 }
 
 /* E *= w over n entries (the sign, carrying the clamp, is kept). */
@@ -491,7 +529,8 @@ HC_CLONES __attribute__((noinline)) static void weigh(float *restrict E, const f
 
 /* E[k] <- 0 for every draw k of the n items: a drawn item's rank among the distinct drawn
  * items is its word's rank plus the drawn bits below it, and its draws are consecutive. */
-static void unmask_items(const hc_akt_shared_draws *dr, const int32_t *items, int32_t n, float *E)
+HC_CLONES static void unmask_items(const hc_akt_shared_draws *dr, const int32_t *items, int32_t n,
+                                   float *E)
 {
     for (int32_t j = 0; j < n; j++) {
         int32_t it = items[j];
@@ -534,6 +573,6 @@ double hc_akt_shared_user(const hc_akt_problem *pb, int32_t u, const hc_akt_list
             sum += dp_acc[8 * j + k];
         gp[j] += sum;
     }
-    add_list_dp(l, pb->Q, rows, d, coef, gp);
+    add_rows_dp(rows, list_len(l), d, coef, gp);
     return loss;
 }
