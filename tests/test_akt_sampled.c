@@ -475,7 +475,7 @@ static void test_shared_equals_reference(void **state)
     ds.n_items = I;
     hc_proposal prop;
     TU_OK(hc_proposal_init(&prop, HC_PROPOSAL_UNIFORM, &ds));
-    int32_t items[S], start[S + 1], rank[(I + 63) / 64], nd = 0;
+    int32_t items[S], start[S + 1], rank[(I + 63) / 64] = {0}, nd = 0;
     float w[S], *Qt = malloc((size_t)S * D * sizeof(float));
     hc_proposal_draw(&prop, &r, S, items, w);
     items[0] = u[0].train[0]; /* drawn train and listed items */

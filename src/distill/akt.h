@@ -97,8 +97,8 @@ typedef struct {
     hc_akt_draws draws;    /* sorted by item */
     const float *Qt;       /* d x n: the drawn items' factors, transposed (row stride n) */
     const uint64_t *drawn; /* (n_items + 63) / 64 words: a bit per drawn item */
-    const int32_t *rank;   /* same words: the distinct drawn items before word w (read only
-                            * where drawn[w] != 0) */
+    const int32_t *rank;   /* same words: the distinct drawn items before word w (used only
+                            * where drawn[w] != 0, read anywhere: defined everywhere) */
     const int32_t *start;  /* distinct drawn items + 1: each one's first draw, then n. A drawn
                             * item's draws are found from the bitmap and these two (3 bits an
                             * item, in cache), not from an int table of n_items (which missed). */

@@ -42,7 +42,7 @@ static size_t coef_bytes(void)
 static int drawset_init(hc_akt_drawset *ds, int32_t S, int32_t I, int32_t d)
 {
     ds->start = malloc(((size_t)S + 1) * sizeof *ds->start);
-    ds->rank = malloc(((size_t)I + 63) / 64 * sizeof *ds->rank);
+    ds->rank = calloc(((size_t)I + 63) / 64, sizeof *ds->rank);
     ds->drawn = calloc(((size_t)I + 63) / 64, sizeof *ds->drawn);
     ds->w = malloc((size_t)S * sizeof *ds->w);
     ds->Qt = malloc((size_t)S * (size_t)d * sizeof *ds->Qt);
