@@ -105,6 +105,21 @@ static int entries_reserve(hc_akt_sampler *s, int64_t n)
     return HC_OK;
 }
 
+/* Each thread's copy of Q and the step's touched items (several threads on one rank). */
+static int replicas_init(hc_akt_sampler *s)
+{
+    s->Qr = calloc((size_t)s->n_threads, sizeof *s->Qr);
+    s->touched = calloc((size_t)s->words, sizeof *s->touched);
+    for (int t = 0; s->Qr && t < s->n_threads; t++)
+        if (!(s->Qr[t] = malloc((size_t)s->I * (size_t)s->d * sizeof(float))))
+            break;
+    if (!s->Qr || !s->touched || !s->Qr[s->n_threads - 1])
+        return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d copies of %d x %d factors",
+                        s->n_threads, s->I, s->d);
+    s->replicas_stale = 1;
+    return HC_OK;
+}
+
 /* Several ranks: rank r owns the items [owner_lo(r), owner_lo(r + 1)), whole words of 64. */
 static int32_t owner_lo(const hc_akt_sampler *s, int r)
 {
@@ -160,6 +175,8 @@ int hc_akt_sampler_init(hc_akt_sampler *s, float *P, int32_t U, float *Q, int32_
             return hc_error(HC_ENOMEM, "sampled AKT: out of memory for %d draws", S);
     if ((rc = records_init(s, max_users)) != HC_OK)
         return rc;
+    if (nt > 1 && !s->ranks && (rc = replicas_init(s)) != HC_OK)
+        return rc;
     if (s->ranks) {
         if ((int64_t)I * d > INT32_MAX)
             return hc_error(HC_EINVAL, "sampled AKT: %d items x %d dims is over one MPI count", I,
@@ -188,11 +205,13 @@ void hc_akt_sampler_free(hc_akt_sampler *s)
         drawset_free(&s->ds[t]);
     for (int t = 0; s->gcache && t < s->n_threads; t++)
         free(s->gcache[t]);
-    void *bufs[] = {s->gP,      s->gcache,  s->dQ,      s->mark,      s->ds,
-                    s->uloss,   s->work,    s->g_items, s->g_dq,      s->g_doff,
-                    s->g_eoff,  s->e_at,    s->e_item,  s->e_sitem,   s->e_coef,
-                    s->e_suser, s->e_scoef, s->u_p,     s->run_start, s->run_len,
-                    s->run_off, s->gbuf,    s->gown,    s->seg_run,   s->counts};
+    for (int t = 0; s->Qr && t < s->n_threads; t++)
+        free(s->Qr[t]);
+    void *bufs[] = {s->gP,        s->gcache,  s->dQ,      s->mark,    s->ds,      s->uloss,
+                    s->work,      s->g_items, s->g_dq,    s->g_doff,  s->g_eoff,  s->e_at,
+                    s->e_item,    s->e_sitem, s->e_coef,  s->e_suser, s->e_scoef, s->u_p,
+                    s->run_start, s->run_len, s->run_off, s->gbuf,    s->gown,    s->seg_run,
+                    s->counts,    s->Qr,      s->touched};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         free(bufs[k]);
     memset(s, 0, sizeof *s);
@@ -412,6 +431,8 @@ static void step_chunk(hc_akt_sampler *s, const hc_adam *adam, int t, int32_t c,
     for (int32_t w = w0; w < w0 + CHUNK / 64 && w < s->words; w++) {
         uint64_t bits = ds->cmark[w - w0];
         ds->cmark[w - w0] = 0;
+        if (s->touched)
+            s->touched[w] = bits;
         while (bits) {
             int n, it0 = w * 64 + take_run(&bits, &n);
             float *g = ds->cq + (int64_t)(it0 - c * CHUNK) * d;
@@ -510,6 +531,24 @@ static int place_entries(hc_akt_sampler *s, const hc_akt_lists *lists, int32_t n
     return entries_reserve(s, s->e_at[n]);
 }
 
+/* Thread t's copy of Q, at the step's start: whole (after a change outside a step) or the
+ * rows the last step touched, copied forwards from Q. */
+static void refresh_replica(const hc_akt_sampler *s, int t, int whole)
+{
+    const int32_t d = s->d;
+    float *restrict q = s->Qr[t];
+    if (whole) {
+        memcpy(q, s->Q, (size_t)s->I * (size_t)d * sizeof *q);
+        return;
+    }
+    for (int32_t w = 0; w < s->words; w++)
+        for (uint64_t bits = s->touched[w]; bits;) {
+            int n, it0 = w * 64 + take_run(&bits, &n);
+            memcpy(q + (int64_t)it0 * d, s->Q + (int64_t)it0 * d,
+                   (size_t)n * (size_t)d * sizeof *q);
+        }
+}
+
 int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *pb,
                         const int32_t *users, const hc_akt_lists *lists, int32_t n, int phase,
                         float scale, double *loss)
@@ -529,9 +568,14 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num();
+        hc_akt_problem pt = *pb;
+        if (s->Qr) { /* the last step's rows, read in bulk instead of missed one by one */
+            refresh_replica(s, t, s->replicas_stale);
+            pt.Q = s->Qr[t];
+        }
 #pragma omp for schedule(dynamic, 1)
         for (int32_t g = 0; g < ng; g++)
-            run_group(s, adam, t, pb, users, lists, n, g, phase, scale, c);
+            run_group(s, adam, t, &pt, users, lists, n, g, phase, scale, c);
 #pragma omp for schedule(dynamic, 1)
         for (int32_t k = 0; k < nc; k++) {
             if (s->ranks) {
@@ -542,6 +586,7 @@ int hc_akt_sampler_step(hc_akt_sampler *s, hc_adam *adam, const hc_akt_problem *
             }
         }
     }
+    s->replicas_stale = 0;
     if (s->ranks)
         step_items_ranks(s, adam, nt, c);
     double total = 0.0;
@@ -555,6 +600,7 @@ void hc_akt_sampler_flush(hc_akt_sampler *s, const hc_adam *adam)
 {
     hc_adam_table_flush(adam, &s->tP);
     hc_adam_table_flush(adam, &s->tQ); /* on several ranks, this rank's items */
+    s->replicas_stale = 1;             /* every row caught up */
     if (!s->ranks)
         return;
     for (int r = 0; r < s->ranks; r++)

@@ -10,8 +10,8 @@
  * parameters move by lazy Adam (optim/adam.h, hc_adam_table): only the rows a step touched,
  * the others catching up in closed form when next touched. Memory: the proposal (24 bytes an
  * item), the Adam moments, per thread 3 bits an item (the draws' bitmap and its words' ranks)
- * and a chunk's gradients (1,024 x d floats), and per step's group 4 (1 + d) S bytes and
- * 4 (1 + d) bytes a listed item.
+ * and a chunk's gradients (1,024 x d floats), at several threads a copy of Q each, and per
+ * step's group 4 (1 + d) S bytes and 4 (1 + d) bytes a listed item.
  * Under MPI (docs/distributed.md) a step's users are the rank's own; the touched items are
  * or-reduced as a bitmap (I / 8 bytes), their gradients packed (n_touched x d floats) and
  * summed onto the items' owners (contiguous ranges), each owner steps its own, and the new
@@ -41,7 +41,13 @@ typedef struct {
     int32_t U, I, d, S, G, n_threads;
     uint64_t seed;
     const hc_proposal *prop;
-    float *Q;             /* the student's item factors (I x d) */
+    float *Q; /* the student's item factors (I x d) */
+    /* several threads on one rank: each thread's copy of Q, which its users read (rows the
+     * other cores wrote last step missed the cache one by one), brought up to date after each
+     * step from touched (the step's items with a gradient, a bit each) */
+    float **Qr;           /* n_threads x (I x d), or NULL */
+    uint64_t *touched;    /* words */
+    int replicas_stale;   /* Q was changed outside a step (set by flush): copy it whole */
     hc_adam_table tP, tQ; /* lazy Adam over P and over Q's rows own_lo..own_hi-1 */
     hc_adam_gap **gcache; /* n_threads: each thread's cache of Adam gap coefficients */
     float *gP;            /* U x d: the users' gradients, zero outside a step */
