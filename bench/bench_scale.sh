@@ -5,17 +5,20 @@
 # teachers with their trajectories, the ensemble and HetComp distillation, and prints per
 # stage the wall seconds, CPU seconds (user + system) and peak RSS; for the distiller it
 # also prints s/epoch of the exact rest sums and of sampled rest sets (--rest exact and
-# --rest sampled, the same teachers, in one run) and their ratio. Training is capped (a few
+# --rest sampled, the same teachers, in one run) and their ratio, at the bench's thread count
+# and, at 48k, at one thread. Training is capped (a few
 # epochs per teacher, a few distillation epochs): the costs per epoch are what it measures,
 # not converged accuracy (bench/README.md has full runs).
 #
 # usage: bench/bench_scale.sh [--size 48k|1m|both] [--teachers "mf gnn"] [--teacher-epochs N]
-#                             [--exact-epochs N] [--sampled-epochs N] [--bin PATH]
+#                             [--exact-epochs N] [--sampled-epochs N] [--no-one-thread]
+#                             [--bin PATH]
 #   --size            which dataset (48k)
 #   --teachers        teacher families to train (mf ml gnn)
 #   --teacher-epochs  epochs per teacher (10; trajectories of 2 checkpoints)
 #   --exact-epochs    epochs of the exact distiller (2; an epoch takes ~1 min at 48k)
 #   --sampled-epochs  epochs of the sampled distiller (10)
+#   --no-one-thread   at 48k, skip the second exact/sampled pair at one thread (~1.5 min)
 # At 1m the exact distiller is skipped (an epoch would take hours), the teachers use d = 32
 # (their trajectory snapshots rank 10^12 pairs) and LightGCN takes batches of 65,536 at
 # learning rate 0.01: each of its steps propagates over the whole graph, so the default
@@ -29,7 +32,9 @@ teachers="mf ml gnn"
 t_epochs=10
 x_epochs=2
 s_epochs=10
+one_thread=1
 bin=
+declare -A ratio
 while [ $# -gt 0 ]; do
     case $1 in
     --size | --teachers | --teacher-epochs | --exact-epochs | --sampled-epochs | --bin)
@@ -43,6 +48,7 @@ while [ $# -gt 0 ]; do
         --bin) bin=$2 ;;
         esac
         shift ;;
+    --no-one-thread) one_thread=0 ;;
     -h | --help)
         awk 'NR > 1 && !/^#/ {exit} NR > 1 && !/shellcheck/ {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"
         echo "environment: BENCH_THREADS (2), BENCH_WORK, BENCH_KEEP=1"
@@ -74,7 +80,7 @@ stage() {
     local name=$1 prefix=$2
     shift 2
     bc_timed "$prefix" "$@" || bc_fail_run "$prefix" "$name"
-    printf "%-28s %10s %10s %10s\n" "$name" "$(bc_wall_s "$prefix")" "$(cpu_s "$prefix")" \
+    printf "%-32s %10s %10s %10s\n" "$name" "$(bc_wall_s "$prefix")" "$(cpu_s "$prefix")" \
         "$(bc_rss_mb "$prefix")"
 }
 
@@ -93,7 +99,7 @@ for sz in "${sizes[@]}"; do
     fi
     echo
     echo "## $sz: synth --users $nu --items $ni --interactions $nx (threads $T)"
-    printf "%-28s %10s %10s %10s\n" stage "wall s" "CPU s" "RSS MB"
+    printf "%-32s %10s %10s %10s\n" stage "wall s" "CPU s" "RSS MB"
     stage synth "$W/synth" "$BC_BIN" synth --users $nu --items $ni --interactions $nx \
         --seed 1 --out "$W/data.tsv"
     stage split "$W/split" "$BC_BIN" split --data "$W/data.tsv" --out "$W/data.hcd"
@@ -109,19 +115,29 @@ for sz in "${sizes[@]}"; do
     done
     stage ensemble "$W/ens" "$BC_BIN" ensemble --data "$W/data.hcd" --teachers "${tdirs[@]}" \
         --threads "$T"
-    x_s=
-    if [ "$sz" = 48k ]; then
-        stage "distill exact ($x_epochs ep)" "$W/dx" "$BC_BIN" distill --method hetcomp \
-            --data "$W/data.hcd" --teachers "${tdirs[@]}" --out "$W/sx" --rest exact \
-            --epochs "$x_epochs" --threads "$T" --quiet
-        x_s=$(per_epoch "$W/sx")
-    fi
-    stage "distill sampled ($s_epochs ep)" "$W/ds" "$BC_BIN" distill --method hetcomp \
-        --data "$W/data.hcd" --teachers "${tdirs[@]}" --out "$W/ss" --rest sampled \
-        --epochs "$s_epochs" --threads "$T" --quiet
-    s_s=$(per_epoch "$W/ss")
+    # the distiller at the bench's thread count and, at 48k, at one thread too (the exact
+    # path scales better over threads than the sampled one, whose rows move between cores)
+    dthreads=("$T")
+    [ "$sz" = 48k ] && [ "$T" != 1 ] && [ "$one_thread" = 1 ] && dthreads+=(1)
+    for dt in "${dthreads[@]}"; do
+        x_s=
+        if [ "$sz" = 48k ]; then
+            stage "distill exact ($x_epochs ep, $dt thr)" "$W/dx$dt" "$BC_BIN" distill \
+                --method hetcomp --data "$W/data.hcd" --teachers "${tdirs[@]}" --out "$W/sx$dt" \
+                --rest exact --epochs "$x_epochs" --threads "$dt" --quiet
+            x_s=$(per_epoch "$W/sx$dt")
+        fi
+        stage "distill sampled ($s_epochs ep, $dt thr)" "$W/ds$dt" "$BC_BIN" distill \
+            --method hetcomp --data "$W/data.hcd" --teachers "${tdirs[@]}" --out "$W/ss$dt" \
+            --rest sampled --epochs "$s_epochs" --threads "$dt" --quiet
+        s_s=$(per_epoch "$W/ss$dt")
+        ratio[$dt]=$(awk -v x="$x_s" -v s="$s_s" 'BEGIN {
+            if (x == "") printf "exact skipped, sampled %.3f", s
+            else printf "exact %.2f, sampled %.3f: %.1fx", x, s, x / s }')
+    done
     echo
-    echo "distillation s/epoch (evaluation excluded): exact ${x_s:-skipped}, sampled $s_s" \
-        "(S = 1000, popularity proposal)"
-    [ -n "$x_s" ] && awk -v x="$x_s" -v s="$s_s" 'BEGIN {printf "exact / sampled: %.1fx\n", x / s}'
+    echo "distillation s/epoch (evaluation excluded; S = 1000, popularity proposal):"
+    for dt in "${dthreads[@]}"; do
+        echo "  $dt thread(s): ${ratio[$dt]}"
+    done
 done
