@@ -401,9 +401,8 @@ static inline int32_t row_stride(int32_t d)
 
 /* The list part of both sampled forms for user p with rest sum S0: the listed items' scores
  * from gathered rows of Q (copied into rows, n_list x row_stride(d), unless it is NULL), the
- * loss, and in
- * coef (n_list) each listed item's full gradient coefficient, scaled, zero when clamped.
- * Returns the loss; *c0 receives the scaled coefficient of the rest set. */
+ * loss, and in coef (n_list) each listed item's full gradient coefficient, scaled, zero when
+ * clamped. Returns the loss; *c0 receives the scaled coefficient of the rest set. */
 static double sampled_list_part(const hc_akt_lists *l, const float *p, const float *Q, int32_t d,
                                 double S0, int phase, float scale, float *coef, float *c0,
                                 float *restrict rows)

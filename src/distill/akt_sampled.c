@@ -47,8 +47,7 @@ static int drawset_init(hc_akt_drawset *ds, int32_t S, int32_t I, int32_t d)
     ds->w = malloc((size_t)S * sizeof *ds->w);
     ds->Qt = malloc((size_t)S * (size_t)d * sizeof *ds->Qt);
     ds->u = malloc((size_t)S * sizeof *ds->u);
-    ds->cq = calloc((size_t)CHUNK * (size_t)d, sizeof *ds->cq);
-    memset(ds->cmark, 0, sizeof ds->cmark);
+    ds->cq = calloc((size_t)CHUNK * (size_t)d, sizeof *ds->cq); /* cmark: zeroed with ds */
     if (!ds->start || !ds->rank || !ds->drawn || !ds->w || !ds->Qt || !ds->u || !ds->cq)
         return HC_ENOMEM;
     return HC_OK;

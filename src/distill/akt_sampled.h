@@ -43,8 +43,8 @@ typedef struct {
     const hc_proposal *prop;
     float *Q; /* the student's item factors (I x d) */
     /* several threads on one rank: each thread's copy of Q, which its users read (rows the
-     * other cores wrote last step missed the cache one by one), brought up to date after each
-     * step from touched (the step's items with a gradient, a bit each) */
+     * other cores wrote last step missed the cache one by one), brought up to date at the
+     * start of each step from touched (the last step's items with a gradient, a bit each) */
     float **Qr;           /* n_threads x (I x d), or NULL */
     uint64_t *touched;    /* words */
     int replicas_stale;   /* Q was changed outside a step (set by flush): copy it whole */
